@@ -1,1 +1,48 @@
+//! keyless-lab: emulates, on loopback only, the AWS APIs Keyless uses (EC2 Query, EC2 Instance
+//! Connect, a sliver of STS) and runs real OpenSSH `sshd` processes as the instances.
+//! See `tests/LAB-SPEC.md`. Keyless must reach it only through the wire protocols.
 
+mod addrs;
+mod catalogue;
+mod core;
+mod ec2_api;
+mod ec2_filters;
+mod ec2_xml;
+mod eic_api;
+mod env_file;
+mod error;
+mod fault;
+mod keys_endpoint;
+mod lab;
+mod options;
+mod os_user;
+mod policy;
+mod procs;
+mod random;
+mod server;
+mod sigv4_verify;
+mod ssh_keys;
+mod sshd;
+mod state;
+mod sts_api;
+mod timefmt;
+
+pub mod control;
+pub mod daemon;
+pub mod mini_http;
+
+pub use error::LabError;
+pub use fault::Fault;
+pub use lab::Lab;
+pub use options::LabOptions;
+pub use ssh_keys::fingerprint_of_line;
+pub use state::{LabInstance, PushRecord};
+
+/// The lab's only access key; any other key is "unrecognized".
+pub const ACCESS_KEY_ID: &str = "AKIALABKEYLESS000001";
+/// Fixed so env files stay valid across restarts of the same lab.
+pub const SECRET_ACCESS_KEY: &str = "keylessLabSecretKey0000000000000000000001";
+/// The account every ARN is in.
+pub const ACCOUNT_ID: &str = "123456789012";
+/// The IAM identity the lab's credentials belong to (used in AWS-style denial messages).
+pub const CALLER_ARN: &str = "arn:aws:iam::123456789012:user/lab-admin";

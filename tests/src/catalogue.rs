@@ -1,0 +1,260 @@
+//! The lab's inventory: a fixed set of named instances that exercise Keyless's edge cases
+//! (duplicate names, no/empty Name tag, non-ASCII, stopped, IMDS off, outside the push policy),
+//! plus optional stopped filler. Ids and addresses are random per lab.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, SystemTime};
+
+use crate::addrs::Block;
+use crate::random;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceState {
+    Pending,
+    Running,
+    Stopping,
+    Stopped,
+}
+
+impl InstanceState {
+    pub fn name(self) -> &'static str {
+        match self {
+            InstanceState::Pending => "pending",
+            InstanceState::Running => "running",
+            InstanceState::Stopping => "stopping",
+            InstanceState::Stopped => "stopped",
+        }
+    }
+
+    /// EC2's numeric state code.
+    pub fn code(self) -> u8 {
+        match self {
+            InstanceState::Pending => 0,
+            InstanceState::Running => 16,
+            InstanceState::Stopping => 64,
+            InstanceState::Stopped => 80,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub id: String,
+    pub reservation_id: String,
+    /// `None`: no Name tag at all; `Some("")`: a Name tag with an empty value.
+    pub name: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub region: String,
+    pub az: String,
+    pub state: InstanceState,
+    pub instance_type: &'static str,
+    pub architecture: &'static str,
+    pub image_id: String,
+    pub vpc_id: String,
+    pub subnet_id: String,
+    pub private_ip: Ipv4Addr,
+    /// Kept across stop/start so tests can rely on it.
+    pub public_ip: Option<Ipv4Addr>,
+    pub ipv6: Option<String>,
+    pub launch_time: SystemTime,
+    pub imds_enabled: bool,
+    /// False for `restricted`: its ARN is outside the push policy.
+    pub in_push_policy: bool,
+    /// Filler gets a host key only when first started.
+    pub filler: bool,
+    pub host_public_key: String,
+}
+
+/// One VPC per region with a subnet per AZ, like a small real account.
+struct RegionNet {
+    vpc: String,
+    subnets: [String; 2],
+}
+
+struct Spec {
+    name: Option<&'static str>,
+    tags: &'static [(&'static str, &'static str)],
+    state: InstanceState,
+    public: bool,
+    ipv6: bool,
+    imds: bool,
+    in_policy: bool,
+    az_b: bool,
+    instance_type: &'static str,
+    arm: bool,
+    age_days: u64,
+}
+
+const fn spec(name: Option<&'static str>, tags: &'static [(&'static str, &'static str)]) -> Spec {
+    Spec {
+        name,
+        tags,
+        state: InstanceState::Running,
+        public: false,
+        ipv6: false,
+        imds: true,
+        in_policy: true,
+        az_b: false,
+        instance_type: "t3.micro",
+        arm: false,
+        age_days: 30,
+    }
+}
+
+fn main_region_specs() -> Vec<Spec> {
+    use InstanceState::Stopped;
+    vec![
+        Spec {
+            public: true,
+            ipv6: true,
+            age_days: 412,
+            ..spec(Some("web"), &[("Env", "prod"), ("Role", "web")])
+        },
+        Spec {
+            az_b: true,
+            instance_type: "t3.small",
+            ..spec(Some("web"), &[("Env", "staging"), ("Role", "web")])
+        },
+        Spec {
+            instance_type: "r6g.large",
+            arm: true,
+            age_days: 800,
+            ..spec(Some("db-primary"), &[("Env", "prod"), ("Role", "db")])
+        },
+        Spec {
+            ipv6: true,
+            az_b: true,
+            ..spec(None, &[("Env", "dev")])
+        },
+        Spec {
+            state: Stopped,
+            ..spec(Some(""), &[("Env", "dev")])
+        },
+        Spec {
+            instance_type: "t3.nano",
+            ..spec(Some("café-α"), &[("Env", "dev"), ("Owner", "zoë")])
+        },
+        Spec {
+            state: Stopped,
+            instance_type: "c6i.xlarge",
+            ..spec(Some("batch"), &[("Env", "prod"), ("Role", "batch")])
+        },
+        Spec {
+            imds: false,
+            ..spec(Some("no-imds"), &[("Env", "dev")])
+        },
+        Spec {
+            in_policy: false,
+            az_b: true,
+            ..spec(Some("restricted"), &[("Env", "prod"), ("Role", "vault")])
+        },
+    ]
+}
+
+fn second_region_specs() -> Vec<Spec> {
+    vec![
+        Spec {
+            public: true,
+            ..spec(Some("eu-web"), &[("Env", "prod"), ("Role", "web")])
+        },
+        Spec {
+            state: InstanceState::Stopped,
+            az_b: true,
+            ..spec(Some("eu-stopped"), &[("Env", "prod")])
+        },
+    ]
+}
+
+fn id(prefix: &str) -> String {
+    format!("{prefix}-0{}", random::hex(16))
+}
+
+/// Builds the inventory. Addresses come from `block`; instance `n` gets host `.10 + n` (filler
+/// that does not fit spills into the block's overflow /24s).
+pub fn build(regions: &[String], extra: usize, block: &Block) -> Vec<Instance> {
+    let nets: Vec<RegionNet> = regions
+        .iter()
+        .map(|_| RegionNet {
+            vpc: id("vpc"),
+            subnets: [id("subnet"), id("subnet")],
+        })
+        .collect();
+    let main = 0;
+    let second = regions.len().saturating_sub(1).min(1);
+    let mut placed: Vec<(usize, Spec)> =
+        main_region_specs().into_iter().map(|s| (main, s)).collect();
+    placed.extend(second_region_specs().into_iter().map(|s| (second, s)));
+
+    let now = SystemTime::now();
+    let mut out = Vec::new();
+    for (n, (r, s)) in placed.into_iter().enumerate() {
+        let mut tags: Vec<(String, String)> = Vec::new();
+        if let Some(name) = s.name {
+            tags.push(("Name".into(), name.into()));
+        }
+        tags.extend(s.tags.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        out.push(Instance {
+            id: id("i"),
+            reservation_id: id("r"),
+            name: s.name.map(str::to_string),
+            tags,
+            region: regions[r].clone(),
+            az: format!("{}{}", regions[r], if s.az_b { 'b' } else { 'a' }),
+            state: s.state,
+            instance_type: s.instance_type,
+            architecture: if s.arm { "arm64" } else { "x86_64" },
+            image_id: id("ami"),
+            vpc_id: nets[r].vpc.clone(),
+            subnet_id: nets[r].subnets[usize::from(s.az_b)].clone(),
+            private_ip: block.private(n),
+            public_ip: s.public.then(|| block.public(n)),
+            ipv6: s.ipv6.then(|| {
+                format!(
+                    "2600:1f18:{:x}:{:x}::{:x}",
+                    random::range(1, 0xfff),
+                    n + 1,
+                    random::range(1, 0xffff)
+                )
+            }),
+            launch_time: now - Duration::from_secs(s.age_days * 86400 + random::range(0, 86399)),
+            imds_enabled: s.imds,
+            in_push_policy: s.in_policy,
+            filler: false,
+            host_public_key: String::new(),
+        });
+    }
+    let named = out.len();
+    for k in 0..extra {
+        let r = k % regions.len();
+        let n = named + k;
+        let role = ["web", "worker", "db"][k % 3];
+        let env = ["prod", "staging", "dev"][k % 3 / 2 + k % 2];
+        out.push(Instance {
+            id: id("i"),
+            reservation_id: id("r"),
+            name: Some(format!("filler-{:05}", k + 1)),
+            tags: vec![
+                ("Name".into(), format!("filler-{:05}", k + 1)),
+                ("Env".into(), env.into()),
+                ("Role".into(), role.into()),
+            ],
+            region: regions[r].clone(),
+            az: format!("{}{}", regions[r], if k % 2 == 0 { 'a' } else { 'b' }),
+            state: InstanceState::Stopped,
+            instance_type: "t3.micro",
+            architecture: "x86_64",
+            image_id: id("ami"),
+            vpc_id: nets[r].vpc.clone(),
+            subnet_id: nets[r].subnets[k % 2].clone(),
+            private_ip: block.private(n),
+            public_ip: None,
+            ipv6: None,
+            launch_time: now - Duration::from_secs(random::range(86400, 900 * 86400)),
+            imds_enabled: true,
+            in_push_policy: true,
+            filler: true,
+            host_public_key: String::new(),
+        });
+    }
+    out
+}

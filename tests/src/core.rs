@@ -1,0 +1,205 @@
+//! The state shared by the HTTP server thread and the `Lab` handle, and the instance lifecycle
+//! operations (sshd start/kill, stop/start, rekey).
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::Child;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::catalogue::InstanceState;
+use crate::state::{LabInstance, LabState};
+use crate::{procs, sshd, LabError};
+
+pub struct Core {
+    pub regions: Vec<String>,
+    pub eic_latency: Duration,
+    pub key_ttl: Duration,
+    pub max_page_size: usize,
+    pub state_dir: PathBuf,
+    pub http_port: u16,
+    pub ssh_port: u16,
+    pub os_user: String,
+    /// Runs curl for sshd's AuthorizedKeysCommand.
+    pub command_user: String,
+    state: Mutex<LabState>,
+    sshds: Mutex<HashMap<String, Child>>,
+}
+
+/// A poisoned lock only means a panic elsewhere; the data is still usable for cleanup.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub struct CoreConfig {
+    pub regions: Vec<String>,
+    pub eic_latency: Duration,
+    pub key_ttl: Duration,
+    pub max_page_size: usize,
+    pub state_dir: PathBuf,
+    pub http_port: u16,
+    pub ssh_port: u16,
+    pub os_user: String,
+    pub command_user: String,
+}
+
+impl Core {
+    pub fn new(c: CoreConfig, state: LabState) -> Core {
+        Core {
+            regions: c.regions,
+            eic_latency: c.eic_latency,
+            key_ttl: c.key_ttl,
+            max_page_size: c.max_page_size,
+            state_dir: c.state_dir,
+            http_port: c.http_port,
+            ssh_port: c.ssh_port,
+            os_user: c.os_user,
+            command_user: c.command_user,
+            state: Mutex::new(state),
+            sshds: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Never hold this across an await.
+    pub fn state(&self) -> MutexGuard<'_, LabState> {
+        lock(&self.state)
+    }
+
+    pub fn snapshot(&self) -> Vec<LabInstance> {
+        self.state()
+            .instances
+            .iter()
+            .map(|i| LabInstance::of(i, self.ssh_port))
+            .collect()
+    }
+
+    fn set_state(&self, id: &str, s: InstanceState) -> Result<InstanceState, LabError> {
+        let mut st = self.state();
+        let inst = st
+            .instance_mut(id)
+            .ok_or_else(|| LabError::UnknownInstance(id.into()))?;
+        Ok(std::mem::replace(&mut inst.state, s))
+    }
+
+    fn addrs(&self, id: &str) -> Result<Vec<Ipv4Addr>, LabError> {
+        let st = self.state();
+        let inst = st
+            .instance(id)
+            .ok_or_else(|| LabError::UnknownInstance(id.into()))?;
+        Ok([Some(inst.private_ip), inst.public_ip]
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    /// Makes sure the instance has a host key and records its public half.
+    pub async fn ensure_host_key(&self, id: &str) -> Result<(), LabError> {
+        let line = sshd::ensure_host_key(&sshd::Paths::new(&self.state_dir, id), id).await?;
+        if let Some(i) = self.state().instance_mut(id) {
+            i.host_public_key = line;
+        }
+        Ok(())
+    }
+
+    /// (Re)starts the instance's sshd and waits until it accepts connections.
+    pub async fn start_sshd(self: &Arc<Self>, id: &str) -> Result<(), LabError> {
+        self.kill_sshd_now(id).await;
+        self.ensure_host_key(id).await?;
+        let addrs = self.addrs(id)?;
+        let paths = sshd::Paths::new(&self.state_dir, id);
+        let input = sshd::ConfigInput {
+            id,
+            addrs: &addrs,
+            port: self.ssh_port,
+            keys_port: self.http_port,
+            command_user: &self.command_user,
+        };
+        let child = sshd::spawn(&paths, &sshd::config_text(&paths, &input))?;
+        lock(&self.sshds).insert(id.to_string(), child);
+        let exited = || {
+            lock(&self.sshds)
+                .get_mut(id)
+                .is_none_or(|c| !matches!(c.try_wait(), Ok(None)))
+        };
+        if let Err(why) = sshd::wait_ready(&addrs, self.ssh_port, exited).await {
+            self.kill_sshd_now(id).await;
+            return Err(LabError::Setup(format!(
+                "sshd for {id}: {why}\n{}",
+                sshd::log_tail(&paths)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Kills the sshd and its sessions, off the async thread (it waits for the kills).
+    async fn kill_sshd_now(self: &Arc<Self>, id: &str) {
+        let Some(mut child) = lock(&self.sshds).remove(id) else {
+            return;
+        };
+        let _ = tokio::task::spawn_blocking(move || procs::kill_tree(&mut child)).await;
+    }
+
+    pub async fn kill_sshd(self: &Arc<Self>, id: &str) -> Result<(), LabError> {
+        self.addrs(id)?;
+        self.kill_sshd_now(id).await;
+        Ok(())
+    }
+
+    pub async fn restart_sshd(self: &Arc<Self>, id: &str) -> Result<(), LabError> {
+        match self.state().instance(id).map(|i| i.state) {
+            None => return Err(LabError::UnknownInstance(id.into())),
+            Some(InstanceState::Running) => {}
+            Some(s) => return Err(LabError::Invalid(format!("{id} is {}", s.name()))),
+        }
+        self.start_sshd(id).await
+    }
+
+    pub async fn stop_instance(self: &Arc<Self>, id: &str) -> Result<(), LabError> {
+        self.set_state(id, InstanceState::Stopping)?;
+        self.kill_sshd_now(id).await;
+        self.set_state(id, InstanceState::Stopped)?;
+        Ok(())
+    }
+
+    pub async fn start_instance(self: &Arc<Self>, id: &str) -> Result<(), LabError> {
+        let before = self.set_state(id, InstanceState::Pending)?;
+        if before == InstanceState::Running && lock(&self.sshds).contains_key(id) {
+            self.set_state(id, InstanceState::Running)?;
+            return Ok(());
+        }
+        let started = self.start_sshd(id).await;
+        self.set_state(
+            id,
+            if started.is_ok() {
+                InstanceState::Running
+            } else {
+                before
+            },
+        )?;
+        started
+    }
+
+    /// New host key; a running instance gets its sshd restarted with it.
+    pub async fn rekey(self: &Arc<Self>, id: &str) -> Result<(), LabError> {
+        self.addrs(id)?;
+        sshd::remove_host_key(&sshd::Paths::new(&self.state_dir, id));
+        self.ensure_host_key(id).await?;
+        let running = self
+            .state()
+            .instance(id)
+            .is_some_and(|i| i.state == InstanceState::Running);
+        if running {
+            self.start_sshd(id).await?;
+        }
+        Ok(())
+    }
+
+    /// Synchronous: used from `Drop`, where no runtime may exist.
+    pub fn kill_all(&self) {
+        let children: Vec<Child> = lock(&self.sshds).drain().map(|(_, c)| c).collect();
+        for mut c in children {
+            procs::kill_tree(&mut c);
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! `Lab`: the handle tests and the `serve` command hold. Dropping it kills every process the
+//! lab started (synchronously, so it works during a panic and without a runtime).
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+use crate::addrs::{pick_ssh_port, Block};
+use crate::catalogue::{self, InstanceState};
+use crate::core::{Core, CoreConfig};
+use crate::policy::{Cidr, Policy};
+use crate::state::{Faults, LabState};
+use crate::{env_file, os_user, server, Fault, LabError, LabInstance, LabOptions, PushRecord};
+
+pub struct Lab {
+    core: Arc<Core>,
+    server: Option<ServerThread>,
+    env: Vec<(String, String)>,
+    env_file: PathBuf,
+    // Dropped after `Drop::drop` has killed the sshds: the address block, then the temp dir.
+    _block: Block,
+    _temp: Option<TempDir>,
+}
+
+/// The HTTP server runs on its own thread and runtime, so it keeps answering sshd's key
+/// lookups even while a test blocks its own thread (e.g. waiting for `ssh`).
+struct ServerThread {
+    stop: Option<oneshot::Sender<()>>,
+    join: Option<JoinHandle<()>>,
+}
+
+impl ServerThread {
+    fn spawn(listener: std::net::TcpListener, core: Arc<Core>) -> Result<ServerThread, LabError> {
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
+        let join = std::thread::Builder::new()
+            .name("keyless-lab-http".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => return drop(ready_tx.send(Err(e.to_string()))),
+                };
+                rt.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(e) => return drop(ready_tx.send(Err(e.to_string()))),
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    let app =
+                        server::router(core).into_make_service_with_connect_info::<SocketAddr>();
+                    tokio::select! {
+                        _ = axum::serve(listener, app) => {}
+                        _ = stop_rx => {}
+                    }
+                });
+                // Dropping the runtime here cancels open connections: shutdown never waits on clients.
+            })
+            .map_err(LabError::io("spawning the lab's HTTP thread"))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(ServerThread {
+                stop: Some(stop_tx),
+                join: Some(join),
+            }),
+            Ok(Err(e)) => Err(LabError::Setup(format!("lab HTTP server: {e}"))),
+            Err(_) => Err(LabError::Setup("lab HTTP server thread died".into())),
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(j) = self.join.take() {
+            let _ = j.join();
+        }
+    }
+}
+
+impl Lab {
+    pub async fn start(opts: LabOptions) -> Result<Lab, LabError> {
+        let Some(first_region) = opts.regions.first().cloned() else {
+            return Err(LabError::Invalid("at least one region is needed".into()));
+        };
+        let root = os_user::is_root();
+        let os_user = os_user::lab_user(root)?;
+        if root {
+            os_user::ensure_privsep_dir()?;
+        }
+        // Sessions whose sshd we kill are reparented to us and can be reaped (procs::kill_tree).
+        let _ = nix::sys::prctl::set_child_subreaper(true);
+        let (temp, state_dir) = match &opts.state_dir {
+            Some(d) => {
+                std::fs::create_dir_all(d)
+                    .map_err(LabError::io(format!("creating {}", d.display())))?;
+                (None, d.clone())
+            }
+            None => {
+                let t = tempfile::Builder::new()
+                    .prefix("keyless-lab-")
+                    .tempdir()
+                    .map_err(LabError::io("creating the state dir"))?;
+                let p = t.path().to_path_buf();
+                (Some(t), p)
+            }
+        };
+        let block = Block::pick(11 + opts.extra_instances)
+            .map_err(LabError::io("picking loopback addresses"))?;
+        let instances = catalogue::build(&opts.regions, opts.extra_instances, &block);
+        let addrs: Vec<Ipv4Addr> = instances
+            .iter()
+            .flat_map(|i| [Some(i.private_ip), i.public_ip])
+            .flatten()
+            .collect();
+        let ssh_port = pick_ssh_port(&addrs, root).map_err(LabError::io("picking the SSH port"))?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")
+            .map_err(LabError::io("binding the lab port"))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(LabError::io("binding the lab port"))?;
+        let http_port = listener
+            .local_addr()
+            .map_err(LabError::io("binding the lab port"))?
+            .port();
+
+        let config = CoreConfig {
+            regions: opts.regions.clone(),
+            eic_latency: opts.eic_latency,
+            key_ttl: opts.key_ttl,
+            max_page_size: opts.max_page_size.max(1),
+            state_dir: state_dir.clone(),
+            http_port,
+            ssh_port,
+            command_user: if root {
+                "nobody".into()
+            } else {
+                os_user.clone()
+            },
+            os_user: os_user.clone(),
+        };
+        let state = LabState {
+            instances,
+            keys: Vec::new(),
+            pushes: Vec::new(),
+            faults: Faults::default(),
+            policy: Policy::seed(&os_user),
+        };
+        let core = Arc::new(Core::new(config, state));
+        let server = ServerThread::spawn(listener, core.clone())?;
+        let endpoint = format!("http://127.0.0.1:{http_port}");
+        let env = env_file::vars(&state_dir, &endpoint, &first_region, ssh_port);
+        // From here on, an error drops `lab`, which cleans up what was started.
+        let mut lab = Lab {
+            core,
+            server: Some(server),
+            env,
+            env_file: PathBuf::new(),
+            _block: block,
+            _temp: temp,
+        };
+        lab.env_file = env_file::write(&state_dir, &lab.env, &first_region)?;
+        let plan: Vec<(String, bool, bool)> = lab
+            .core
+            .state()
+            .instances
+            .iter()
+            .map(|i| (i.id.clone(), i.filler, i.state == InstanceState::Running))
+            .collect();
+        for (id, filler, running) in plan {
+            if running {
+                lab.core.start_sshd(&id).await?;
+            } else if !filler {
+                lab.core.ensure_host_key(&id).await?;
+            }
+        }
+        Ok(lab)
+    }
+
+    /// `http://127.0.0.1:PORT`, the endpoint for every AWS service.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.core.http_port)
+    }
+
+    pub fn http_addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.core.http_port))
+    }
+
+    /// The variables of the env file, in order.
+    pub fn env(&self) -> Vec<(String, String)> {
+        self.env.clone()
+    }
+
+    pub fn env_file(&self) -> &Path {
+        &self.env_file
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        &self.core.state_dir
+    }
+
+    pub fn regions(&self) -> &[String] {
+        &self.core.regions
+    }
+
+    /// `ec2-user` when running as root, else the current user's name.
+    pub fn os_user(&self) -> &str {
+        &self.core.os_user
+    }
+
+    pub fn ssh_port(&self) -> u16 {
+        self.core.ssh_port
+    }
+
+    pub fn instances(&self) -> Vec<LabInstance> {
+        self.core.snapshot()
+    }
+
+    /// Test helper: panics unless exactly one instance has this Name tag.
+    pub fn instance_named(&self, name: &str) -> LabInstance {
+        let found: Vec<LabInstance> = self
+            .instances()
+            .into_iter()
+            .filter(|i| i.name.as_deref() == Some(name))
+            .collect();
+        match <[LabInstance; 1]>::try_from(found) {
+            Ok([one]) => one,
+            Err(v) => panic!(
+                "keyless-lab: {} instances are named {name:?}, expected exactly one",
+                v.len()
+            ),
+        }
+    }
+
+    pub fn pushes(&self) -> Vec<PushRecord> {
+        self.core.state().pushes.clone()
+    }
+
+    pub fn throttle_next_pushes(&self, n: u32) {
+        self.core.state().faults.throttle = n;
+    }
+
+    pub fn fail_next_pushes(&self, n: u32) {
+        self.core.state().faults.fail = n;
+    }
+
+    pub fn expire_next_pushes(&self, n: u32) {
+        self.core.state().faults.expire = n;
+    }
+
+    pub fn deny_user(&self, user: &str) {
+        self.core.state().policy.allowed_users.remove(user);
+    }
+
+    /// Panics on a malformed CIDR (test helper).
+    pub fn set_source_cidr(&self, cidr: &str) {
+        let parsed =
+            Cidr::parse(cidr).unwrap_or_else(|| panic!("keyless-lab: not a CIDR: {cidr:?}"));
+        self.core.state().policy.source = parsed;
+    }
+
+    pub fn deny_region(&self, region: &str) {
+        self.core
+            .state()
+            .policy
+            .denied_regions
+            .insert(region.to_string());
+    }
+
+    /// Any fault switch, as the HTTP control route and the CLI apply it.
+    pub async fn fault(&self, fault: Fault) -> Result<(), LabError> {
+        self.core.apply(fault).await
+    }
+
+    fn must(what: &str, id: &str, r: Result<(), LabError>) {
+        if let Err(e) = r {
+            panic!("keyless-lab: {what}({id}): {e}");
+        }
+    }
+
+    /// State → stopped; kills its sshd and sessions. Panics on an unknown id (test helper).
+    pub async fn stop_instance(&self, id: &str) {
+        Self::must("stop_instance", id, self.core.stop_instance(id).await)
+    }
+
+    /// State → running; starts sshd with the same host key.
+    pub async fn start_instance(&self, id: &str) {
+        Self::must("start_instance", id, self.core.start_instance(id).await)
+    }
+
+    /// SIGKILLs sshd and every session; the instance stays "running" (a crashed sshd).
+    pub async fn kill_sshd(&self, id: &str) {
+        Self::must("kill_sshd", id, self.core.kill_sshd(id).await)
+    }
+
+    pub async fn restart_sshd(&self, id: &str) {
+        Self::must("restart_sshd", id, self.core.restart_sshd(id).await)
+    }
+
+    /// New host key, sshd restarted with it.
+    pub async fn rekey(&self, id: &str) {
+        Self::must("rekey", id, self.core.rekey(id).await)
+    }
+
+    /// Like dropping the lab, but without blocking the async runtime's thread.
+    pub async fn shutdown(self) {
+        let _ = tokio::task::spawn_blocking(move || drop(self)).await;
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        // Server first: a control request could otherwise start an sshd after the sweep.
+        if let Some(mut s) = self.server.take() {
+            s.stop();
+        }
+        self.core.kill_all();
+    }
+}

@@ -1,0 +1,33 @@
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How a lab is shaped. `Default` gives the spec's defaults.
+#[derive(Debug, Clone)]
+pub struct LabOptions {
+    /// The first region is the main one (the full catalogue); the second gets the `eu-*` pair.
+    pub regions: Vec<String>,
+    /// Stopped inventory filler (`filler-00001`, …) spread over the regions.
+    pub extra_instances: usize,
+    /// Delay before SendSSHPublicKey answers.
+    pub eic_latency: Duration,
+    /// How long a pushed key is served to sshd (AWS: 60 s).
+    pub key_ttl: Duration,
+    /// Cap on DescribeInstances page size (AWS: 1000).
+    pub max_page_size: usize,
+    /// Where sshd configs, host keys, logs and the env file live. `None`: a fresh temp dir,
+    /// removed when the lab is dropped.
+    pub state_dir: Option<PathBuf>,
+}
+
+impl Default for LabOptions {
+    fn default() -> Self {
+        LabOptions {
+            regions: vec!["us-east-1".into(), "eu-west-1".into()],
+            extra_instances: 0,
+            eic_latency: Duration::ZERO,
+            key_ttl: Duration::from_secs(60),
+            max_page_size: 1000,
+            state_dir: None,
+        }
+    }
+}
