@@ -185,15 +185,25 @@ pub fn ed25519(dir: &Path, name: &str) -> (PathBuf, String) {
 }
 
 /// OpenSSH's own client, deterministic: no agent, no config, no default identities.
-pub fn ssh_command(key: &Path, port: u16, user: &str, ip: &str, remote: &str) -> Command {
+/// `known_hosts`: `None` accepts any host key, `Some(file)` requires the key pinned there.
+pub fn ssh_command_checked(
+    key: &Path,
+    port: u16,
+    user: &str,
+    ip: &str,
+    remote: &str,
+    known_hosts: Option<&Path>,
+) -> Command {
+    let (strict, file) = match known_hosts {
+        None => ("no", "/dev/null".to_string()),
+        Some(f) => ("yes", f.display().to_string()),
+    };
     let mut c = Command::new("ssh");
     c.args(["-F", "/dev/null", "-i"])
         .arg(key)
+        .args(["-o", &format!("StrictHostKeyChecking={strict}")])
+        .args(["-o", &format!("UserKnownHostsFile={file}")])
         .args([
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
             "-o",
             "IdentitiesOnly=yes",
             "-o",
@@ -210,6 +220,10 @@ pub fn ssh_command(key: &Path, port: u16, user: &str, ip: &str, remote: &str) ->
         .arg(format!("{user}@{ip}"))
         .arg(remote);
     c
+}
+
+pub fn ssh_command(key: &Path, port: u16, user: &str, ip: &str, remote: &str) -> Command {
+    ssh_command_checked(key, port, user, ip, remote, None)
 }
 
 pub fn ssh(key: &Path, port: u16, user: &str, ip: &str, remote: &str) -> Output {
