@@ -84,7 +84,8 @@ impl LabArgs {
 
 #[derive(Args)]
 struct DirArg {
-    #[arg(long)]
+    /// Default: $XDG_STATE_HOME/keyless-lab or ~/.local/state/keyless-lab
+    #[arg(long, global = true)]
     state_dir: Option<PathBuf>,
 }
 
