@@ -1,1 +1,44 @@
-fn main() {}
+//! `keyless`: the command-line face of Keyless, over the same core as the desktop app.
+
+mod args;
+mod cmd_known_hosts;
+mod cmd_ls;
+mod cmd_ssh;
+mod output;
+mod prompt;
+mod table;
+mod terminal;
+
+use args::{Cli, Command};
+use clap::Parser;
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("keyless: cannot start: {e}");
+            std::process::exit(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Ls(a) => cmd_ls::run(a).await,
+            Command::Ssh(a) => cmd_ssh::run(a).await,
+            Command::KnownHosts { action } => cmd_known_hosts::run(action),
+        }
+    });
+    let code = match result {
+        Ok(code) => code,
+        Err(failure) => {
+            output::print_error(&failure.error);
+            failure.code
+        }
+    };
+    // Exit without waiting for the runtime: a blocked stdin read would otherwise hold us.
+    std::process::exit(code);
+}

@@ -1,1 +1,35 @@
-pub fn placeholder() {}
+//! Keyless core: everything the desktop app and the `keyless` CLI share, free of any UI.
+//!
+//! - [`aws`]: identity and clients from aws-config's standard chain.
+//! - [`inventory`]: instances across regions, paginated, filtered.
+//! - [`push`]: EC2 Instance Connect `SendSSHPublicKey` with explained errors.
+//! - [`connect`]: one-time key, push overlapped with the SSH handshake, authentication.
+//! - [`hostkeys`]: host-key trust pinned by instance id.
+//! - [`session`]: shells and commands on a connection.
+
+pub mod address;
+pub mod aws;
+pub mod connect;
+pub mod error;
+pub mod filter;
+pub mod hostkeys;
+pub mod instance;
+pub mod inventory;
+pub mod onetime_key;
+pub mod paths;
+pub mod push;
+pub mod session;
+pub mod validate;
+mod verifier;
+
+pub use address::Via;
+pub use aws::{AwsContext, AwsSelection};
+pub use connect::{connect_instance, connect_target, ConnectOptions, Step, StepTiming};
+pub use error::{Error, ErrorKind, Result};
+pub use filter::InstanceFilter;
+pub use hostkeys::{HostKeyPolicy, KnownHosts, TrustDecision, UnknownHostKey};
+pub use instance::Instance;
+pub use inventory::{enabled_regions, list_instances, resolve_target, Inventory, RegionError};
+pub use onetime_key::OneTimeKey;
+pub use session::{Connection, Exit, PtySize, Session, SessionEvent, SessionInput, SessionSpec};
+pub use verifier::HostKeyPrompt;

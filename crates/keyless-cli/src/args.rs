@@ -1,0 +1,121 @@
+//! Command-line syntax. Values are taken as text and checked by `keyless_core::validate`, so every
+//! bad value gets the same one-line error and hint as any other failure.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "keyless",
+    version,
+    about = "Open a shell on an EC2 instance with a one-time key — no SSH key to own or lose.",
+    long_about = "Keyless lists the EC2 instances your AWS identity may see and connects to them \
+                  with EC2 Instance Connect: a fresh Ed25519 key is made in memory for every \
+                  connection, pushed with SendSSHPublicKey (valid 60 s), and never written to disk.",
+    after_help = "Examples:\n  keyless ls --region eu-west-1 --state running\n  keyless ssh web\n  \
+                  keyless ssh ubuntu@i-0123456789abcdef0 -- uptime"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List the instances DescribeInstances shows you, across regions.
+    #[command(
+        after_help = "Examples:\n  keyless ls\n  keyless ls --region us-east-1 --region eu-west-1\n  \
+                            keyless ls --all-regions --state running --filter Env=prod\n  \
+                            keyless ls --json | jq '.instances[].instance_id'"
+    )]
+    Ls(LsArgs),
+    /// Connect to an instance (by id or Name tag) with a one-time key.
+    #[command(
+        after_help = "Examples:\n  keyless ssh web                      # the instance named 'web', as ec2-user\n  \
+                            keyless ssh ubuntu@i-0123456789abcdef0\n  \
+                            keyless ssh web --via public -p 2222\n  \
+                            keyless ssh web -- sudo systemctl status nginx\n\n\
+                            Exit status: the remote command's, or 255 when Keyless could not connect."
+    )]
+    Ssh(SshArgs),
+    /// Show or forget trusted host keys (pinned by instance id).
+    #[command(name = "known-hosts")]
+    KnownHosts {
+        #[command(subcommand)]
+        action: KnownHostsAction,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+pub struct AwsArgs {
+    /// AWS profile from ~/.aws/config (default: AWS_PROFILE or "default").
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LsArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Region to list; repeat for several (default: the profile's region).
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// List every region enabled for the account.
+    #[arg(long, conflicts_with = "regions")]
+    pub all_regions: bool,
+    /// Only instances in this state (pending, running, stopping, stopped, …); repeatable.
+    #[arg(long = "state", value_name = "STATE")]
+    pub states: Vec<String>,
+    /// Tag filter KEY=VALUE (wildcards * and ?); repeatable, all must match.
+    #[arg(long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+    /// Only instances whose name, id or IP contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Print JSON: {"instances": [...], "errors": [...]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SshArgs {
+    /// [USER@]TARGET: an instance id or Name tag; USER defaults to ec2-user.
+    #[arg(value_name = "[USER@]TARGET")]
+    pub destination: String,
+    /// SSH port on the instance.
+    #[arg(
+        short = 'p',
+        long,
+        value_name = "PORT",
+        env = "KEYLESS_SSH_PORT",
+        default_value = "22"
+    )]
+    pub port: String,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Region of the instance (default: the profile's region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Which address to dial: private (default), public, or auto (public if any, else private).
+    #[arg(long, value_name = "ADDRESS", default_value = "private")]
+    pub via: String,
+    /// Unknown host keys: ask (default on a terminal), accept-new, or strict (default otherwise).
+    #[arg(long, value_name = "POLICY")]
+    pub host_key_policy: Option<String>,
+    /// Force a pseudo-terminal even when running a command.
+    #[arg(short = 't')]
+    pub force_tty: bool,
+    /// Print how long each connect step took.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    /// Command to run instead of a login shell.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KnownHostsAction {
+    /// Show the trusted keys of an instance (or all).
+    Show { instance_id: Option<String> },
+    /// Forget the keys of an instance (after verifying that it was really rebuilt).
+    Forget { instance_id: String },
+}

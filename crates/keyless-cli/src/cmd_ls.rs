@@ -1,0 +1,102 @@
+//! `keyless ls`: the instances of one or more regions, as a table or JSON.
+
+use crate::args::LsArgs;
+use crate::output::{color_enabled, Failure};
+use crate::table::{Cell, Table};
+use keyless_core::{validate, AwsContext, AwsSelection, Instance, InstanceFilter, Inventory};
+
+pub async fn run(args: LsArgs) -> Result<i32, Failure> {
+    let mut filter = InstanceFilter::default();
+    for s in &args.states {
+        filter.add_state(s).map_err(Failure::usage)?;
+    }
+    for f in &args.filters {
+        filter.add_tag(f).map_err(Failure::usage)?;
+    }
+    filter.text = args.search.clone();
+    for r in &args.regions {
+        validate::region(r).map_err(Failure::usage)?;
+    }
+
+    let aws = AwsContext::load(&AwsSelection {
+        profile: args.aws.profile.clone(),
+        region: args.regions.first().cloned(),
+    })
+    .await
+    .map_err(Failure::usage)?;
+    let regions = if args.all_regions {
+        keyless_core::enabled_regions(&aws)
+            .await
+            .map_err(Failure::runtime)?
+    } else if args.regions.is_empty() {
+        vec![aws.default_region().map_err(Failure::usage)?]
+    } else {
+        args.regions.clone()
+    };
+
+    let inventory = keyless_core::list_instances(&aws, &regions, &filter).await;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&inventory).expect("inventory serialises")
+        );
+    } else {
+        print_table(&inventory, regions.len());
+    }
+    // Partial results are still results; fail only when no region answered.
+    if !inventory.errors.is_empty() && inventory.errors.len() == regions.len() {
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+fn print_table(inventory: &Inventory, region_count: usize) {
+    let color = color_enabled(std::io::stdout());
+    let mut table = Table::new(vec![
+        "NAME",
+        "INSTANCE ID",
+        "STATE",
+        "TYPE",
+        "PRIVATE IP",
+        "PUBLIC IP",
+        "ZONE",
+    ]);
+    for i in &inventory.instances {
+        table.push(row(i, color));
+    }
+    if !inventory.instances.is_empty() {
+        print!("{}", table.render());
+    }
+    for e in &inventory.errors {
+        eprintln!("keyless: {}: {}: {}", e.region, e.code, e.message);
+    }
+    let n = inventory.instances.len();
+    eprintln!(
+        "{n} instance{} in {region_count} region{}{}",
+        if n == 1 { "" } else { "s" },
+        if region_count == 1 { "" } else { "s" },
+        if inventory.errors.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} region(s) failed, see above)", inventory.errors.len())
+        }
+    );
+}
+
+fn row(i: &Instance, color: bool) -> Vec<Cell> {
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let state_color = match i.state.as_str() {
+        "running" => Some("32"),
+        "stopped" | "terminated" => Some("31"),
+        _ => Some("33"),
+    };
+    vec![
+        i.display_name().to_string().into(),
+        i.instance_id.clone().into(),
+        Cell::colored(i.state.clone(), state_color.filter(|_| color)),
+        dash(&i.instance_type).into(),
+        dash(&i.private_ip).into(),
+        dash(&i.public_ip).into(),
+        dash(&i.availability_zone).into(),
+    ]
+}

@@ -1,0 +1,146 @@
+//! `keyless ssh`: connect, then run a login shell (raw TTY, live resize) or a command whose exit
+//! status becomes ours. Anything that fails before the session exits 255.
+
+use crate::args::SshArgs;
+use crate::output::Failure;
+use crate::{prompt, terminal};
+use keyless_core::{
+    validate, AwsContext, AwsSelection, ConnectOptions, Exit, HostKeyPolicy, KnownHosts, PtySize,
+    SessionEvent, SessionSpec, Via,
+};
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+const DEFAULT_USER: &str = "ec2-user";
+
+pub async fn run(args: SshArgs) -> Result<i32, Failure> {
+    let plan = Plan::from_args(&args).map_err(Failure::ssh)?;
+    let aws = AwsContext::load(&AwsSelection {
+        profile: args.aws.profile.clone(),
+        region: args.region.clone(),
+    })
+    .await
+    .map_err(Failure::ssh)?;
+    let region = aws.default_region().map_err(Failure::ssh)?;
+
+    let verbose = args.verbose;
+    let opts = ConnectOptions {
+        os_user: plan.user.clone(),
+        port: plan.port,
+        via: plan.via,
+        host_key_policy: plan.policy,
+        known_hosts: KnownHosts::open_default().map_err(Failure::ssh)?,
+        prompt: Some(prompt::tty_host_key_prompt()),
+        progress: Some(Arc::new(move |t: keyless_core::StepTiming| {
+            if verbose {
+                eprintln!("keyless: {:?} took {} ms", t.step, t.took.as_millis());
+            }
+        })),
+    };
+    let connection = keyless_core::connect_target(&aws, &region, &plan.target, &opts)
+        .await
+        .map_err(Failure::ssh)?;
+
+    let pty = if plan.wants_pty {
+        let (cols, rows) = terminal::size();
+        Some(PtySize { cols, rows })
+    } else {
+        None
+    };
+    let spec = SessionSpec {
+        command: plan.command.clone(),
+        pty,
+    };
+    let mut session = connection.open(&spec).await.map_err(Failure::ssh)?;
+    let input = session.input();
+
+    // Raw mode only for an interactive terminal; restored when the guard drops, on every path.
+    let raw = if pty.is_some() && std::io::stdin().is_terminal() {
+        Some(terminal::RawMode::enable().map_err(|e| Failure::ssh(e.into()))?)
+    } else {
+        None
+    };
+    let stdin_task = tokio::spawn(terminal::forward_stdin(input.clone()));
+    let resize_task = pty.map(|_| tokio::spawn(terminal::forward_resizes(input.clone())));
+
+    let outcome = pump_output(&mut session).await;
+    stdin_task.abort();
+    if let Some(t) = resize_task {
+        t.abort();
+    }
+    drop(raw);
+    connection.disconnect().await;
+    match outcome {
+        Ok(Exit::Status(code)) => Ok(code as i32),
+        Ok(Exit::Signal { signal, message }) => {
+            eprintln!("keyless: remote program killed by signal {signal} {message}");
+            Ok(255)
+        }
+        Err(e) => Err(Failure::ssh(e)),
+    }
+}
+
+async fn pump_output(session: &mut keyless_core::Session) -> keyless_core::Result<Exit> {
+    let mut stdout = std::io::stdout();
+    let mut stderr = std::io::stderr();
+    loop {
+        match session.next().await? {
+            SessionEvent::Stdout(data) => {
+                stdout.write_all(&data)?;
+                stdout.flush()?;
+            }
+            SessionEvent::Stderr(data) => {
+                stderr.write_all(&data)?;
+                stderr.flush()?;
+            }
+            SessionEvent::Ended(exit) => return Ok(exit),
+        }
+    }
+}
+
+/// Everything the command line asks for, checked before any network call.
+struct Plan {
+    user: String,
+    target: String,
+    port: u16,
+    via: Via,
+    policy: HostKeyPolicy,
+    command: Option<String>,
+    wants_pty: bool,
+}
+
+impl Plan {
+    fn from_args(args: &SshArgs) -> keyless_core::Result<Plan> {
+        let (user, target) = validate::split_user_target(&args.destination);
+        let user = user.unwrap_or(DEFAULT_USER).to_owned();
+        validate::os_user(&user)?;
+        validate::target(target)?;
+        let port = args.port.trim().parse::<u32>().map_err(|_| {
+            keyless_core::Error::invalid(format!("'{}' is not a port number", args.port))
+                .with_hint("Ports go from 1 to 65535.")
+        })?;
+        let port = validate::port(port)?;
+        if let Some(region) = &args.region {
+            validate::region(region)?;
+        }
+        let via: Via = args.via.parse()?;
+        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        let policy = match &args.host_key_policy {
+            Some(p) => p.parse()?,
+            None if interactive => HostKeyPolicy::Ask,
+            None => HostKeyPolicy::Strict,
+        };
+        // Remote commands are one string, as with OpenSSH: the words joined by spaces.
+        let command = (!args.command.is_empty()).then(|| args.command.join(" "));
+        let wants_pty = args.force_tty || (command.is_none() && std::io::stdin().is_terminal());
+        Ok(Plan {
+            user,
+            target: target.to_owned(),
+            port,
+            via,
+            policy,
+            command,
+            wants_pty,
+        })
+    }
+}

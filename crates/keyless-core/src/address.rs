@@ -1,0 +1,125 @@
+//! Which address of an instance to dial. Private is the default: the seed's instances live in
+//! private subnets reached over Direct Connect/VPN.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::instance::Instance;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    #[default]
+    Private,
+    Public,
+    /// Public IPv4 if the instance has one, else private IPv4 (what mssh does).
+    Auto,
+}
+
+impl FromStr for Via {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "private" => Ok(Via::Private),
+            "public" => Ok(Via::Public),
+            "auto" => Ok(Via::Auto),
+            other => Err(
+                Error::invalid(format!("'{other}' is not an address choice"))
+                    .with_hint("Use private, public or auto."),
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Via {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Via::Private => "private",
+            Via::Public => "public",
+            Via::Auto => "auto",
+        })
+    }
+}
+
+pub fn choose_address(instance: &Instance, via: Via) -> Result<String> {
+    let private = instance.private_ip.clone();
+    let public = instance.public_ip.clone();
+    let chosen = match via {
+        Via::Private => private,
+        Via::Public => public,
+        Via::Auto => public.or(private),
+    };
+    chosen.ok_or_else(|| {
+        let what = match via {
+            Via::Private => "a private IPv4 address",
+            Via::Public => "a public IPv4 address",
+            Via::Auto => "any IPv4 address",
+        };
+        let hint = match via {
+            Via::Private if instance.public_ip.is_some() => {
+                "It has a public address: try --via public."
+            }
+            Via::Public if instance.private_ip.is_some() => {
+                "It has a private address: try --via private (needs VPN/Direct Connect)."
+            }
+            _ => "Is the instance running and attached to a network?",
+        };
+        Error::new(
+            ErrorKind::NoAddress,
+            format!("{} has no {what}", instance.label()),
+        )
+        .with_hint(hint)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance(private: Option<&str>, public: Option<&str>) -> Instance {
+        Instance {
+            instance_id: "i-0123456789abcdef0".into(),
+            name: Some("web".into()),
+            state: "running".into(),
+            region: "us-east-1".into(),
+            availability_zone: None,
+            private_ip: private.map(Into::into),
+            public_ip: public.map(Into::into),
+            ipv6: None,
+            vpc_id: None,
+            subnet_id: None,
+            instance_type: None,
+            platform: None,
+            launch_time: None,
+            metadata_endpoint: None,
+            tags: Default::default(),
+        }
+    }
+
+    #[test]
+    fn picks_the_requested_address() {
+        let both = instance(Some("10.0.0.5"), Some("3.3.3.3"));
+        assert_eq!(choose_address(&both, Via::Private).unwrap(), "10.0.0.5");
+        assert_eq!(choose_address(&both, Via::Public).unwrap(), "3.3.3.3");
+        assert_eq!(choose_address(&both, Via::Auto).unwrap(), "3.3.3.3");
+        let private_only = instance(Some("10.0.0.5"), None);
+        assert_eq!(
+            choose_address(&private_only, Via::Auto).unwrap(),
+            "10.0.0.5"
+        );
+    }
+
+    #[test]
+    fn a_missing_address_says_which_and_what_to_try() {
+        let e = choose_address(&instance(Some("10.0.0.5"), None), Via::Public).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NoAddress);
+        assert!(e.message.contains("public"), "{e:?}");
+        assert!(e.hint.unwrap().contains("--via private"));
+        assert!("sideways"
+            .parse::<Via>()
+            .unwrap_err()
+            .message
+            .contains("sideways"));
+    }
+}

@@ -1,0 +1,17 @@
+//! Where Keyless keeps its files. `KEYLESS_DATA_DIR` overrides the XDG location (tests, portable use).
+
+use crate::error::{Error, ErrorKind, Result};
+use std::path::PathBuf;
+
+pub fn data_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("KEYLESS_DATA_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    dirs::data_dir().map(|d| d.join("keyless")).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Io,
+            "cannot find a data directory (HOME is not set)",
+        )
+        .with_hint("Set HOME, XDG_DATA_HOME or KEYLESS_DATA_DIR.")
+    })
+}

@@ -1,0 +1,206 @@
+//! An authenticated SSH connection and the sessions (shell or command) opened on it.
+
+use crate::connect::StepTiming;
+use crate::error::{Error, ErrorKind, Result};
+use crate::instance::Instance;
+use crate::verifier::Verifier;
+use russh::client::{Handle, Msg};
+use russh::{ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Disconnect};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Keepalive on by default: a dead link is noticed within about a minute instead of never.
+pub(crate) fn ssh_config() -> russh::client::Config {
+    russh::client::Config {
+        keepalive_interval: Some(Duration::from_secs(15)),
+        keepalive_max: 3,
+        nodelay: true,
+        ..Default::default()
+    }
+}
+
+pub struct Connection {
+    handle: Handle<Verifier>,
+    pub instance: Instance,
+    pub address: String,
+    /// How long each step of the connect took, in order.
+    pub timings: Vec<StepTiming>,
+}
+
+/// A terminal size in character cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PtySize {
+    pub cols: u32,
+    pub rows: u32,
+}
+
+/// What to run: a login shell or a command, with or without a PTY.
+#[derive(Debug, Clone, Default)]
+pub struct SessionSpec {
+    /// `None`: the login shell.
+    pub command: Option<String>,
+    pub pty: Option<PtySize>,
+}
+
+impl Connection {
+    pub(crate) fn new(
+        handle: Handle<Verifier>,
+        instance: Instance,
+        address: String,
+        timings: Vec<StepTiming>,
+    ) -> Self {
+        Connection {
+            handle,
+            instance,
+            address,
+            timings,
+        }
+    }
+
+    pub async fn open(&self, spec: &SessionSpec) -> Result<Session> {
+        let channel = self
+            .handle
+            .channel_open_session()
+            .await
+            .map_err(|e| ssh_error("opening a session", e))?;
+        if let Some(size) = spec.pty {
+            channel
+                .request_pty(true, "xterm-256color", size.cols, size.rows, 0, 0, &[])
+                .await
+                .map_err(|e| ssh_error("requesting a terminal", e))?;
+        }
+        match &spec.command {
+            Some(command) => channel.exec(true, command.as_bytes()).await,
+            None => channel.request_shell(true).await,
+        }
+        .map_err(|e| ssh_error("starting the remote program", e))?;
+        let (read, write) = channel.split();
+        Ok(Session {
+            read,
+            input: SessionInput {
+                write: Arc::new(write),
+            },
+            label: self.instance.label(),
+            exit: None,
+        })
+    }
+
+    pub async fn disconnect(&self) {
+        let _ = self
+            .handle
+            .disconnect(Disconnect::ByApplication, "bye", "en")
+            .await;
+    }
+}
+
+/// The sending side of a session; cheap to clone into input and resize tasks.
+#[derive(Clone)]
+pub struct SessionInput {
+    write: Arc<ChannelWriteHalf<Msg>>,
+}
+
+impl SessionInput {
+    pub async fn send(&self, bytes: &[u8]) -> Result<()> {
+        self.write
+            .data(bytes)
+            .await
+            .map_err(|e| ssh_error("sending input", e))
+    }
+
+    pub async fn resize(&self, size: PtySize) -> Result<()> {
+        self.write
+            .window_change(size.cols, size.rows, 0, 0)
+            .await
+            .map_err(|e| ssh_error("resizing the terminal", e))
+    }
+
+    /// No more input (the remote program sees end of file).
+    pub async fn eof(&self) -> Result<()> {
+        self.write
+            .eof()
+            .await
+            .map_err(|e| ssh_error("closing input", e))
+    }
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    Status(u32),
+    Signal { signal: String, message: String },
+}
+
+#[derive(Debug)]
+pub enum SessionEvent {
+    Stdout(bytes::Bytes),
+    Stderr(bytes::Bytes),
+    /// The remote program ended; no more events follow.
+    Ended(Exit),
+}
+
+pub struct Session {
+    read: ChannelReadHalf,
+    input: SessionInput,
+    label: String,
+    exit: Option<Exit>,
+}
+
+impl Session {
+    pub fn input(&self) -> SessionInput {
+        self.input.clone()
+    }
+
+    /// The next output or the end. A connection that drops without an exit status is an error of
+    /// kind `ConnectionLost`, so callers can offer to reconnect.
+    pub async fn next(&mut self) -> Result<SessionEvent> {
+        loop {
+            match self.read.wait().await {
+                Some(ChannelMsg::Data { data }) => return Ok(SessionEvent::Stdout(data)),
+                Some(ChannelMsg::ExtendedData { data, ext: 1 }) => {
+                    return Ok(SessionEvent::Stderr(data))
+                }
+                Some(ChannelMsg::ExitStatus { exit_status }) => {
+                    self.exit = Some(Exit::Status(exit_status))
+                }
+                Some(ChannelMsg::ExitSignal {
+                    signal_name,
+                    error_message,
+                    ..
+                }) => {
+                    self.exit = Some(Exit::Signal {
+                        signal: format!("{signal_name:?}"),
+                        message: error_message,
+                    })
+                }
+                Some(ChannelMsg::Close) | None => {
+                    return match self.exit.take() {
+                        Some(exit) => Ok(SessionEvent::Ended(exit)),
+                        None => Err(Error::new(
+                            ErrorKind::ConnectionLost,
+                            format!(
+                                "the connection to {} was lost: the session ended without an exit \
+                                 status",
+                                self.label
+                            ),
+                        )
+                        .with_hint(
+                            "sshd on the instance stopped, the instance went away, or the network \
+                             dropped. Reconnect to open a new session (a fresh key is pushed).",
+                        )),
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+fn ssh_error(what: &str, e: russh::Error) -> Error {
+    let kind = match e {
+        russh::Error::Disconnect
+        | russh::Error::SendError
+        | russh::Error::ChannelOpenFailure(_) => ErrorKind::ConnectionLost,
+        _ => ErrorKind::Ssh,
+    };
+    Error::new(kind, format!("{what} failed: {e}"))
+}

@@ -1,0 +1,105 @@
+//! The russh client handler: it checks the instance's host key against the trust store and the
+//! policy. It never accepts a key unchecked. Why a key was refused is kept so the caller can say
+//! it in words (russh itself only reports "unknown key").
+
+use crate::error::{Error, ErrorKind};
+use crate::hostkeys::{
+    fingerprint, HostKeyPolicy, HostKeyStatus, KnownHosts, TrustDecision, UnknownHostKey,
+};
+use futures::future::BoxFuture;
+use russh::client;
+use russh::keys::{PublicKey, PublicKeyOrCertificate};
+use std::sync::{Arc, Mutex};
+
+/// Asks the user about a key seen for the first time (a TTY prompt, an app dialog).
+pub type HostKeyPrompt =
+    Arc<dyn Fn(UnknownHostKey) -> BoxFuture<'static, TrustDecision> + Send + Sync>;
+
+/// Shared between the handler (inside russh's task) and the connect code.
+pub(crate) type Refusal = Arc<Mutex<Option<Error>>>;
+
+pub(crate) struct Verifier {
+    pub instance_id: String,
+    pub store: KnownHosts,
+    pub policy: HostKeyPolicy,
+    pub prompt: Option<HostKeyPrompt>,
+    pub refusal: Refusal,
+}
+
+impl Verifier {
+    async fn decide(&self, offered: &PublicKey) -> Result<(), Error> {
+        let id = &self.instance_id;
+        let offered_fp = fingerprint(offered);
+        match self.store.check(id, offered)? {
+            HostKeyStatus::Trusted => Ok(()),
+            HostKeyStatus::Changed {
+                trusted_fingerprints,
+            } => Err(Error::new(
+                ErrorKind::HostKeyChanged,
+                format!(
+                    "HOST KEY CHANGED for {id}: it presented {offered_fp}, but Keyless trusts {}. \
+                     Refusing to connect.",
+                    trusted_fingerprints.join(", ")
+                ),
+            )
+            .with_hint(format!(
+                "Someone may be impersonating the instance, or it was rebuilt. Verify the new key \
+                 out of band (e.g. the instance's console output); only then run \
+                 `keyless known-hosts forget {id}` and connect again."
+            ))),
+            HostKeyStatus::Unknown => {
+                let unknown = UnknownHostKey {
+                    instance_id: id.clone(),
+                    algorithm: offered.algorithm().to_string(),
+                    fingerprint: offered_fp.clone(),
+                };
+                let decision = match (self.policy, &self.prompt) {
+                    (HostKeyPolicy::AcceptNew, _) => TrustDecision::Always,
+                    (HostKeyPolicy::Ask, Some(prompt)) => prompt(unknown).await,
+                    (HostKeyPolicy::Strict, _) | (HostKeyPolicy::Ask, None) => {
+                        return Err(Error::new(
+                            ErrorKind::HostKeyUnknown,
+                            format!("the host key of {id} ({offered_fp}) is not trusted yet"),
+                        )
+                        .with_hint(
+                            "Verify the fingerprint, then connect with --host-key-policy accept-new \
+                             (or interactively) to trust it.",
+                        ))
+                    }
+                };
+                match decision {
+                    TrustDecision::Always => self.store.trust(id, offered),
+                    TrustDecision::Once => Ok(()),
+                    TrustDecision::Reject => Err(Error::new(
+                        ErrorKind::HostKeyRejected,
+                        format!("you did not trust the host key of {id} ({offered_fp})"),
+                    )),
+                }
+            }
+        }
+    }
+}
+
+impl client::Handler for Verifier {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        server_key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        let offered = match server_key {
+            PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
+            // Host certificates: no CA is configured, so pin the certified key itself.
+            PublicKeyOrCertificate::Certificate(cert) => {
+                PublicKey::new(cert.public_key().clone(), "")
+            }
+        };
+        match self.decide(&offered).await {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                *self.refusal.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                Ok(false)
+            }
+        }
+    }
+}
