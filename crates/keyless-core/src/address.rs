@@ -52,9 +52,9 @@ pub fn choose_address(instance: &Instance, via: Via) -> Result<String> {
     };
     chosen.ok_or_else(|| {
         let what = match via {
-            Via::Private => "a private IPv4 address",
-            Via::Public => "a public IPv4 address",
-            Via::Auto => "any IPv4 address",
+            Via::Private => "private IPv4 address",
+            Via::Public => "public IPv4 address",
+            Via::Auto => "IPv4 address at all",
         };
         let hint = match via {
             Via::Private if instance.public_ip.is_some() => {

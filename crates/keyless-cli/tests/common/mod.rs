@@ -1,0 +1,130 @@
+//! Runs the real `keyless` binary against a real lab (emulated AWS endpoints, real sshd), with a
+//! private HOME and TMPDIR so tests see exactly what Keyless writes.
+
+#![allow(dead_code)] // each test file uses a different part
+
+use keyless_lab::{Lab, LabOptions};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tempfile::TempDir;
+
+pub struct Env {
+    pub lab: Lab,
+    pub home: TempDir,
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Env {
+    pub async fn start() -> Env {
+        Self::with(LabOptions::default()).await
+    }
+
+    pub async fn with(opts: LabOptions) -> Env {
+        let lab = Lab::start(opts).await.expect("lab starts");
+        let home = tempfile::tempdir().expect("temp home");
+        std::fs::create_dir_all(home.path().join("tmp")).unwrap();
+        Env { lab, home }
+    }
+
+    pub fn tmpdir(&self) -> PathBuf {
+        self.home.path().join("tmp")
+    }
+
+    pub fn known_hosts(&self) -> PathBuf {
+        self.home.path().join(".local/share/keyless/known_hosts")
+    }
+
+    /// Every variable the binary sees: the lab's, a private HOME, nothing from the developer.
+    pub fn vars(&self) -> Vec<(String, String)> {
+        let mut vars = self.lab.env();
+        let home = self.home.path().display().to_string();
+        vars.extend([
+            ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+            ("HOME".into(), home.clone()),
+            ("XDG_DATA_HOME".into(), format!("{home}/.local/share")),
+            ("XDG_CONFIG_HOME".into(), format!("{home}/.config")),
+            ("TMPDIR".into(), self.tmpdir().display().to_string()),
+            ("NO_COLOR".into(), "1".into()),
+        ]);
+        vars
+    }
+
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(bin());
+        cmd.args(args)
+            .env_clear()
+            .envs(self.vars())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        cmd
+    }
+
+    pub async fn run(&self, args: &[&str]) -> Output {
+        let out = tokio::time::timeout(Duration::from_secs(60), self.command(args).output())
+            .await
+            .expect("keyless finishes within a minute")
+            .expect("keyless runs");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `keyless ssh TARGET --host-key-policy accept-new -- COMMAND…`
+    pub async fn ssh(&self, target: &str, command: &[&str]) -> Output {
+        let mut args = vec!["ssh", target, "--host-key-policy", "accept-new", "--"];
+        args.extend_from_slice(command);
+        self.run(&args).await
+    }
+
+    pub fn successful_pushes(&self) -> usize {
+        self.lab
+            .pushes()
+            .iter()
+            .filter(|p| p.outcome == "Success")
+            .count()
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_keyless")
+}
+
+/// Every regular file below `dir`.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.is_file() {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,201 @@
+//! Every way a connect can fail before the session: one clear line, a hint, exit 255.
+
+mod common;
+
+use common::{Env, Output};
+
+fn assert_fails(out: &Output, needle: &str, hint: &str) {
+    assert_eq!(out.code, 255, "{out:?}");
+    let first = out.stderr.lines().next().unwrap_or_default();
+    assert!(first.starts_with("keyless: "), "{out:?}");
+    assert!(out.stderr.contains(needle), "wanted {needle:?}: {out:?}");
+    assert!(out.stderr.contains(&format!("  hint: ")), "{out:?}");
+    assert!(out.stderr.contains(hint), "wanted hint {hint:?}: {out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_denied_by_instance_arn() {
+    let env = Env::start().await;
+    let out = env.ssh("restricted", &["true"]).await;
+    assert_fails(
+        &out,
+        "not allowed to push a key",
+        "ec2-instance-connect:SendSSHPublicKey",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_denied_for_the_os_user() {
+    let env = Env::start().await;
+    let out = env.ssh("root@db-primary", &["true"]).await;
+    assert_fails(&out, "as 'root'", "ec2:osuser must allow 'root'");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_denied_by_source_ip() {
+    let env = Env::start().await;
+    env.lab.set_source_cidr("10.0.0.0/8");
+    let user = env.lab.os_user().to_owned();
+    let out = env.ssh(&format!("{user}@db-primary"), &["true"]).await;
+    assert_fails(&out, "not allowed to push a key", "aws:SourceIp");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_and_unknown_instances() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    let stopped = env.ssh(&format!("{user}@batch"), &["true"]).await;
+    assert_fails(&stopped, "is stopped, not running", "Start the instance");
+
+    let unknown = env
+        .ssh(&format!("{user}@i-0123456789abcdef0"), &["true"])
+        .await;
+    assert_fails(
+        &unknown,
+        "i-0123456789abcdef0 was not found in us-east-1",
+        "--region",
+    );
+
+    let no_such_name = env.ssh(&format!("{user}@nothing-here"), &["true"]).await;
+    assert_fails(
+        &no_such_name,
+        "no instance named 'nothing-here'",
+        "keyless ls",
+    );
+
+    // An instance of the other region, asked for in the default one.
+    let eu = env.lab.instance_named("eu-web");
+    let wrong_region = env.ssh(&format!("{user}@{}", eu.id), &["true"]).await;
+    assert_fails(&wrong_region, "was not found in us-east-1", "--region");
+    assert!(
+        env.lab.pushes().is_empty(),
+        "no key is pushed for any of these"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ambiguous_name_lists_the_candidates() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    let out = env.ssh(&format!("{user}@web"), &["true"]).await;
+    assert_fails(&out, "matches 2 instances", "instance id");
+    for i in env
+        .lab
+        .instances()
+        .iter()
+        .filter(|i| i.name.as_deref() == Some("web"))
+    {
+        assert!(out.stderr.contains(&i.id), "{out:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_is_retried_then_reported() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    let target = format!("{user}@db-primary");
+    env.lab.throttle_next_pushes(2);
+    let recovered = env.ssh(&target, &["echo", "through"]).await;
+    assert_eq!(recovered.code, 0, "{recovered:?}");
+    assert_eq!(recovered.stdout.trim(), "through");
+
+    env.lab.throttle_next_pushes(50);
+    let out = env.ssh(&target, &["true"]).await;
+    assert_fails(&out, "throttling", "Wait a few seconds");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_errors_are_retried_then_reported() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    env.lab.fail_next_pushes(50);
+    let out = env.ssh(&format!("{user}@db-primary"), &["true"]).await;
+    assert_fails(&out, "EC2 Instance Connect failed", "AWS's side");
+    let attempts = env.lab.pushes().len();
+    assert!(attempts > 1, "retried: {attempts} attempts");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushed_but_refused_explains_the_checklist() {
+    let env = Env::start().await;
+    // `ghost` is allowed by the push policy but does not exist on the instance.
+    let ghost = env.ssh("ghost@db-primary", &["true"]).await;
+    assert_fails(
+        &ghost,
+        "refused the one-time key for 'ghost'",
+        "OS user 'ghost' exists",
+    );
+
+    let user = env.lab.os_user().to_owned();
+    let no_imds = env.ssh(&format!("{user}@no-imds"), &["true"]).await;
+    assert_fails(
+        &no_imds,
+        "refused the one-time key",
+        "metadata service is disabled",
+    );
+    assert!(
+        no_imds.stderr.contains("modify-instance-metadata-options"),
+        "{no_imds:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_key_is_pushed_again() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    env.lab.expire_next_pushes(1);
+    let out = env
+        .ssh(&format!("{user}@db-primary"), &["echo", "second-push"])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout.trim(), "second-push");
+    assert_eq!(
+        env.successful_pushes(),
+        2,
+        "the first key expired, the second worked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_rejected_before_any_request() {
+    let env = Env::start().await;
+    for (args, needle) in [
+        (vec!["ssh", "i-0ABCDEF12345"], "'i-0ABCDEF12345'"),
+        (vec!["ssh", "bad;user@web"], "'bad;user'"),
+        (vec!["ssh", "web", "-p", "0"], "port 0"),
+        (vec!["ssh", "web", "-p", "ssh"], "'ssh'"),
+        (vec!["ssh", "web", "--region", "us_east_1"], "'us_east_1'"),
+        (
+            vec!["ssh", "web", "--via", "carrier-pigeon"],
+            "'carrier-pigeon'",
+        ),
+        (vec!["ssh", "web", "--host-key-policy", "yolo"], "'yolo'"),
+    ] {
+        let out = env.run(&args).await;
+        assert_fails(&out, needle, "");
+    }
+    assert!(env.lab.pushes().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_endpoint_is_a_network_error() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    // A port nothing listens on.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let out = env
+        .command(&["ssh", &format!("{user}@db-primary"), "--", "true"])
+        .env("AWS_ENDPOINT_URL_EC2", &dead)
+        .output()
+        .await
+        .unwrap();
+    let out = Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    };
+    assert_fails(&out, "cannot reach AWS", "AWS_ENDPOINT_URL");
+}

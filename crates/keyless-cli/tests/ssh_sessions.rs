@@ -1,0 +1,196 @@
+//! Real sessions on real sshd: commands and exit status, host-key trust, dropped connections,
+//! and what is left on disk afterwards.
+
+mod common;
+
+use common::{files_under, Env};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_returns_its_output_and_exit_status() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    let ok = env
+        .ssh(
+            &format!("{user}@db-primary"),
+            &["echo", "hello", "from", "$(hostname)"],
+        )
+        .await;
+    assert_eq!(ok.code, 0, "{ok:?}");
+    assert!(ok.stdout.starts_with("hello from "), "{ok:?}");
+
+    let failing = env
+        .ssh(&format!("{user}@db-primary"), &["echo oops >&2; exit 3"])
+        .await;
+    assert_eq!(failing.code, 3, "{failing:?}");
+    assert_eq!(failing.stderr.trim(), "oops");
+
+    // By instance id, a non-ASCII name, and an instance with no Name tag.
+    let cafe = env.lab.instance_named("café-α");
+    for target in [cafe.id.clone(), "café-α".to_owned()] {
+        let out = env.ssh(&format!("{user}@{target}"), &["whoami"]).await;
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(out.stdout.trim(), user);
+    }
+    let unnamed = env
+        .lab
+        .instances()
+        .into_iter()
+        .find(|i| i.name.is_none() && i.state == "running")
+        .unwrap();
+    let out = env.ssh(&format!("{user}@{}", unnamed.id), &["true"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_and_auto_addresses() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    let eu = env.lab.instance_named("eu-web");
+    // `SSH_CONNECTION` names the server address the session came in on.
+    for (via, ip) in [
+        ("private", eu.private_ip.to_string()),
+        ("public", eu.public_ip.unwrap().to_string()),
+        ("auto", eu.public_ip.unwrap().to_string()),
+    ] {
+        let out = env
+            .run(&[
+                "ssh",
+                &format!("{user}@eu-web"),
+                "--region",
+                "eu-west-1",
+                "--via",
+                via,
+                "--host-key-policy",
+                "accept-new",
+                "--",
+                "echo $SSH_CONNECTION",
+            ])
+            .await;
+        assert_eq!(out.code, 0, "{via}: {out:?}");
+        assert!(out.stdout.contains(&format!(" {ip} ")), "{via}: {out:?}");
+    }
+    let private_only = env
+        .run(&[
+            "ssh",
+            &format!("{user}@db-primary"),
+            "--via",
+            "public",
+            "--",
+            "true",
+        ])
+        .await;
+    assert_eq!(private_only.code, 255);
+    assert!(
+        private_only.stderr.contains("has no public IPv4 address"),
+        "{private_only:?}"
+    );
+    assert!(
+        private_only.stderr.contains("--via private"),
+        "{private_only:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_keys_are_pinned_and_a_changed_key_is_refused() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    let db = env.lab.instance_named("db-primary");
+    let target = format!("{user}@db-primary");
+
+    // Without a terminal, an unknown key fails and names the flag.
+    let strict = env.run(&["ssh", &target, "--", "true"]).await;
+    assert_eq!(strict.code, 255, "{strict:?}");
+    assert!(strict.stderr.contains(&db.host_key_sha256), "{strict:?}");
+    assert!(
+        strict.stderr.contains("--host-key-policy accept-new"),
+        "{strict:?}"
+    );
+
+    let first = env.ssh(&target, &["true"]).await;
+    assert_eq!(first.code, 0, "{first:?}");
+    let pinned = std::fs::read_to_string(env.known_hosts()).unwrap();
+    let key: Vec<&str> = db.host_public_key.split_whitespace().take(2).collect();
+    assert!(
+        pinned.contains(&format!("{} {}", db.id, key.join(" "))),
+        "{pinned}"
+    );
+    // Trusted now: strict works too.
+    let again = env
+        .run(&["ssh", &target, "--host-key-policy", "strict", "--", "true"])
+        .await;
+    assert_eq!(again.code, 0, "{again:?}");
+
+    env.lab.rekey(&db.id).await;
+    let new_fp = env.lab.instance_named("db-primary").host_key_sha256;
+    let marker = env.tmpdir().join("ran");
+    let changed = env.ssh(&target, &["touch", marker.to_str().unwrap()]).await;
+    assert_eq!(changed.code, 255, "{changed:?}");
+    assert!(changed.stderr.contains("HOST KEY CHANGED"), "{changed:?}");
+    assert!(changed.stderr.contains(&db.host_key_sha256), "{changed:?}");
+    assert!(changed.stderr.contains(&new_fp), "{changed:?}");
+    assert!(!marker.exists(), "nothing ran on the impersonated host");
+
+    // After verifying out of band, the user forgets the old key and connects.
+    let forget = env.run(&["known-hosts", "forget", &db.id]).await;
+    assert_eq!(forget.code, 0, "{forget:?}");
+    assert_eq!(env.ssh(&target, &["true"]).await.code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_sshd_mid_session_is_a_clear_error() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    let db = env.lab.instance_named("db-primary");
+    let mut child = env
+        .command(&[
+            "ssh",
+            &format!("{user}@db-primary"),
+            "--host-key-policy",
+            "accept-new",
+            "--",
+            "echo started; sleep 60",
+        ])
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), stdout.next_line())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.as_deref(), Some("started"));
+    env.lab.kill_sshd(&db.id).await;
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("keyless notices the dead connection")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(255), "{stderr}");
+    assert!(stderr.contains("connection to"), "{stderr}");
+    assert!(stderr.contains("was lost"), "{stderr}");
+    assert!(stderr.contains("Reconnect"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_private_key_reaches_the_disk() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    let out = env.ssh(&format!("{user}@db-primary"), &["true"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let pushed = env.lab.pushes()[0].key.clone();
+    let blob = pushed.split_whitespace().nth(1).unwrap().to_owned();
+
+    let files = files_under(env.home.path());
+    assert!(
+        files.iter().any(|f| f.ends_with("known_hosts")),
+        "the scan sees what keyless wrote: {files:?}"
+    );
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("PRIVATE KEY"), "{f:?}");
+        assert!(!text.contains("openssh-key-v1"), "{f:?}");
+        assert!(!text.contains(&blob), "the one-time key appears in {f:?}");
+    }
+}
