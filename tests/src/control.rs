@@ -76,5 +76,5 @@ pub fn send_fault(addr: SocketAddr, fault: &Fault) -> Result<(), LabError> {
         .ok()
         .and_then(|v| v["error"].as_str().map(str::to_string))
         .unwrap_or_else(|| format!("HTTP {}", resp.status));
-    Err(LabError::Invalid(msg))
+    Err(LabError::Remote(msg))
 }

@@ -15,6 +15,9 @@ pub enum LabError {
     UnknownInstance(String),
     #[error("invalid argument: {0}")]
     Invalid(String),
+    /// An error reported by a running lab over its control route.
+    #[error("{0}")]
+    Remote(String),
 }
 
 impl LabError {

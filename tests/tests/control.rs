@@ -83,11 +83,21 @@ fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Runs `keyless-lab down` when dropped, so a failing assertion does not leak a background lab.
+struct DownOnDrop(std::path::PathBuf);
+
+impl Drop for DownOnDrop {
+    fn drop(&mut self) {
+        let _ = cli(&self.0, &["down"]);
+    }
+}
+
 #[test]
 fn binary_up_status_fault_down() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("state");
     let dir_s = dir.to_string_lossy().into_owned();
+    let _guard = DownOnDrop(dir.clone());
 
     let up = cli(&dir, &["up", "--instances", "4", "--key-ttl-secs", "30"]);
     assert!(

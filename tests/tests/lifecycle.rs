@@ -112,7 +112,7 @@ async fn catalogue_env_and_addresses() {
 async fn drop_kills_every_sshd_and_session() {
     let lab = Lab::start(LabOptions::default()).await.unwrap();
     let state_dir = lab.state_dir().to_string_lossy().into_owned();
-    assert_eq!(processes_mentioning(&state_dir).len(), running_count(&lab));
+    assert_eq!(sshd_listeners(&state_dir), running_count(&lab));
 
     // An open session: sshd's per-connection child setsid()s, so it is not in the listener's group.
     let tmp = tempfile::tempdir().unwrap();
@@ -194,7 +194,7 @@ async fn two_labs_side_by_side() {
     let dir_b = b.state_dir().to_string_lossy().into_owned();
     a.shutdown().await;
     assert!(processes_mentioning(&dir_a).is_empty());
-    assert_eq!(processes_mentioning(&dir_b).len(), running_count(&b));
+    assert_eq!(sshd_listeners(&dir_b), running_count(&b));
     drop(b);
     assert!(processes_mentioning(&dir_b).is_empty());
 }
@@ -240,7 +240,7 @@ async fn stop_start_kill_restart_rekey() {
         batch.host_public_key
     );
     let dir = lab.state_dir().to_string_lossy().into_owned();
-    assert_eq!(processes_mentioning(&dir).len(), running_count(&lab));
+    assert_eq!(sshd_listeners(&dir), running_count(&lab));
 }
 
 #[tokio::test]

@@ -244,6 +244,34 @@ pub fn processes_mentioning(needle: &str) -> Vec<i32> {
         .collect()
 }
 
+/// sshd listeners of a lab. A freshly forked per-connection child (e.g. of a readiness probe)
+/// still shows its parent's "[listener]" title until it re-execs, so count only the roots.
+pub fn sshd_listeners(state_dir: &str) -> usize {
+    let cmd = |pid: i32| {
+        String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default())
+            .into_owned()
+    };
+    let listeners: Vec<i32> = processes_mentioning(state_dir)
+        .into_iter()
+        .filter(|p| cmd(*p).contains("[listener]"))
+        .collect();
+    listeners
+        .iter()
+        .filter(|p| !listeners.contains(&ppid(**p)))
+        .count()
+}
+
+fn ppid(pid: i32) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Exists and is not a zombie.
 pub fn pid_alive(pid: i32) -> bool {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
