@@ -9,7 +9,7 @@ fn assert_fails(out: &Output, needle: &str, hint: &str) {
     let first = out.stderr.lines().next().unwrap_or_default();
     assert!(first.starts_with("keyless: "), "{out:?}");
     assert!(out.stderr.contains(needle), "wanted {needle:?}: {out:?}");
-    assert!(out.stderr.contains(&format!("  hint: ")), "{out:?}");
+    assert!(out.stderr.contains("  hint: "), "{out:?}");
     assert!(out.stderr.contains(hint), "wanted hint {hint:?}: {out:?}");
     assert!(out.stdout.is_empty(), "{out:?}");
 }

@@ -1,0 +1,42 @@
+# Installs what Keyless needs on Debian 12 when it is missing. Sourced by run.sh and test.sh.
+# Every step checks first, so a second run costs a few milliseconds.
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# apt packages, installed in one go if any is missing.
+need_apt() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing apt packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+# Rust with rustfmt and clippy (rustup when there is no cargo at all).
+need_rust() {
+  if [ -d "$HOME/.cargo/bin" ]; then PATH="$HOME/.cargo/bin:$PATH"; fi
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "==> installing Rust (rustup)"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy
+    PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  if command -v rustup >/dev/null 2>&1; then
+    for c in rustfmt clippy; do
+      rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+    done
+  fi
+  export PATH
+}
+
+# What the core, the CLI and the lab need: a C toolchain, OpenSSH's sshd (the lab's instances)
+# and curl (their AuthorizedKeysCommand).
+need_core_deps() {
+  need_apt build-essential pkg-config openssh-server openssh-client curl ca-certificates
+  need_rust
+}
