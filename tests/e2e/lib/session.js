@@ -1,0 +1,137 @@
+// Connecting to an instance through the UI and talking to its shell through xterm.
+import assert from 'node:assert/strict';
+
+import {
+  domTabs, hookActiveTab, hookTabs, rowOf, sel, terminalLines, visibleByTestId, waitFor,
+} from './ui.js';
+
+/** Opens the connect dialog of an instance row (double-click; Enter as a fallback). */
+export async function openConnectDialog(browser, instanceId) {
+  const row = await rowOf(browser, instanceId);
+  await row.scrollIntoView({ block: 'center' }).catch(() => {});
+  await row.doubleClick();
+  const dialog = await browser.$(sel('connect-dialog'));
+  try {
+    await dialog.waitForDisplayed({ timeout: 3_000 });
+  } catch {
+    await row.click();
+    await browser.keys('Enter');
+    await dialog.waitForDisplayed({ timeout: 10_000, timeoutMsg: `no connect-dialog after double-click/Enter on ${instanceId}` });
+  }
+  return dialog;
+}
+
+/** Fills the dialog (user; optional via/port) and submits. */
+export async function submitConnect(browser, { user, via = null, port = null } = {}) {
+  if (user != null) {
+    const u = await browser.$(sel('connect-user'));
+    await u.waitForDisplayed({ timeoutMsg: 'connect-user not displayed' });
+    await u.clearValue();
+    if ((await u.getValue()) !== '') {
+      await u.click();
+      await browser.keys(['Control', 'a']);
+      await browser.keys('Backspace');
+    }
+    await u.addValue(user);
+  }
+  if (via != null) {
+    const v = await browser.$(sel('connect-via'));
+    await v.selectByAttribute('value', via);
+  }
+  if (port != null) {
+    const p = await browser.$(sel('connect-port'));
+    await p.clearValue();
+    await p.addValue(String(port));
+  }
+  await (await browser.$(sel('connect-submit'))).click();
+}
+
+/**
+ * Full flow: row → dialog → submit → (host-key dialog → trust) → a connected tab.
+ * Returns {index, hostKeyText}: the tab index (hook order) and the host-key dialog's text.
+ * `onHostKey` may take screenshots or assert before the decision is clicked.
+ */
+export async function connect(browser, { instanceId, user, decision = 'trust', expectHostKey = true, onHostKey } = {}) {
+  const before = (await hookTabs(browser)).length;
+  await openConnectDialog(browser, instanceId);
+  await submitConnect(browser, { user });
+  let hostKeyText = null;
+  if (expectHostKey) {
+    const dlg = await browser.$(sel('hostkey-dialog'));
+    await dlg.waitForDisplayed({ timeout: 20_000, timeoutMsg: `no hostkey-dialog for ${instanceId}` });
+    hostKeyText = (await dlg.getText()).replace(/\s+/g, ' ');
+    if (onHostKey) await onHostKey(hostKeyText);
+    await (await browser.$(sel(`hostkey-${decision}`))).click();
+  }
+  const tabs = await waitFor(browser, async () => {
+    const t = await hookTabs(browser);
+    return t.length > before && t[t.length - 1].status !== 'connecting' ? t : null;
+  }, { timeout: 30_000, what: `a new tab for ${instanceId} to leave "connecting"` });
+  const index = tabs.length - 1;
+  if (tabs[index].status !== 'connected') {
+    const errs = await visibleByTestId(browser, 'session-error');
+    assert.fail(`tab for ${instanceId} is "${tabs[index].status}", not connected; session-error: ${JSON.stringify(errs)}`);
+  }
+  return { index, hostKeyText };
+}
+
+/** Makes tab `index` the active one (clicks it in the tab strip). */
+export async function activateTab(browser, index) {
+  if ((await hookActiveTab(browser)) === index) return;
+  const tabs = await browser.$$(sel('tab'));
+  assert.ok(tabs.length > index, `only ${tabs.length} tab elements, wanted #${index}`);
+  await tabs[index].click();
+  await waitFor(browser, async () => (await hookActiveTab(browser)) === index, { what: `tab ${index} to become active` });
+}
+
+/** The xterm input textarea of the visible terminal. */
+async function visibleTerminalInput(browser) {
+  const terms = await browser.$$(`${sel('terminal')}`);
+  for (const t of terms) {
+    if (await t.isDisplayed()) {
+      const ta = await t.$('textarea.xterm-helper-textarea');
+      if (await ta.isExisting()) return { term: t, ta };
+      return { term: t, ta: null };
+    }
+  }
+  throw new Error(`no visible terminal (of ${terms.length})`);
+}
+
+/** Types a line into the active tab's terminal (keystrokes into xterm's focused textarea) + Enter. */
+export async function typeLine(browser, index, line) {
+  await activateTab(browser, index);
+  const { term, ta } = await visibleTerminalInput(browser);
+  await term.click();
+  if (ta) {
+    await ta.addValue(line);
+    await ta.addValue('\uE007'); // Enter
+  } else {
+    await browser.keys([...line, 'Enter']);
+  }
+}
+
+let nonce = 1000 + Math.floor(Math.random() * 8000);
+/**
+ * Runs a single-line command in tab `index` and returns its single-line output. The typed line
+ * holds `$((n+1))`, the output the evaluated number, so an echo of the input never matches.
+ */
+export async function roundTrip(browser, index, command, { timeout = 20_000 } = {}) {
+  const n = nonce++;
+  const start = `<${n + 1}>`;
+  await typeLine(browser, index, `echo "<$((${n}+1))>$(${command})</$((${n}+2))>"`);
+  const re = new RegExp(`^${start}(.*)</${n + 2}>$`);
+  const lines = await waitFor(browser, async () => {
+    const ls = await terminalLines(browser, index);
+    return ls.some((l) => re.test(l)) ? ls : null;
+  }, { timeout, what: `output of \`${command}\` in tab ${index}` });
+  return lines.map((l) => l.match(re)).find(Boolean)[1];
+}
+
+/** Waits until tab `index` reports `status` (hook and the DOM's data-status agree). */
+export async function waitTabStatus(browser, index, status, timeout = 20_000) {
+  await waitFor(browser, async () => {
+    const t = await hookTabs(browser);
+    const d = await domTabs(browser);
+    return t[index]?.status === status && d[index]?.status === status ? { t, d } : null;
+  }, { timeout, what: `tab ${index} to be "${status}"` });
+}
