@@ -1,0 +1,172 @@
+// One terminal tab: its connect request, lifecycle state and the xterm it writes into.
+import type { ApiError, ConnectRequest, Exit, SessionEvent, Step, TrustDecision } from '../generated/bindings';
+import * as backend from './backend';
+import { toApiError } from './errors';
+import { Acker } from './flowControl';
+import { displayName } from './filter';
+import type { TerminalController } from './terminal';
+
+export type TabStatus = 'connecting' | 'connected' | 'ended' | 'lost' | 'failed';
+export type HostKeyPrompt = { instance_id: string; algorithm: string; fingerprint: string };
+
+export const STEPS: ReadonlyArray<{ step: Step; label: string }> = [
+  { step: 'resolve', label: 'Resolve address' },
+  { step: 'key', label: 'Generate one-time key' },
+  { step: 'push', label: 'Push key (EC2 Instance Connect)' },
+  { step: 'handshake', label: 'SSH handshake' },
+  { step: 'authenticate', label: 'Authenticate' },
+];
+
+let nextKey = 1;
+
+export class SessionTab {
+  readonly key = nextKey++;
+  readonly request: ConnectRequest;
+  readonly title: string;
+
+  status = $state<TabStatus>('connecting');
+  steps = $state<Partial<Record<Step, number>>>({});
+  hostKey = $state<HostKeyPrompt | null>(null);
+  error = $state<ApiError | null>(null);
+  exit = $state<Exit | null>(null);
+  address = $state<string | null>(null);
+  attempts = $state(0);
+  startedAt = $state(0);
+  /** The terminal's current size (for the status bar). */
+  cols = $state(0);
+  rows = $state(0);
+
+  /** Bound by SessionView once xterm exists. */
+  term: TerminalController | null = null;
+  sessionId: number | null = null;
+  private generation = 0;
+  private idPromise: Promise<number> | null = null;
+  private acker: Acker | null = null;
+  private lastSize = { cols: 0, rows: 0 };
+
+  constructor(request: ConnectRequest) {
+    this.request = request;
+    this.title = displayName(request.instance);
+  }
+
+  get live(): boolean {
+    return this.status === 'connecting' || this.status === 'connected';
+  }
+
+  /** open_session at xterm's real size; events of older attempts are ignored. */
+  async connect(size: { cols: number; rows: number }): Promise<void> {
+    const gen = ++this.generation;
+    this.status = 'connecting';
+    this.steps = {};
+    this.hostKey = null;
+    this.error = null;
+    this.exit = null;
+    this.address = null;
+    this.attempts++;
+    this.startedAt = Date.now();
+    this.sessionId = null;
+    this.lastSize = { ...size };
+    this.cols = size.cols;
+    this.rows = size.rows;
+    let resolveId!: (id: number) => void;
+    const idPromise = new Promise<number>((r) => { resolveId = r; });
+    this.idPromise = idPromise;
+    const acker = new Acker((bytes) => {
+      void idPromise.then((id) => backend.sessionAck(id, bytes)).catch(() => { /* session gone */ });
+    });
+    this.acker?.close();
+    this.acker = acker;
+    try {
+      const id = await backend.openSession(
+        this.request, size.cols, size.rows,
+        (e) => { if (gen === this.generation) this.onEvent(e); },
+        (bytes) => { if (gen === this.generation) this.term?.write(bytes, acker); },
+      );
+      if (gen !== this.generation) {
+        void backend.sessionClose(id).catch(() => {});
+        return;
+      }
+      this.sessionId = id;
+      resolveId(id);
+    } catch (e) {
+      if (gen !== this.generation) return;
+      this.error = toApiError(e);
+      this.status = 'failed';
+      acker.close();
+    }
+  }
+
+  private onEvent(e: SessionEvent): void {
+    switch (e.type) {
+      case 'step':
+        this.steps = { ...this.steps, [e.step]: e.took_ms };
+        break;
+      case 'host_key_unknown':
+        this.hostKey = { instance_id: e.instance_id, algorithm: e.algorithm, fingerprint: e.fingerprint };
+        break;
+      case 'connected':
+        this.status = 'connected';
+        this.address = e.address;
+        this.hostKey = null;
+        break;
+      case 'failed':
+        this.status = 'failed';
+        this.error = e.error;
+        this.hostKey = null;
+        this.acker?.close();
+        break;
+      case 'ended':
+        this.status = 'ended';
+        this.exit = e.exit;
+        this.acker?.flush();
+        break;
+      case 'lost':
+        this.status = 'lost';
+        this.error = e.error;
+        this.acker?.flush();
+        break;
+    }
+  }
+
+  async answerHostKey(decision: TrustDecision): Promise<void> {
+    this.hostKey = null;
+    if (!this.idPromise) return;
+    const id = await this.idPromise;
+    try {
+      await backend.sessionHostKey(id, decision);
+    } catch (e) {
+      this.error = toApiError(e);
+      this.status = 'failed';
+    }
+  }
+
+  input(data: string): void {
+    if (this.status !== 'connected' || this.sessionId === null) return;
+    void backend.sessionInput(this.sessionId, data).catch(() => { /* ended meanwhile: the event tells */ });
+  }
+
+  resize(cols: number, rows: number): void {
+    this.cols = cols;
+    this.rows = rows;
+    if (cols === this.lastSize.cols && rows === this.lastSize.rows) return;
+    this.lastSize = { cols, rows };
+    if (!this.live || this.sessionId === null) return;
+    void backend.sessionResize(this.sessionId, cols, rows).catch(() => {});
+  }
+
+  /** Disconnects (tab closing). */
+  close(): void {
+    this.generation++;
+    this.acker?.close();
+    // An id still on its way is closed by connect() (the generation changed).
+    const id = this.sessionId;
+    if (id !== null) void backend.sessionClose(id).catch(() => {});
+    this.sessionId = null;
+  }
+}
+
+/** The text of the end bar: "Session ended (exit 0)", "Killed by signal KILL", … */
+export function exitSummary(exit: Exit): string {
+  if ('status' in exit) return exit.status === 0 ? 'Session ended' : `Session ended with exit status ${exit.status}`;
+  return `Session ended by signal ${exit.signal}${exit.message ? ` (${exit.message})` : ''}`;
+}

@@ -1,0 +1,129 @@
+// The app's state: inventory, filters, tabs. Components read and call this; logic lives in plain modules.
+import type { ApiError, AppInfo, ConnectRequest, Instance, Inventory } from '../generated/bindings';
+import * as backend from './backend';
+import { toApiError } from './errors';
+import { filterInstances, NO_FILTERS, type Filters } from './filter';
+import { readPref, writePref, clampFontSize, FONT_SIZE } from './prefs';
+import { SessionTab } from './session.svelte';
+import { sortInstances, type Sort } from './sort';
+
+function loadRegions(info: AppInfo): string[] {
+  if (info.e2e) return [...info.default_regions];
+  try {
+    const saved = JSON.parse(readPref('regions') ?? 'null') as unknown;
+    if (Array.isArray(saved) && saved.length && saved.every((r) => typeof r === 'string')) return saved as string[];
+  } catch { /* ignore */ }
+  return [...info.default_regions];
+}
+
+export class AppState {
+  info = $state<AppInfo | null>(null);
+  infoError = $state<ApiError | null>(null);
+  regionChoices = $state<string[]>([]);
+  selectedRegions = $state<string[]>([]);
+  inventory = $state.raw<Inventory | null>(null);
+  loading = $state(false);
+  loadError = $state<ApiError | null>(null);
+  loadedAt = $state<number | null>(null);
+  filters = $state<Filters>({ ...NO_FILTERS });
+  sort = $state<Sort>({ key: 'name', dir: 'asc' });
+  tabs = $state<SessionTab[]>([]);
+  /** null: the Instances tab. */
+  activeKey = $state<number | null>(null);
+  fontSize = $state<number>(clampFontSize(Number(readPref('fontSize')) || FONT_SIZE.default));
+  /** The instance the connect dialog is open for. */
+  connectTarget = $state<Instance | null>(null);
+  private loadSeq = 0;
+
+  readonly all = $derived(this.inventory?.instances ?? []);
+  readonly sorted = $derived(sortInstances(this.all, this.sort));
+  readonly visible = $derived(filterInstances(this.sorted, this.filters));
+  readonly activeTab = $derived(this.tabs.find((t) => t.key === this.activeKey) ?? null);
+  /** Index of the active tab among all tabs (0 = Instances). */
+  readonly activeIndex = $derived(this.activeKey === null ? 0 : this.tabs.findIndex((t) => t.key === this.activeKey) + 1);
+
+  async init(): Promise<void> {
+    try {
+      const info = await backend.appInfo();
+      this.info = info;
+      this.selectedRegions = loadRegions(info);
+    } catch (e) {
+      this.infoError = toApiError(e);
+      return;
+    }
+    void this.refresh();
+    try {
+      this.regionChoices = await backend.listRegions();
+    } catch {
+      this.regionChoices = [...this.selectedRegions];
+    }
+  }
+
+  async refresh(): Promise<void> {
+    const regions = [...this.selectedRegions];
+    const seq = ++this.loadSeq;
+    this.loading = true;
+    this.loadError = null;
+    try {
+      const inv = await backend.listInstances(regions);
+      if (seq !== this.loadSeq) return;
+      this.inventory = inv;
+      this.loadedAt = Date.now();
+    } catch (e) {
+      if (seq !== this.loadSeq) return;
+      this.loadError = toApiError(e);
+    } finally {
+      if (seq === this.loadSeq) this.loading = false;
+    }
+  }
+
+  setRegions(regions: string[]): void {
+    const uniq = [...new Set(regions)];
+    if (uniq.join() === this.selectedRegions.join()) return;
+    this.selectedRegions = uniq;
+    if (!this.info?.e2e) writePref('regions', JSON.stringify(uniq));
+    void this.refresh();
+  }
+
+  clearFilters(): void {
+    this.filters = { ...NO_FILTERS };
+  }
+
+  openTab(request: ConnectRequest): SessionTab {
+    const tab = new SessionTab(request);
+    this.tabs = [...this.tabs, tab];
+    this.activeKey = tab.key;
+    return tab;
+  }
+
+  closeTab(key: number): void {
+    const i = this.tabs.findIndex((t) => t.key === key);
+    if (i < 0) return;
+    const tab = this.tabs[i]!;
+    tab.close();
+    this.tabs = this.tabs.filter((t) => t.key !== key);
+    if (this.activeKey === key) {
+      const next = this.tabs[Math.min(i, this.tabs.length - 1)];
+      this.activeKey = next ? next.key : null;
+    }
+  }
+
+  /** 0 = Instances, 1.. = sessions. */
+  activate(index: number): void {
+    if (index <= 0) { this.activeKey = null; return; }
+    const t = this.tabs[Math.min(index, this.tabs.length) - 1];
+    if (t) this.activeKey = t.key;
+  }
+
+  cycle(delta: number): void {
+    const n = this.tabs.length + 1;
+    this.activate((((this.activeIndex + delta) % n) + n) % n);
+  }
+
+  zoom(delta: number | null): void {
+    this.fontSize = delta === null ? FONT_SIZE.default : clampFontSize(this.fontSize + delta);
+    writePref('fontSize', String(this.fontSize));
+  }
+}
+
+export const app = new AppState();
