@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 
 import {
-  domTabs, hookActiveTab, hookTabs, rowOf, sel, terminalLines, visibleByTestId, waitFor,
+  domTabs, hookActiveTab, hookTabs, replaceText, rowOf, sel, terminalLines, visibleByTestId, waitFor,
 } from './ui.js';
 
 /** Opens the connect dialog of an instance row (double-click; Enter as a fallback). */
@@ -26,22 +26,13 @@ export async function submitConnect(browser, { user, via = null, port = null } =
   if (user != null) {
     const u = await browser.$(sel('connect-user'));
     await u.waitForDisplayed({ timeoutMsg: 'connect-user not displayed' });
-    await u.clearValue();
-    if ((await u.getValue()) !== '') {
-      await u.click();
-      await browser.keys(['Control', 'a']);
-      await browser.keys('Backspace');
-    }
-    await u.addValue(user);
+    await replaceText(browser, u, user);
   }
   if (via != null) {
-    const v = await browser.$(sel('connect-via'));
-    await v.selectByAttribute('value', via);
+    await (await browser.$(`${sel('connect-via')} [data-via="${via}"]`)).click();
   }
   if (port != null) {
-    const p = await browser.$(sel('connect-port'));
-    await p.clearValue();
-    await p.addValue(String(port));
+    await replaceText(browser, await browser.$(sel('connect-port')), String(port));
   }
   await (await browser.$(sel('connect-submit'))).click();
 }
@@ -84,30 +75,30 @@ export async function activateTab(browser, index) {
   await waitFor(browser, async () => (await hookActiveTab(browser)) === index, { what: `tab ${index} to become active` });
 }
 
-/** The xterm input textarea of the visible terminal. */
-async function visibleTerminalInput(browser) {
-  const terms = await browser.$$(`${sel('terminal')}`);
-  for (const t of terms) {
-    if (await t.isDisplayed()) {
-      const ta = await t.$('textarea.xterm-helper-textarea');
-      if (await ta.isExisting()) return { term: t, ta };
-      return { term: t, ta: null };
-    }
-  }
+/** The visible terminal (the active session tab's `terminal` element). */
+async function visibleTerminal(browser) {
+  const terms = await browser.$$(sel('terminal'));
+  for (const t of terms) if (await t.isDisplayed()) return t;
   throw new Error(`no visible terminal (of ${terms.length})`);
 }
 
-/** Types a line into the active tab's terminal (keystrokes into xterm's focused textarea) + Enter. */
-export async function typeLine(browser, index, line) {
+/**
+ * Types a line into tab `index`'s terminal + Enter: real key events (WebDriver actions) to the
+ * focused element, which is xterm's helper textarea once the terminal is clicked.
+ */
+export async function typeLine(browser, index, line, { enter = true } = {}) {
   await activateTab(browser, index);
-  const { term, ta } = await visibleTerminalInput(browser);
-  await term.click();
-  if (ta) {
-    await ta.addValue(line);
-    await ta.addValue('\uE007'); // Enter
-  } else {
-    await browser.keys([...line, 'Enter']);
+  const term = await visibleTerminal(browser);
+  const focused = () => browser.execute((s) => {
+    const a = document.activeElement;
+    return Boolean(a && a.classList.contains('xterm-helper-textarea') && a.closest(s)?.checkVisibility?.({ visibilityProperty: true }) !== false);
+  }, sel('terminal'));
+  if (!(await focused())) {
+    await term.click();
+    await waitFor(browser, focused, { timeout: 5_000, what: `xterm's textarea focused in tab ${index}` });
   }
+  await browser.keys([...line]);
+  if (enter) await browser.keys('Enter');
 }
 
 let nonce = 1000 + Math.floor(Math.random() * 8000);

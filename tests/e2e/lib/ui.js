@@ -7,6 +7,7 @@ import { SCREENSHOTS } from './paths.js';
 
 export const sel = (id) => `[data-testid="${id}"]`;
 
+
 /** Polls fn (async, truthy = done) until timeout; the error names what was awaited and the last value. */
 export async function waitFor(browser, fn, { timeout = 15_000, interval = 100, what = 'condition' } = {}) {
   let last;
@@ -24,31 +25,47 @@ export async function waitFor(browser, fn, { timeout = 15_000, interval = 100, w
 
 /** Every instance row as {id, state, text, visible}, read in one script round trip. */
 export function rows(browser) {
-  return browser.execute((s) => [...document.querySelectorAll(s)].map((r) => ({
-    id: r.getAttribute('data-instance-id'),
-    state: r.getAttribute('data-state'),
-    text: (r.innerText ?? r.textContent ?? '').replace(/\s+/g, ' ').trim(),
-    visible: r.getClientRects().length > 0,
-  })), sel('instance-row'));
+  return browser.execute((s) => {
+    // Rendered and not visibility:hidden (inactive tabs stay laid out, hidden). No eval: the CSP forbids it.
+    const visible = (e) => (typeof e.checkVisibility === 'function'
+      ? e.checkVisibility({ visibilityProperty: true })
+      : e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden');
+    return [...document.querySelectorAll(s)].map((r) => ({
+      id: r.getAttribute('data-instance-id'),
+      state: r.getAttribute('data-state'),
+      text: (r.innerText ?? r.textContent ?? '').replace(/\s+/g, ' ').trim(),
+      visible: visible(r),
+    }));
+  }, sel('instance-row'));
 }
 
 /** Region banners as {region, text, visible}. */
 export function banners(browser) {
-  return browser.execute((s) => [...document.querySelectorAll(s)].map((r) => ({
-    region: r.getAttribute('data-region'),
-    text: (r.innerText ?? r.textContent ?? '').replace(/\s+/g, ' ').trim(),
-    visible: r.getClientRects().length > 0,
-  })), sel('region-banner'));
+  return browser.execute((s) => {
+    // Rendered and not visibility:hidden (inactive tabs stay laid out, hidden). No eval: the CSP forbids it.
+    const visible = (e) => (typeof e.checkVisibility === 'function'
+      ? e.checkVisibility({ visibilityProperty: true })
+      : e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden');
+    return [...document.querySelectorAll(s)].map((r) => ({
+      region: r.getAttribute('data-region'),
+      text: (r.innerText ?? r.textContent ?? '').replace(/\s+/g, ' ').trim(),
+      visible: visible(r),
+    }));
+  }, sel('region-banner'));
 }
 
 /** The visible elements with this testid as {text, attrs}. */
 export function visibleByTestId(browser, id) {
-  return browser.execute((s) => [...document.querySelectorAll(s)]
-    .filter((e) => e.getClientRects().length > 0)
-    .map((e) => ({
+  return browser.execute((s) => {
+    // Rendered and not visibility:hidden (inactive tabs stay laid out, hidden). No eval: the CSP forbids it.
+    const visible = (e) => (typeof e.checkVisibility === 'function'
+      ? e.checkVisibility({ visibilityProperty: true })
+      : e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden');
+    return [...document.querySelectorAll(s)].filter(visible).map((e) => ({
       text: (e.innerText ?? e.textContent ?? '').replace(/\s+/g, ' ').trim(),
       attrs: Object.fromEntries([...e.attributes].map((a) => [a.name, a.value])),
-    })), sel(id));
+    }));
+  }, sel(id));
 }
 
 /** Tab strip from the DOM: [{status, text, active}]. */
@@ -112,16 +129,22 @@ export async function rowOf(browser, id) {
   return el;
 }
 
+/**
+ * Replaces an input's text the way a user does (select all, delete, type), so the framework's
+ * `input` listeners see every change (WebDriver's Element Clear does not fire `input`).
+ */
+export async function replaceText(browser, el, text) {
+  await el.click();
+  await browser.keys(['Control', 'a']);
+  await browser.keys('Backspace');
+  if (text) await el.addValue(text);
+  const now = await el.getValue();
+  if (now !== text) throw new Error(`input holds ${JSON.stringify(now)}, wanted ${JSON.stringify(text)}`);
+}
+
 /** Types into the search box, replacing what was there. */
 export async function setSearch(browser, text) {
   const box = await browser.$(sel('search'));
   await box.waitForDisplayed({ timeoutMsg: 'search box not displayed' });
-  await box.click();
-  await box.clearValue();
-  // clearValue does not always fire `input`; select-all + delete goes through the keyboard.
-  if ((await box.getValue()) !== '') {
-    await browser.keys(['Control', 'a']);
-    await browser.keys('Backspace');
-  }
-  if (text) await box.addValue(text);
+  await replaceText(browser, box, text);
 }

@@ -7,7 +7,7 @@ import {
   activateTab, connect, openConnectDialog, roundTrip, submitConnect, typeLine, waitTabStatus,
 } from '../lib/session.js';
 import {
-  domTabs, hookTabs, screenshot, sel, terminalLines, visibleByTestId, waitFor,
+  domTabs, hookTabs, replaceText, screenshot, sel, terminalLines, visibleByTestId, waitFor,
 } from '../lib/ui.js';
 
 const ctx = labAndApp({ name: 'sessions' });
@@ -100,31 +100,32 @@ test('6. two tabs at once: each its own output, buffers kept when switching', { 
   assert.equal(ipB, cafe.private_ip);
 });
 
-test('7. a stopped instance (batch) shows a specific, visible error', { timeout: 60_000 }, async () => {
+test('7. a stopped instance (batch): Connect disabled with the reason; trying anyway shows instance_not_running', { timeout: 60_000 }, async () => {
   const { browser, lab } = ctx;
   const batch = await lab.named('batch');
   assert.equal(batch.state, 'stopped');
   const tabsBefore = await hookTabs(browser);
   await openConnectDialog(browser, batch.id);
+  // Up front: Connect is disabled and the dialog says why, visibly.
   const submit = await browser.$(sel('connect-submit'));
-  let shown;
-  if (await submit.isEnabled()) {
-    await submitConnect(browser, { user: lab.osUser });
-    shown = await waitFor(browser, async () => {
-      const e = await visibleByTestId(browser, 'session-error');
-      return e.find((x) => x.attrs['data-kind'] === 'instance_not_running') ?? null;
-    }, { timeout: 20_000, what: 'a visible session-error with data-kind="instance_not_running"' });
-    assert.match(shown.text, /stopped|not running/i, `the error says why: "${shown.text}"`);
-  } else {
-    // The UI refuses up front: the dialog must say why, visibly.
-    const dlg = await browser.$(sel('connect-dialog'));
-    shown = { text: (await dlg.getText()).replace(/\s+/g, ' ') };
-    assert.match(shown.text, /stopped|not running/i, `disabled connect explained in the dialog: "${shown.text}"`);
-  }
+  assert.equal(await submit.isEnabled(), false, 'Connect is disabled for a stopped instance');
+  const why = await waitFor(browser, async () => (await visibleByTestId(browser, 'connect-stopped'))[0] ?? null,
+    { what: 'a visible connect-stopped explanation' });
+  assert.match(why.text, /stopped/i, `the dialog says the instance is stopped: "${why.text}"`);
+  await screenshot(browser, 'stopped-dialog');
+  // "Try anyway" asks AWS and shows its specific error.
+  await replaceText(browser, await browser.$(sel('connect-user')), lab.osUser);
+  await (await browser.$(sel('connect-anyway'))).click();
+  const shown = await waitFor(browser, async () => {
+    const e = await visibleByTestId(browser, 'session-error');
+    return e.find((x) => x.attrs['data-kind'] === 'instance_not_running') ?? (e.length ? { other: e } : null);
+  }, { timeout: 20_000, what: 'a visible session-error' });
   await screenshot(browser, 'stopped-error');
+  assert.ok(!shown.other, `session-error of kind instance_not_running, got: ${JSON.stringify(shown.other)}`);
+  assert.match(shown.text, /stopped|not running|state/i, `the error says why: "${shown.text}"`);
   const tabsAfter = await hookTabs(browser);
-  assert.ok(!tabsAfter.slice(tabsBefore.length).some((t) => t.status === 'connected'), 'no connected tab to a stopped instance');
-  await browser.keys('Escape');
+  const fresh = tabsAfter.slice(tabsBefore.length);
+  assert.ok(fresh.length === 1 && fresh[0].status === 'failed', `one failed tab: ${JSON.stringify(fresh)}`);
 });
 
 test('8. a changed host key is refused with both fingerprints, and nothing is shown from that host', { timeout: 120_000 }, async () => {
