@@ -143,6 +143,19 @@ const FINGERPRINTS: Record<string, string> = {
   'i-0a1b2c3d4e5f60009': 'SHA256:Xk2rM9wq1ZtB8yN4vC6hJ3sD7fG5aL0pQ2eR1uI9oTw',
 };
 
+/** A stable, realistic-looking SHA256 fingerprint (43 base64 characters) for an id. */
+function fakeFingerprint(id: string): string {
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  let h = 2166136261;
+  let out = '';
+  for (let i = 0; i < 43; i++) {
+    h ^= id.charCodeAt(i % id.length) + i * 131;
+    h = Math.imul(h, 16777619) >>> 0;
+    out += abc[h % 64];
+  }
+  return `SHA256:${out}`;
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const enc = new TextEncoder();
 
@@ -180,7 +193,8 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const now = Date.now();
   const all = opts.empty ? [] : [...mockInstances(now), ...fillerInstances(opts.count ?? 0, now)];
   const sessions = new Map<number, MockSession>();
-  const trusted = new Set<string>(['i-0a1b2c3d4e5f60009']); // legacy-app: pinned, then "rebuilt"
+  // Already known: web-1, web-2, bastion; legacy-app is pinned but "rebuilt" (its key changed).
+  const trusted = new Set<string>(['i-0a1b2c3d4e5f60001', 'i-0a1b2c3d4e5f60002', 'i-0a1b2c3d4e5f60005', 'i-0a1b2c3d4e5f60009']);
   const acked = new Map<number, number>();
   const resizes: Array<{ id: number; cols: number; rows: number }> = [];
   let nextId = 1;
@@ -342,7 +356,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     const push = step('push', 180);
     await step('handshake', 120);
     if (!s.open) return;
-    const fp = FINGERPRINTS[inst.instance_id] ?? `SHA256:${btoa(inst.instance_id).replace(/=/g, '').padEnd(43, 'x').slice(0, 43)}`;
+    const fp = FINGERPRINTS[inst.instance_id] ?? fakeFingerprint(inst.instance_id);
     if (inst.name === 'legacy-app') {
       await push;
       return failWith(fail('host_key_changed',

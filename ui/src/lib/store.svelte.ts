@@ -42,11 +42,12 @@ export class AppState {
   /** Index of the active tab among all tabs (0 = Instances). */
   readonly activeIndex = $derived(this.activeKey === null ? 0 : this.tabs.findIndex((t) => t.key === this.activeKey) + 1);
 
-  async init(): Promise<void> {
+  async init(onInfo?: (info: AppInfo) => void): Promise<void> {
     try {
       const info = await backend.appInfo();
       this.info = info;
       this.selectedRegions = loadRegions(info);
+      onInfo?.(info);
     } catch (e) {
       this.infoError = toApiError(e);
       return;
