@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { matchShortcut, type KeyLike } from './keys';
+import { defaultRenderer, isWebKitGTK } from './platform';
+import { toApiError, adviceFor } from './errors';
+
+const k = (key: string, code: string, mods: Partial<KeyLike> = {}): KeyLike => ({
+  key, code, ctrlKey: false, shiftKey: false, altKey: false, metaKey: false, ...mods,
+});
+
+describe('shortcuts', () => {
+  it('maps the documented keys', () => {
+    expect(matchShortcut(k('W', 'KeyW', { ctrlKey: true, shiftKey: true }))).toEqual({ type: 'close-tab' });
+    expect(matchShortcut(k('Tab', 'Tab', { ctrlKey: true }))).toEqual({ type: 'next-tab' });
+    expect(matchShortcut(k('Tab', 'Tab', { ctrlKey: true, shiftKey: true }))).toEqual({ type: 'prev-tab' });
+    expect(matchShortcut(k('3', 'Digit3', { ctrlKey: true }))).toEqual({ type: 'goto-tab', index: 2 });
+    expect(matchShortcut(k('9', 'Digit9', { ctrlKey: true }))).toEqual({ type: 'last-tab' });
+    expect(matchShortcut(k('T', 'KeyT', { ctrlKey: true, shiftKey: true }))).toEqual({ type: 'home' });
+    expect(matchShortcut(k('I', 'KeyI', { ctrlKey: true, shiftKey: true }))).toEqual({ type: 'home' });
+    expect(matchShortcut(k('F', 'KeyF', { ctrlKey: true, shiftKey: true }))).toEqual({ type: 'find' });
+    expect(matchShortcut(k('C', 'KeyC', { ctrlKey: true, shiftKey: true }))).toEqual({ type: 'copy' });
+    expect(matchShortcut(k('V', 'KeyV', { ctrlKey: true, shiftKey: true }))).toEqual({ type: 'paste' });
+    expect(matchShortcut(k('=', 'Equal', { ctrlKey: true }))).toEqual({ type: 'zoom-in' });
+    expect(matchShortcut(k('-', 'Minus', { ctrlKey: true }))).toEqual({ type: 'zoom-out' });
+    expect(matchShortcut(k('0', 'Digit0', { ctrlKey: true }))).toEqual({ type: 'zoom-reset' });
+    expect(matchShortcut(k('F5', 'F5'))).toEqual({ type: 'refresh' });
+    expect(matchShortcut(k('r', 'KeyR', { ctrlKey: true }))).toEqual({ type: 'refresh' });
+    expect(matchShortcut(k('f', 'KeyF', { ctrlKey: true }))).toEqual({ type: 'focus-search' });
+  });
+
+  it('leaves the shell its keys', () => {
+    expect(matchShortcut(k('c', 'KeyC', { ctrlKey: true }))).toBeNull();
+    expect(matchShortcut(k('w', 'KeyW', { ctrlKey: true }))).toBeNull();
+    expect(matchShortcut(k('a', 'KeyA'))).toBeNull();
+    expect(matchShortcut(k('d', 'KeyD', { ctrlKey: true, altKey: true }))).toBeNull();
+  });
+});
+
+describe('renderer choice', () => {
+  const webkitgtk = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
+  const chrome = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
+  const mac = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko)';
+  it('DOM on WebKitGTK, WebGL elsewhere, override wins', () => {
+    expect(isWebKitGTK(webkitgtk)).toBe(true);
+    expect(isWebKitGTK(chrome)).toBe(false);
+    expect(defaultRenderer(webkitgtk)).toBe('dom');
+    expect(defaultRenderer(chrome)).toBe('webgl');
+    expect(defaultRenderer(mac)).toBe('webgl');
+    expect(defaultRenderer(webkitgtk, 'webgl')).toBe('webgl');
+    expect(defaultRenderer(chrome, 'bogus')).toBe('webgl');
+  });
+});
+
+describe('errors', () => {
+  it('normalises rejections into ApiError', () => {
+    expect(toApiError({ kind: 'auth_failed', message: 'm', hint: 'h' })).toEqual({ kind: 'auth_failed', message: 'm', hint: 'h' });
+    expect(toApiError({ kind: 'weird', message: 'm' })).toEqual({ kind: 'io', message: 'm', hint: null });
+    expect(toApiError('boom')).toEqual({ kind: 'io', message: 'boom', hint: null });
+    expect(toApiError(new Error('x'))).toEqual({ kind: 'io', message: 'x', hint: null });
+  });
+
+  it('suggests a next action per kind', () => {
+    expect(adviceFor('access_denied').actions.join(' ')).toMatch(/IAM policy/);
+    expect(adviceFor('auth_failed').actions).toHaveLength(3);
+    expect(adviceFor('instance_not_running').actions.join(' ')).toMatch(/Start the instance/);
+    expect(adviceFor('host_key_changed').actions).toEqual([]);
+  });
+});

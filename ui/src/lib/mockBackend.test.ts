@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { SessionEvent } from '../generated/bindings';
+import { createMockBackend, fillerInstances, mockInstances } from './mockBackend';
+
+const dec = new TextDecoder();
+const until = async (cond: () => boolean, ms = 2000) => {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error('timeout');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+};
+
+function open(b: ReturnType<typeof createMockBackend>, name: string, opts: { via?: 'private' | 'public' | 'auto' } = {}) {
+  const instance = mockInstances().find((i) => i.name === name)!;
+  const events: SessionEvent[] = [];
+  let out = '';
+  const idP = b.openSession({ instance, os_user: 'ec2-user', port: 22, via: opts.via ?? 'private' }, 100, 30,
+    (e) => events.push(e), (bytes) => { out += dec.decode(bytes); void idP.then((id) => b.sessionAck(id, bytes.byteLength)); });
+  return { events, output: () => out, idP, types: () => events.map((e) => e.type) };
+}
+
+describe('mock backend', () => {
+  it('has the edge cases: two regions with data, a failing region, stopped, unnamed, empty, non-ASCII', async () => {
+    const b = createMockBackend({ slow: 0 });
+    const info = await b.appInfo();
+    const inv = await b.listInstances(info.default_regions);
+    expect(new Set(inv.instances.map((i) => i.region))).toEqual(new Set(['us-east-1', 'eu-west-1']));
+    expect(inv.errors.map((e) => e.region)).toEqual(['ap-southeast-2']);
+    expect(inv.instances.some((i) => i.state === 'stopped')).toBe(true);
+    expect(inv.instances.some((i) => i.name === null)).toBe(true);
+    expect(inv.instances.some((i) => i.name === '')).toBe(true);
+    expect(inv.instances.some((i) => /[^\x00-\x7f]/.test(i.name ?? ''))).toBe(true);
+    expect((await b.listRegions()).length).toBeGreaterThan(10);
+  });
+
+  it('generates filler with unique ids', () => {
+    const f = fillerInstances(10_000);
+    expect(new Set(f.map((i) => i.instance_id)).size).toBe(10_000);
+  });
+
+  it('connects through the steps, echoes typed lines and answers echo', async () => {
+    const b = createMockBackend({ slow: 0 });
+    const s = open(b, 'web-1');
+    const id = await s.idP;
+    await until(() => s.types().includes('connected'));
+    expect(s.events.filter((e) => e.type === 'step').map((e) => (e as { step: string }).step).sort())
+      .toEqual(['authenticate', 'handshake', 'key', 'push', 'resolve']);
+    await b.sessionInput(id, 'echo hello world\r');
+    await until(() => s.output().includes('hello world\r\n'));
+    expect(s.output()).toContain('echo hello world');
+    await b.sessionInput(id, 'exit 3\r');
+    await until(() => s.types().includes('ended'));
+    expect(s.events.at(-1)).toEqual({ type: 'ended', exit: { status: 3 } });
+  });
+
+  it('asks about an unknown host key and remembers "always"', async () => {
+    const b = createMockBackend({ slow: 0 });
+    const s = open(b, 'staging-api');
+    const id = await s.idP;
+    await until(() => s.types().includes('host_key_unknown'));
+    await b.sessionHostKey(id, 'always');
+    await until(() => s.types().includes('connected'));
+    const again = open(b, 'staging-api');
+    await until(() => again.types().includes('connected'));
+    expect(again.types()).not.toContain('host_key_unknown');
+  });
+
+  it('rejecting the host key fails with host_key_rejected', async () => {
+    const b = createMockBackend({ slow: 0 });
+    const s = open(b, 'staging-api');
+    const id = await s.idP;
+    await until(() => s.types().includes('host_key_unknown'));
+    await b.sessionHostKey(id, 'reject');
+    await until(() => s.types().includes('failed'));
+    expect((s.events.at(-1) as { error: { kind: string } }).error.kind).toBe('host_key_rejected');
+  });
+
+  it('simulates the errors: stopped, changed host key, access denied, no address, lost', async () => {
+    const b = createMockBackend({ slow: 0 });
+    const kindOf = async (name: string, via?: 'public') => {
+      const s = open(b, name, { via });
+      await until(() => s.types().includes('failed'));
+      return (s.events.at(-1) as { error: { kind: string; message: string } }).error;
+    };
+    expect((await kindOf('batch-worker')).kind).toBe('instance_not_running');
+    const changed = await kindOf('legacy-app');
+    expect(changed.kind).toBe('host_key_changed');
+    expect(changed.message.match(/SHA256:/g)).toHaveLength(2);
+    expect((await kindOf('locked-down')).kind).toBe('access_denied');
+    expect((await kindOf('db-primary', 'public')).kind).toBe('no_address');
+
+    const s = open(b, 'web-1');
+    const id = await s.idP;
+    await until(() => s.types().includes('connected'));
+    await b.sessionInput(id, 'drop\r');
+    await until(() => s.types().includes('lost'));
+    await expect(b.sessionInput(id, 'x')).rejects.toMatchObject({ kind: 'io' });
+  });
+
+  it('applies flow control: pauses above 1 MiB unacknowledged', async () => {
+    const b = createMockBackend({ slow: 0 });
+    const instance = mockInstances().find((i) => i.name === 'web-1')!;
+    let received = 0;
+    let connected = false;
+    const id = await b.openSession({ instance, os_user: 'ec2-user', port: 22, via: 'private' }, 80, 24,
+      (e) => { if (e.type === 'connected') connected = true; }, (bytes) => { received += bytes.byteLength; });
+    await until(() => connected);
+    await new Promise((r) => setTimeout(r, 10));
+    received = 0;
+    b.sessionAck(id, 1e9); // acknowledge the banner
+    void b.sessionInput(id, 'seq 400000\r');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received).toBeGreaterThan(1024 * 1024);
+    expect(received).toBeLessThan(1024 * 1024 + 64 * 1024);
+    await b.sessionAck(id, received);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received).toBeGreaterThan(2 * 1024 * 1024);
+  });
+
+  it('list_instances can fail as a whole', async () => {
+    const b = createMockBackend({ slow: 0, fail: 'credentials' });
+    await expect(b.listInstances(['us-east-1'])).rejects.toMatchObject({ kind: 'credentials' });
+  });
+});
