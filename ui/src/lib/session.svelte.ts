@@ -1,5 +1,8 @@
 // One terminal tab: its connect request, lifecycle state and the xterm it writes into.
-import type { ApiError, ConnectRequest, Exit, SessionEvent, Step, TrustDecision } from '../generated/bindings';
+import type { ApiError, ConnectRequest, SessionEvent, Step, TrustDecision } from '../generated/bindings';
+
+/** How a shell ended (docs/ipc.md calls it Exit, ts-rs may name it ExitInfo: derive it instead). */
+export type Exit = Extract<SessionEvent, { type: 'ended' }>['exit'];
 import * as backend from './backend';
 import { toApiError } from './errors';
 import { Acker } from './flowControl';
