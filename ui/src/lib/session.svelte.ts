@@ -37,6 +37,8 @@ export class SessionTab {
   startedAt = $state(0);
   /** The terminal's current size (for the status bar). */
   cols = $state(0);
+  /** 'WebGL' or 'DOM' (for the status bar). */
+  renderer = $state('');
   rows = $state(0);
 
   /** Bound by SessionView once xterm exists. */
@@ -144,8 +146,12 @@ export class SessionTab {
   }
 
   input(data: string): void {
-    if (this.status !== 'connected' || this.sessionId === null) return;
-    void backend.sessionInput(this.sessionId, data).catch(() => { /* ended meanwhile: the event tells */ });
+    // The connected event may overtake open_session's answer: queue on the id (FIFO keeps order).
+    if (this.status !== 'connected' || !this.idPromise) return;
+    const gen = this.generation;
+    void this.idPromise.then((id) => {
+      if (gen === this.generation) return backend.sessionInput(id, data);
+    }).catch(() => { /* ended meanwhile: the event tells */ });
   }
 
   resize(cols: number, rows: number): void {
@@ -153,8 +159,11 @@ export class SessionTab {
     this.rows = rows;
     if (cols === this.lastSize.cols && rows === this.lastSize.rows) return;
     this.lastSize = { cols, rows };
-    if (!this.live || this.sessionId === null) return;
-    void backend.sessionResize(this.sessionId, cols, rows).catch(() => {});
+    if (!this.live || !this.idPromise) return;
+    const gen = this.generation;
+    void this.idPromise.then((id) => {
+      if (gen === this.generation) return backend.sessionResize(id, cols, rows);
+    }).catch(() => {});
   }
 
   /** Disconnects (tab closing). */

@@ -46,6 +46,8 @@ export class TerminalController {
   private readonly fit = new FitAddon();
   private readonly search = new SearchAddon();
   private webgl: WebglAddon | null = null;
+  /** Called when WebGL is lost and the DOM renderer takes over. */
+  onRendererChange: ((r: 'WebGL' | 'DOM') => void) | null = null;
   private readonly onTheme = () => { this.term.options.theme = currentTheme(); };
 
   constructor(host: HTMLElement, fontSize: number, openLink: (url: string) => void) {
@@ -83,6 +85,7 @@ export class TerminalController {
         // Disposing the addon hands rendering back to the DOM renderer.
         addon.dispose();
         this.webgl = null;
+        this.onRendererChange?.('DOM');
       });
       this.term.loadAddon(addon);
       this.webgl = addon;
