@@ -1,0 +1,10 @@
+//! Pieces of `keyless-bench`. Compiled into that binary only (via `#[path]`), so the lab library
+//! stays what LAB-SPEC.md describes.
+
+pub mod connect;
+pub mod env;
+pub mod listing;
+pub mod measure;
+pub mod push;
+pub mod report;
+pub mod stats;

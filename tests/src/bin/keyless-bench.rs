@@ -1,0 +1,168 @@
+//! `keyless-bench`: connect latency (keyless vs the OpenSSH floor vs push-then-connect) and
+//! listing (keyless vs the AWS CLI) against in-process labs. Prints figures; never asserts on
+//! timing. Run it through `scripts/bench.sh`, which builds release binaries and the AWS CLI.
+
+#[path = "../bench/mod.rs"]
+mod bench;
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use bench::{connect, env::which, listing, measure, report};
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(
+    name = "keyless-bench",
+    about = "Benchmark keyless ssh / keyless ls against OpenSSH and the AWS CLI on a loopback lab"
+)]
+struct Cli {
+    /// Timed runs per row (default 15; 5 with --quick).
+    #[arg(long)]
+    runs: Option<usize>,
+    /// Smoke test: 5 runs, 1,000 inventory instances.
+    #[arg(long)]
+    quick: bool,
+    /// Inventory filler for the listing lab (default 5000; 1000 with --quick).
+    #[arg(long)]
+    instances: Option<usize>,
+    /// Delay the lab adds to SendSSHPublicKey.
+    #[arg(long, default_value_t = 150)]
+    eic_latency_ms: u64,
+    /// The keyless binary (default: `keyless` next to this binary).
+    #[arg(long, env = "KEYLESS_BIN")]
+    keyless: Option<PathBuf>,
+    /// The AWS CLI (default: `aws` on PATH).
+    #[arg(long, env = "KEYLESS_BENCH_AWS", default_value = "aws")]
+    aws: String,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(measure::HELPER_ARG) {
+        return ExitCode::from(measure::helper_main(&args[2..]) as u8);
+    }
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("keyless-bench: tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = rt.block_on(async {
+        // On Ctrl-C the bench future is dropped, which drops the labs and kills their sshds.
+        tokio::select! {
+            r = run(&cli) => r,
+            _ = tokio::signal::ctrl_c() => Err("interrupted".to_string()),
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("keyless-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: &Cli) -> Result<(), String> {
+    let started = Instant::now();
+    let runs = cli.runs.unwrap_or(if cli.quick { 5 } else { 15 }).max(1);
+    let instances = cli.instances.unwrap_or(if cli.quick { 1000 } else { 5000 });
+    let eic_latency = Duration::from_millis(cli.eic_latency_ms);
+    let keyless = match &cli.keyless {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .with_file_name("keyless"),
+    };
+    if !keyless.is_file() {
+        return Err(format!(
+            "no keyless binary at {} (build it, or pass --keyless)",
+            keyless.display()
+        ));
+    }
+    let aws = which(&cli.aws).ok_or_else(|| {
+        format!(
+            "no AWS CLI at {:?} (pip install awscli, or pass --aws)",
+            cli.aws
+        )
+    })?;
+
+    print_context(&keyless, &aws, runs);
+    let c = connect::run(&connect::ConnectConfig {
+        runs,
+        keyless: &keyless,
+        aws: &aws,
+        eic_latency,
+    })
+    .await
+    .map_err(|e| format!("connect benchmark: {e}"))?;
+    let (connect_ratio, sequential_ratio, overlap_saves) =
+        report::print_connect(&c, runs, eic_latency);
+    println!();
+
+    let l = listing::run(&listing::ListingConfig {
+        runs,
+        keyless: &keyless,
+        aws: &aws,
+        extra_instances: instances,
+    })
+    .await
+    .map_err(|e| format!("listing benchmark: {e}"))?;
+    let listing_ratio = report::print_listing(&l, runs);
+    println!();
+    report::print_summary(
+        &report::Verdicts {
+            connect_ratio,
+            sequential_ratio,
+            overlap_saves,
+            listing_ratio,
+        },
+        &l,
+    );
+    eprintln!(
+        "keyless-bench: done in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// What was measured with what: versions, so figures can be compared across machines.
+fn print_context(keyless: &std::path::Path, aws: &std::path::Path, runs: usize) {
+    let version = |prog: &std::path::Path, arg: &str| {
+        Command::new(prog)
+            .arg(arg)
+            .output()
+            .map(|o| {
+                let text = if o.stdout.is_empty() {
+                    o.stderr
+                } else {
+                    o.stdout
+                };
+                String::from_utf8_lossy(&text)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string()
+            })
+            .unwrap_or_else(|e| format!("? ({e})"))
+    };
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("keyless-bench — {runs} timed runs per row, {cpus} CPUs, loopback lab (real sshd)");
+    println!(
+        "  keyless: {} ({})",
+        version(keyless, "--version"),
+        keyless.display()
+    );
+    println!("  ssh:     {}", version(std::path::Path::new("ssh"), "-V"));
+    println!(
+        "  aws:     {} ({})",
+        version(aws, "--version"),
+        aws.display()
+    );
+    println!();
+}
