@@ -29,7 +29,7 @@ leftovers() {
   for p in /proc/[0-9]*; do
     p="${p#/proc/}"
     [ "$p" = "$$" ] && continue
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "KEYLESS_E2E_RUN_ID=$run_id"; then
+    if tr "\\0" "\\n" 2>/dev/null <"/proc/$p/environ" | grep -qx "KEYLESS_E2E_RUN_ID=$run_id"; then
       pids+=("$p")
     fi
   done
@@ -38,7 +38,8 @@ leftovers() {
 
 echo "==> node --test (under Xvfb)"
 status=0
-KEYLESS_E2E_RUN_ID="$run_id" xvfb-run -a -s "-screen 0 1280x800x24" npm --prefix "$repo/tests/e2e" test --silent -- "$@" || status=$?
+(cd "$repo/tests/e2e" && KEYLESS_E2E_RUN_ID="$run_id" xvfb-run -a -s "-screen 0 1280x800x24" \
+  node --test --test-concurrency=1 --test-timeout=600000 "$@" test/) || status=$?
 
 left="$(leftovers)"
 if [ -n "$left" ]; then

@@ -2,13 +2,13 @@
 // port with WebKitWebDriver as the native driver; the app inherits tauri-driver's environment
 // (the lab's AWS_* variables, a private HOME/XDG dirs, KEYLESS_E2E=1, KEYLESS_REGIONS).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { remote } from 'webdriverio';
 
 import { onExit } from './cleanup.js';
-import { APP_BIN, TAURI_DRIVER, WEBKIT_DRIVER, freshDir } from './paths.js';
+import { APP_BIN, LOGS, TAURI_DRIVER, WEBKIT_DRIVER, freshDir } from './paths.js';
 import { descendants, killTree, killTreeSync } from './procs.js';
 
 /** A TCP port free on 127.0.0.1 right now. */
@@ -93,7 +93,11 @@ export class App {
         connectionRetryCount: 0,
         connectionRetryTimeout: 60_000,
         waitforTimeout: 15_000,
-        capabilities: { 'tauri:options': { application, args } },
+        capabilities: {
+          'tauri:options': { application, args },
+          // WebKitWebDriver speaks classic WebDriver; no BiDi upgrade attempt.
+          'wdio:enforceWebDriverClassic': true,
+        },
       });
       app.sessionAt = performance.now();
     } catch (e) {
@@ -127,7 +131,7 @@ export class App {
   }
 
   /** Ends the WebDriver session, then kills tauri-driver and everything under it, by pid. */
-  async close({ keepHome = false } = {}) {
+  async close({ keepHome = false, saveLogAs = null } = {}) {
     if (this.browser) {
       const b = this.browser;
       this.browser = null;
@@ -138,6 +142,10 @@ export class App {
     }
     await killTree(this.driver.pid);
     this.unregister?.();
+    if (saveLogAs) {
+      mkdirSync(LOGS, { recursive: true });
+      try { copyFileSync(this.logFile, join(LOGS, `${saveLogAs}.log`)); } catch { /* no log */ }
+    }
     if (!keepHome && !process.env.KEYLESS_E2E_KEEP) rmSync(this.home, { recursive: true, force: true });
   }
 }

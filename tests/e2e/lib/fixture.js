@@ -19,7 +19,7 @@ export function labAndApp({ regions = ['us-east-1', 'eu-west-1'], instances = 0,
   }, { timeout: 180_000 });
   after(async () => {
     if (ctx.app && process.env.KEYLESS_E2E_DEBUG) console.error(ctx.app.log().slice(-4000));
-    await ctx.app?.close();
+    await ctx.app?.close({ saveLogAs: name });
     await ctx.lab?.down();
   }, { timeout: 120_000 });
   return ctx;

@@ -17,6 +17,8 @@ export const LAB_BIN = process.env.KEYLESS_LAB_BIN
   : join(TARGET_DIR, 'debug', 'keyless-lab');
 export const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER ?? '/usr/bin/WebKitWebDriver';
 export const SCREENSHOTS = join(E2E_DIR, 'screenshots');
+/** The app's output (through tauri-driver) of each run, for post-mortems. */
+export const LOGS = join(E2E_DIR, 'logs');
 
 /** First executable named `name` on PATH (plus ~/.cargo/bin), or null. */
 export function which(name) {

@@ -7,6 +7,7 @@ import {
 
 /** Opens the connect dialog of an instance row (double-click; Enter as a fallback). */
 export async function openConnectDialog(browser, instanceId) {
+  await activateTab(browser, 0); // the Instances tab
   const row = await rowOf(browser, instanceId);
   await row.scrollIntoView({ block: 'center' }).catch(() => {});
   await row.doubleClick();
@@ -29,7 +30,7 @@ export async function submitConnect(browser, { user, via = null, port = null } =
     await replaceText(browser, u, user);
   }
   if (via != null) {
-    await (await browser.$(`${sel('connect-via')} [data-via="${via}"]`)).click();
+    await (await browser.$(sel('connect-via'))).selectByAttribute('value', via);
   }
   if (port != null) {
     await replaceText(browser, await browser.$(sel('connect-port')), String(port));
@@ -83,12 +84,17 @@ async function visibleTerminal(browser) {
 }
 
 /**
- * Types a line into tab `index`'s terminal + Enter: real key events (WebDriver actions) to the
- * focused element, which is xterm's helper textarea once the terminal is clicked.
+ * Types a line into tab `index`'s terminal + Enter: WebDriver Element Send Keys into xterm's
+ * helper textarea (real key events; browser.keys([...]) would press an array as a chord and
+ * lose repeated characters). `fast`: the whole line in one Send Keys (as fast as WebKit
+ * dispatches); else one character per request, so scenarios about other things do not depend
+ * on keystroke ordering under a burst (scenario 4b tests that on its own).
  */
-export async function typeLine(browser, index, line, { enter = true } = {}) {
+export async function typeLine(browser, index, line, { enter = true, fast = false } = {}) {
   await activateTab(browser, index);
   const term = await visibleTerminal(browser);
+  const ta = await term.$('textarea.xterm-helper-textarea');
+  await ta.waitForExist({ timeout: 5_000, timeoutMsg: `no xterm textarea in tab ${index}` });
   const focused = () => browser.execute((s) => {
     const a = document.activeElement;
     return Boolean(a && a.classList.contains('xterm-helper-textarea') && a.closest(s)?.checkVisibility?.({ visibilityProperty: true }) !== false);
@@ -97,8 +103,13 @@ export async function typeLine(browser, index, line, { enter = true } = {}) {
     await term.click();
     await waitFor(browser, focused, { timeout: 5_000, what: `xterm's textarea focused in tab ${index}` });
   }
-  await browser.keys([...line]);
-  if (enter) await browser.keys('Enter');
+  if (fast) {
+    await ta.addValue(enter ? `${line}\uE007` : line);
+  } else {
+    // One Send Keys per character (≈ 20 ms each, a fast typist's pace).
+    for (const ch of line) await ta.addValue(ch);
+    if (enter) await ta.addValue('\uE007');
+  }
 }
 
 let nonce = 1000 + Math.floor(Math.random() * 8000);
@@ -111,10 +122,17 @@ export async function roundTrip(browser, index, command, { timeout = 20_000 } = 
   const start = `<${n + 1}>`;
   await typeLine(browser, index, `echo "<$((${n}+1))>$(${command})</$((${n}+2))>"`);
   const re = new RegExp(`^${start}(.*)</${n + 2}>$`);
-  const lines = await waitFor(browser, async () => {
-    const ls = await terminalLines(browser, index);
-    return ls.some((l) => re.test(l)) ? ls : null;
-  }, { timeout, what: `output of \`${command}\` in tab ${index}` });
+  let lines;
+  try {
+    lines = await waitFor(browser, async () => {
+      const ls = await terminalLines(browser, index);
+      return ls.some((l) => re.test(l)) ? ls : null;
+    }, { timeout, what: `output of \`${command}\` in tab ${index}` });
+  } catch (e) {
+    const tail = (await terminalLines(browser, index).catch(() => [])).slice(-8).join('\n');
+    const tabs = await hookTabs(browser).catch(() => null);
+    throw new Error(`${e.message}\n--- tab ${index} of ${JSON.stringify(tabs)}, last lines ---\n${tail}`);
+  }
   return lines.map((l) => l.match(re)).find(Boolean)[1];
 }
 

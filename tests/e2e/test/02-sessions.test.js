@@ -32,6 +32,7 @@ const hasLine = (lines, s) => lines.some((l) => l === s);
 test('4. connect to db-primary: host-key dialog, trust, then a shell that answers 42', { timeout: 90_000 }, async () => {
   const { browser, lab } = ctx;
   const db = await lab.named('db-primary');
+  const before = (await hookTabs(browser)).length;
   await openConnectDialog(browser, db.id);
   await screenshot(browser, 'connect-dialog');
   await submitConnect(browser, { user: lab.osUser });
@@ -40,7 +41,6 @@ test('4. connect to db-primary: host-key dialog, trust, then a shell that answer
   const text = (await dlg.getText()).replace(/\s+/g, ' ');
   await screenshot(browser, 'hostkey-dialog');
   assert.ok(text.includes(db.host_key_sha256), `host-key dialog shows the lab's fingerprint ${db.host_key_sha256}: "${text}"`);
-  const before = (await hookTabs(browser)).length;
   await (await browser.$(sel('hostkey-trust'))).click();
   await waitFor(browser, async () => (await hookTabs(browser)).length > before, { what: 'a tab for db-primary' });
   const index = (await hookTabs(browser)).length - 1;
@@ -50,6 +50,26 @@ test('4. connect to db-primary: host-key dialog, trust, then a shell that answer
   await waitFor(browser, async () => hasLine(await terminalLines(browser, index), '42'),
     { timeout: 20_000, what: 'a line "42" in the db-primary terminal' });
   await screenshot(browser, 'terminal-42');
+});
+
+test('4b. a burst of keystrokes (one Send Keys per line) arrives in order', { timeout: 90_000 }, async () => {
+  const { browser, lab } = ctx;
+  const index = await session('db-primary', (await lab.named('db-primary')).id);
+  const words = 'the quick brown fox jumps over the lazy dog 0123456789 stty size echo hello world';
+  const bad = [];
+  for (let k = 0; k < 5; k++) {
+    const tag = `${k}${Date.now() % 100000}`;
+    await typeLine(browser, index, `echo burst-$((${tag}+1)) ${words}`, { fast: true });
+    const want = `burst-${Number(tag) + 1} ${words}`;
+    try {
+      await waitFor(browser, async () => (await terminalLines(browser, index)).some((l) => l === want),
+        { timeout: 5_000, what: `the echoed burst line ${k}` });
+    } catch {
+      const typed = (await terminalLines(browser, index)).filter((l) => l.includes('burst')).slice(-2);
+      bad.push(typed.join(' ⏎ '));
+    }
+  }
+  assert.deepEqual(bad, [], 'every keystroke of a burst reaches the shell in order');
 });
 
 test('5. resizing the window changes `stty size` in the shell', { timeout: 90_000 }, async () => {
@@ -191,8 +211,12 @@ test('9. sshd killed: tab lost with scrollback kept; sshd back: Reconnect in the
   }, { timeout: 30_000, what: `tab ${index} connected again` });
   assert.equal((await hookTabs(browser)).length, tabCount, 'reconnect reuses the tab');
   assert.equal((await domTabs(browser))[index].status, 'connected');
-  assert.equal(await roundTrip(browser, index, 'echo back-$((9*9))'), 'back-81');
+  try {
+    assert.equal(await roundTrip(browser, index, 'echo back-$((9*9))'), 'back-81');
+  } finally {
+    await screenshot(browser, 'reconnected');
+  }
   const after = await terminalLines(browser, index);
-  assert.ok(after.some((l) => l.includes('keep-25')), 'old scrollback still above the new session');
-  await screenshot(browser, 'reconnected');
+  assert.ok(after.some((l) => l.includes('keep-25')),
+    `old scrollback still above the new session:\n${after.slice(-12).join('\n')}`);
 });
