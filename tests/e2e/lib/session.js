@@ -2,12 +2,17 @@
 import assert from 'node:assert/strict';
 
 import {
-  domTabs, hookActiveTab, hookTabs, replaceText, rowOf, sel, terminalLines, visibleByTestId, waitFor,
+  domTabs, hookActiveTab, hookTabs, replaceText, rowOf, sel, setSearch, terminalLines, visibleByTestId, waitFor,
 } from './ui.js';
 
 /** Opens the connect dialog of an instance row (double-click; Enter as a fallback). */
 export async function openConnectDialog(browser, instanceId) {
   await activateTab(browser, 0); // the Instances tab
+  // The list is virtualised: a row far down is not in the DOM; narrow the list to it by id.
+  const rowSel = `${sel('instance-row')}[data-instance-id="${instanceId}"]`;
+  if (!(await browser.execute((s) => document.querySelector(s) !== null, rowSel))) {
+    await setSearch(browser, instanceId);
+  }
   const row = await rowOf(browser, instanceId);
   await row.scrollIntoView({ block: 'center' }).catch(() => {});
   await row.doubleClick();
