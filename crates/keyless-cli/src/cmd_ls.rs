@@ -21,6 +21,7 @@ pub async fn run(args: LsArgs) -> Result<i32, Failure> {
     let aws = AwsContext::load(&AwsSelection {
         profile: args.aws.profile.clone(),
         region: args.regions.first().cloned(),
+        endpoint_url: None,
     })
     .await
     .map_err(Failure::usage)?;

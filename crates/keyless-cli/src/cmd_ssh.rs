@@ -18,6 +18,7 @@ pub async fn run(args: SshArgs) -> Result<i32, Failure> {
     let aws = AwsContext::load(&AwsSelection {
         profile: args.aws.profile.clone(),
         region: args.region.clone(),
+        endpoint_url: None,
     })
     .await
     .map_err(Failure::ssh)?;

@@ -8,6 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Via {
     #[default]
@@ -78,23 +79,7 @@ mod tests {
     use super::*;
 
     fn instance(private: Option<&str>, public: Option<&str>) -> Instance {
-        Instance {
-            instance_id: "i-0123456789abcdef0".into(),
-            name: Some("web".into()),
-            state: "running".into(),
-            region: "us-east-1".into(),
-            availability_zone: None,
-            private_ip: private.map(Into::into),
-            public_ip: public.map(Into::into),
-            ipv6: None,
-            vpc_id: None,
-            subnet_id: None,
-            instance_type: None,
-            platform: None,
-            launch_time: None,
-            metadata_endpoint: None,
-            tags: Default::default(),
-        }
+        crate::instance::sample(Some("web"), private, public)
     }
 
     #[test]

@@ -15,6 +15,9 @@ use std::time::Duration;
 pub struct AwsSelection {
     pub profile: Option<String>,
     pub region: Option<String>,
+    /// One endpoint for every service (a VPC endpoint, LocalStack, the lab); `None`: AWS's own,
+    /// or whatever `AWS_ENDPOINT_URL*` says.
+    pub endpoint_url: Option<String>,
 }
 
 /// A loaded AWS configuration, cheap to clone, from which per-region clients are made.
@@ -46,6 +49,9 @@ impl AwsContext {
         }
         if let Some(region) = &selection.region {
             loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &selection.endpoint_url {
+            loader = loader.endpoint_url(url);
         }
         Ok(AwsContext {
             sdk: loader.load().await,

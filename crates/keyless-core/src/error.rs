@@ -6,6 +6,7 @@ use std::fmt;
 
 /// Stable error kinds. Their snake_case names are part of the CLI's JSON and the app's IPC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// Bad input caught before any network call.
@@ -74,6 +75,8 @@ impl ErrorKind {
 
 /// An error with what happened and what to do about it. Never carries key material.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "ApiError"))]
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,

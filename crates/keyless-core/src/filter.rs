@@ -96,20 +96,7 @@ mod tests {
     fn instance(id: &str, name: Option<&str>, ip: &str) -> Instance {
         Instance {
             instance_id: id.into(),
-            name: name.map(Into::into),
-            state: "running".into(),
-            region: "us-east-1".into(),
-            availability_zone: None,
-            private_ip: Some(ip.into()),
-            public_ip: None,
-            ipv6: None,
-            vpc_id: None,
-            subnet_id: None,
-            instance_type: None,
-            platform: None,
-            launch_time: None,
-            metadata_endpoint: None,
-            tags: Default::default(),
+            ..crate::instance::sample(name, Some(ip), None)
         }
     }
 

@@ -41,6 +41,7 @@ impl FromStr for HostKeyPolicy {
 
 /// The answer to "do you trust this new key?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum TrustDecision {
     /// Trust and remember.

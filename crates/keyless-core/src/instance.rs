@@ -1,10 +1,11 @@
 //! The instance model Keyless shows and connects to, made from one `DescribeInstances` item.
 
 use aws_sdk_ec2::types::Instance as Ec2Instance;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Instance {
     pub instance_id: String,
     /// The Name tag. `None` when there is no such tag, `Some("")` when it is set to empty.
@@ -88,5 +89,27 @@ impl Instance {
 
     pub fn metadata_disabled(&self) -> bool {
         self.metadata_endpoint.as_deref() == Some("disabled")
+    }
+}
+
+/// A running instance with the given addresses, for unit tests.
+#[cfg(test)]
+pub(crate) fn sample(name: Option<&str>, private: Option<&str>, public: Option<&str>) -> Instance {
+    Instance {
+        instance_id: "i-0123456789abcdef0".into(),
+        name: name.map(Into::into),
+        state: "running".into(),
+        region: "us-east-1".into(),
+        availability_zone: None,
+        private_ip: private.map(Into::into),
+        public_ip: public.map(Into::into),
+        ipv6: None,
+        vpc_id: None,
+        subnet_id: None,
+        instance_type: None,
+        platform: None,
+        launch_time: None,
+        metadata_endpoint: None,
+        tags: Default::default(),
     }
 }

@@ -14,6 +14,7 @@ const REGION_CONCURRENCY: usize = 8;
 const PAGE_SIZE: i32 = 1000;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RegionError {
     pub region: String,
     pub code: String,
@@ -21,6 +22,7 @@ pub struct RegionError {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Inventory {
     pub instances: Vec<Instance>,
     pub errors: Vec<RegionError>,

@@ -6,6 +6,7 @@
 //! - [`connect`]: one-time key, push overlapped with the SSH handshake, authentication.
 //! - [`hostkeys`]: host-key trust pinned by instance id.
 //! - [`session`]: shells and commands on a connection.
+//! - [`live`]: a background session for a GUI, with coalesced output and flow control.
 
 pub mod address;
 pub mod aws;
@@ -15,6 +16,7 @@ pub mod filter;
 pub mod hostkeys;
 pub mod instance;
 pub mod inventory;
+pub mod live;
 pub mod onetime_key;
 pub mod paths;
 pub mod push;
@@ -30,6 +32,7 @@ pub use filter::InstanceFilter;
 pub use hostkeys::{HostKeyPolicy, KnownHosts, TrustDecision, UnknownHostKey};
 pub use instance::Instance;
 pub use inventory::{enabled_regions, list_instances, resolve_target, Inventory, RegionError};
+pub use live::{ConnectRequest, ExitInfo, LiveEvent, LiveSession, LiveSink};
 pub use onetime_key::OneTimeKey;
 pub use session::{Connection, Exit, PtySize, Session, SessionEvent, SessionInput, SessionSpec};
 pub use verifier::HostKeyPrompt;

@@ -1,0 +1,313 @@
+//! A live terminal session for a GUI: connect in the background, report each step and the
+//! host-key question as events, stream output coalesced into chunks, and pause reading from SSH
+//! while the viewer is behind (flow control), so a flood never drowns the UI or loses a byte.
+//! Tauri-free: the app forwards events and chunks to its webview through a [`LiveSink`].
+
+use crate::address::Via;
+use crate::aws::AwsContext;
+use crate::connect::{connect_instance, ConnectOptions, Step};
+use crate::error::{Error, ErrorKind, Result};
+use crate::hostkeys::{HostKeyPolicy, KnownHosts, TrustDecision, UnknownHostKey};
+use crate::instance::Instance;
+use crate::session::{Connection, Exit, PtySize, Session, SessionEvent, SessionInput, SessionSpec};
+use futures::FutureExt;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{oneshot, Notify};
+
+/// Output is sent in chunks of at most this size…
+pub const CHUNK_MAX: usize = 32 * 1024;
+/// …or when no more output came for this long.
+pub const CHUNK_QUIET: Duration = Duration::from_millis(4);
+/// Stop reading from SSH with this much output not yet acknowledged by the viewer…
+pub const FLOW_HIGH: usize = 1024 * 1024;
+/// …and resume below this.
+pub const FLOW_LOW: usize = 256 * 1024;
+
+/// What the UI asks to connect to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ConnectRequest {
+    pub instance: Instance,
+    pub os_user: String,
+    pub port: u16,
+    pub via: Via,
+}
+
+/// How a remote shell ended, as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(untagged)]
+pub enum ExitInfo {
+    Status { status: u32 },
+    Signal { signal: String, message: String },
+}
+
+/// Lifecycle of a live session. Output bytes travel separately (see [`LiveSink::output`]).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "SessionEvent"))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveEvent {
+    Step {
+        step: Step,
+        took_ms: u32,
+    },
+    HostKeyUnknown {
+        instance_id: String,
+        algorithm: String,
+        fingerprint: String,
+    },
+    Connected {
+        address: String,
+    },
+    /// The connect failed; there is no session.
+    Failed {
+        error: Error,
+    },
+    Ended {
+        exit: ExitInfo,
+    },
+    /// The connection dropped after it was up.
+    Lost {
+        error: Error,
+    },
+}
+
+/// Where a live session delivers what happens. Called from a background task.
+pub trait LiveSink: Send + Sync + 'static {
+    fn event(&self, event: LiveEvent);
+    fn output(&self, chunk: Vec<u8>);
+}
+
+/// Handle to a live session; dropping it does not end the session, [`LiveSession::close`] does.
+pub struct LiveSession {
+    input: Mutex<Option<SessionInput>>,
+    host_key_answer: Mutex<Option<oneshot::Sender<TrustDecision>>>,
+    unacked: AtomicUsize,
+    drained: Notify,
+    closing: Notify,
+}
+
+impl LiveSession {
+    /// Starts connecting in the background and returns at once.
+    pub fn start(
+        aws: AwsContext,
+        request: ConnectRequest,
+        size: PtySize,
+        known_hosts: KnownHosts,
+        sink: Arc<dyn LiveSink>,
+    ) -> Arc<LiveSession> {
+        let live = Arc::new(LiveSession {
+            input: Mutex::new(None),
+            host_key_answer: Mutex::new(None),
+            unacked: AtomicUsize::new(0),
+            drained: Notify::new(),
+            closing: Notify::new(),
+        });
+        let runner = live.clone();
+        tokio::spawn(async move {
+            let (connection, session) = match runner
+                .connect(&aws, request, size, known_hosts, &sink)
+                .await
+            {
+                Ok(open) => open,
+                Err(error) => return sink.event(LiveEvent::Failed { error }),
+            };
+            sink.event(LiveEvent::Connected {
+                address: connection.address.clone(),
+            });
+            let end = runner.pump(session, &sink).await;
+            *lock(&runner.input) = None;
+            connection.disconnect().await;
+            if let Some(event) = end {
+                sink.event(event);
+            }
+        });
+        live
+    }
+
+    async fn connect(
+        self: &Arc<Self>,
+        aws: &AwsContext,
+        request: ConnectRequest,
+        size: PtySize,
+        known_hosts: KnownHosts,
+        sink: &Arc<dyn LiveSink>,
+    ) -> Result<(Connection, Session)> {
+        let progress_sink = sink.clone();
+        let opts = ConnectOptions {
+            os_user: request.os_user,
+            port: request.port,
+            via: request.via,
+            host_key_policy: HostKeyPolicy::Ask,
+            known_hosts,
+            prompt: Some(self.host_key_prompt(sink.clone())),
+            progress: Some(Arc::new(move |t: crate::StepTiming| {
+                progress_sink.event(LiveEvent::Step {
+                    step: t.step,
+                    took_ms: u32::try_from(t.took.as_millis()).unwrap_or(u32::MAX),
+                })
+            })),
+        };
+        let connection = tokio::select! {
+            c = connect_instance(aws, request.instance, &opts) => c?,
+            _ = self.closing.notified() => return Err(cancelled()),
+        };
+        let session = connection
+            .open(&SessionSpec {
+                command: None,
+                pty: Some(size),
+            })
+            .await?;
+        *lock(&self.input) = Some(session.input());
+        Ok((connection, session))
+    }
+
+    /// Asks the UI through an event and waits for [`LiveSession::answer_host_key`].
+    fn host_key_prompt(self: &Arc<Self>, sink: Arc<dyn LiveSink>) -> crate::HostKeyPrompt {
+        let live = Arc::downgrade(self);
+        Arc::new(move |key: UnknownHostKey| {
+            let (tx, rx) = oneshot::channel();
+            if let Some(live) = live.upgrade() {
+                *lock(&live.host_key_answer) = Some(tx);
+            }
+            sink.event(LiveEvent::HostKeyUnknown {
+                instance_id: key.instance_id,
+                algorithm: key.algorithm,
+                fingerprint: key.fingerprint,
+            });
+            // No answer (closed tab, dropped sender) means no trust.
+            async move { rx.await.unwrap_or(TrustDecision::Reject) }.boxed()
+        })
+    }
+
+    /// Streams output until the shell ends, the link drops, or the session is closed.
+    async fn pump(&self, mut session: Session, sink: &Arc<dyn LiveSink>) -> Option<LiveEvent> {
+        let mut chunk: Vec<u8> = Vec::with_capacity(CHUNK_MAX);
+        loop {
+            self.wait_for_viewer().await;
+            let next = if chunk.is_empty() {
+                tokio::select! {
+                    n = session.next() => Some(n),
+                    _ = self.closing.notified() => return None,
+                }
+            } else {
+                // Something is waiting to go out: send it if nothing more comes quickly.
+                tokio::time::timeout(CHUNK_QUIET, session.next()).await.ok()
+            };
+            match next {
+                None => self.flush(&mut chunk, sink),
+                Some(Ok(SessionEvent::Stdout(data))) | Some(Ok(SessionEvent::Stderr(data))) => {
+                    chunk.extend_from_slice(&data);
+                    // Full chunks go out at once; never more than CHUNK_MAX in one.
+                    while chunk.len() >= CHUNK_MAX {
+                        let rest = chunk.split_off(CHUNK_MAX);
+                        self.flush(&mut chunk, sink);
+                        chunk.extend_from_slice(&rest);
+                    }
+                }
+                Some(Ok(SessionEvent::Ended(exit))) => {
+                    self.flush(&mut chunk, sink);
+                    let exit = match exit {
+                        Exit::Status(status) => ExitInfo::Status { status },
+                        Exit::Signal { signal, message } => ExitInfo::Signal { signal, message },
+                    };
+                    return Some(LiveEvent::Ended { exit });
+                }
+                Some(Err(error)) => {
+                    self.flush(&mut chunk, sink);
+                    return Some(LiveEvent::Lost { error });
+                }
+            }
+        }
+    }
+
+    fn flush(&self, chunk: &mut Vec<u8>, sink: &Arc<dyn LiveSink>) {
+        if chunk.is_empty() {
+            return;
+        }
+        self.unacked.fetch_add(chunk.len(), Ordering::SeqCst);
+        sink.output(std::mem::replace(chunk, Vec::with_capacity(CHUNK_MAX)));
+    }
+
+    /// Backpressure: while the viewer is more than FLOW_HIGH behind, wait until it is under FLOW_LOW.
+    async fn wait_for_viewer(&self) {
+        if self.unacked.load(Ordering::SeqCst) <= FLOW_HIGH {
+            return;
+        }
+        while self.unacked.load(Ordering::SeqCst) > FLOW_LOW {
+            let drained = self.drained.notified();
+            if self.unacked.load(Ordering::SeqCst) <= FLOW_LOW {
+                break;
+            }
+            tokio::select! {
+                _ = drained => {}
+                _ = self.closing.notified() => { self.closing.notify_one(); return; }
+            }
+        }
+    }
+
+    /// Output bytes unacknowledged by the viewer right now.
+    pub fn unacked(&self) -> usize {
+        self.unacked.load(Ordering::SeqCst)
+    }
+
+    /// The viewer has processed `bytes` more output.
+    pub fn ack(&self, bytes: usize) {
+        let _ = self
+            .unacked
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |u| {
+                Some(u.saturating_sub(bytes))
+            });
+        if self.unacked.load(Ordering::SeqCst) <= FLOW_LOW {
+            self.drained.notify_waiters();
+        }
+    }
+
+    pub async fn send(&self, data: &[u8]) -> Result<()> {
+        self.current_input()?.send(data).await
+    }
+
+    pub async fn resize(&self, size: PtySize) -> Result<()> {
+        self.current_input()?.resize(size).await
+    }
+
+    pub fn answer_host_key(&self, decision: TrustDecision) -> Result<()> {
+        match lock(&self.host_key_answer).take() {
+            Some(tx) => {
+                let _ = tx.send(decision);
+                Ok(())
+            }
+            None => Err(Error::invalid(
+                "no host key question is waiting for an answer",
+            )),
+        }
+    }
+
+    /// Ends the session (or the connect in progress). Idempotent.
+    pub fn close(&self) {
+        // A stored permit: the background task sees it even if it is not waiting right now.
+        self.closing.notify_one();
+        if let Some(tx) = lock(&self.host_key_answer).take() {
+            let _ = tx.send(TrustDecision::Reject);
+        }
+    }
+
+    fn current_input(&self) -> Result<SessionInput> {
+        lock(&self.input).clone().ok_or_else(|| {
+            Error::new(ErrorKind::ConnectionLost, "the session is not connected")
+                .with_hint("Reconnect to open a new session.")
+        })
+    }
+}
+
+fn cancelled() -> Error {
+    Error::new(ErrorKind::ConnectionLost, "the connection was cancelled")
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -1,0 +1,323 @@
+//! The GUI's live session against the lab (real sshd): lifecycle events, the host-key question,
+//! flow control under a flood with no byte lost, a changed key, a dropped link.
+
+use keyless_core::hostkeys::KnownHosts;
+use keyless_core::{
+    AwsContext, AwsSelection, ConnectRequest, ErrorKind, ExitInfo, Instance, InstanceFilter,
+    LiveEvent, LiveSession, LiveSink, PtySize, TrustDecision, Via,
+};
+use keyless_lab::{Lab, LabOptions};
+use std::sync::{Arc, Mutex, Once};
+use std::time::{Duration, Instant};
+
+/// The lab's fixed test credentials; the endpoint is passed per test, so each test owns its lab
+/// (dropped at the end of the test, sshd and all, even when the test fails).
+fn lab_credentials() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        std::env::set_var("AWS_ACCESS_KEY_ID", keyless_lab::ACCESS_KEY_ID);
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", keyless_lab::SECRET_ACCESS_KEY);
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
+        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    });
+}
+
+async fn aws_for(lab: &Lab) -> AwsContext {
+    lab_credentials();
+    AwsContext::load(&AwsSelection {
+        profile: None,
+        region: Some(lab.regions()[0].clone()),
+        endpoint_url: Some(lab.endpoint()),
+    })
+    .await
+    .unwrap()
+}
+
+#[derive(Default)]
+struct Recorder {
+    events: Mutex<Vec<LiveEvent>>,
+    output: Mutex<Vec<u8>>,
+}
+
+impl LiveSink for Recorder {
+    fn event(&self, event: LiveEvent) {
+        self.events.lock().unwrap().push(event);
+    }
+    fn output(&self, chunk: Vec<u8>) {
+        assert!(chunk.len() <= keyless_core::live::CHUNK_MAX);
+        self.output.lock().unwrap().extend_from_slice(&chunk);
+    }
+}
+
+impl Recorder {
+    async fn wait_for(&self, what: &str, pred: impl Fn(&Recorder) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !pred(self) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; events: {:?}; output: {:?}",
+                self.events.lock().unwrap(),
+                String::from_utf8_lossy(&self.output.lock().unwrap())
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    fn has(&self, pred: impl Fn(&LiveEvent) -> bool) -> bool {
+        self.events.lock().unwrap().iter().any(pred)
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
+    }
+}
+
+async fn instance(lab: &Lab, name: &str) -> (AwsContext, Instance) {
+    let aws = aws_for(lab).await;
+    let inv = keyless_core::list_instances(&aws, lab.regions(), &InstanceFilter::default()).await;
+    let i = inv
+        .instances
+        .into_iter()
+        .find(|i| i.name.as_deref() == Some(name))
+        .unwrap();
+    (aws, i)
+}
+
+fn start(
+    lab: &Lab,
+    aws: AwsContext,
+    instance: Instance,
+    store: &KnownHosts,
+    rec: &Arc<Recorder>,
+) -> Arc<LiveSession> {
+    let request = ConnectRequest {
+        instance,
+        os_user: lab.os_user().to_owned(),
+        port: lab.ssh_port(),
+        via: Via::Private,
+    };
+    LiveSession::start(
+        aws,
+        request,
+        PtySize {
+            cols: 100,
+            rows: 30,
+        },
+        store.clone(),
+        rec.clone(),
+    )
+}
+
+/// Starts a session to the named lab instance with a fresh trust store, answers the host-key
+/// question with `decision`, and waits until the shell is up.
+async fn connected(lab: &Lab, name: &str, decision: TrustDecision) -> Connected {
+    let (aws, instance) = instance(lab, name).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = KnownHosts::at(dir.path().join("known_hosts"));
+    let rec = Arc::new(Recorder::default());
+    let live = start(lab, aws, instance.clone(), &store, &rec);
+    rec.wait_for("the host key question", |r| {
+        r.has(|e| matches!(e, LiveEvent::HostKeyUnknown { .. }))
+    })
+    .await;
+    live.answer_host_key(decision).unwrap();
+    rec.wait_for("connected", |r| {
+        r.has(|e| matches!(e, LiveEvent::Connected { .. }))
+    })
+    .await;
+    Connected {
+        live,
+        rec,
+        store,
+        instance,
+        _dir: dir,
+    }
+}
+
+struct Connected {
+    live: Arc<LiveSession>,
+    rec: Arc<Recorder>,
+    store: KnownHosts,
+    instance: Instance,
+    _dir: tempfile::TempDir,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shell_asks_about_the_host_key_runs_and_ends() {
+    let lab = Lab::start(LabOptions::default()).await.unwrap();
+    let c = connected(&lab, "db-primary", TrustDecision::Always).await;
+    let (live, rec, store, db) = (&c.live, &c.rec, &c.store, &c.instance);
+    // Every step was reported, in a sensible order.
+    let steps: Vec<String> = rec
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Step { step, .. } => Some(format!("{step:?}")),
+            _ => None,
+        })
+        .collect();
+    for s in ["Key", "Push", "Handshake", "Authenticate"] {
+        assert!(steps.contains(&s.to_string()), "{steps:?}");
+    }
+    assert_eq!(steps.last().map(String::as_str), Some("Authenticate"));
+    assert_eq!(
+        store.keys_for(&db.instance_id).unwrap().len(),
+        1,
+        "trusted and remembered"
+    );
+
+    live.send(b"stty size; echo answer=$((6*7))\n")
+        .await
+        .unwrap();
+    rec.wait_for("the answer", |r| r.text().contains("answer=42"))
+        .await;
+    assert!(
+        rec.text().contains("30 100"),
+        "PTY at the requested size: {}",
+        rec.text()
+    );
+    live.resize(PtySize {
+        cols: 132,
+        rows: 43,
+    })
+    .await
+    .unwrap();
+    live.send(b"echo size=$(stty size)\n").await.unwrap();
+    rec.wait_for("the new size", |r| r.text().contains("size=43 132"))
+        .await;
+
+    live.send(b"exit 5\n").await.unwrap();
+    rec.wait_for("the end", |r| {
+        r.has(|e| {
+            matches!(
+                e,
+                LiveEvent::Ended {
+                    exit: ExitInfo::Status { status: 5 }
+                }
+            )
+        })
+    })
+    .await;
+    assert!(live.send(b"x").await.is_err(), "no input after the end");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_waits_for_the_viewer_and_loses_nothing() {
+    let lab = Lab::start(LabOptions::default()).await.unwrap();
+    let c = connected(&lab, "db-primary", TrustDecision::Once).await;
+    let (live, rec) = (&c.live, &c.rec);
+
+    // 8 MB of 'x' then a marker; the viewer acknowledges nothing at first.
+    const TOTAL: usize = 8 * 1024 * 1024;
+    live.send(
+        format!("stty -echo; echo BEGIN-$((1+1)); head -c {TOTAL} /dev/zero | tr '\\0' x; echo; echo END-$((40+2))-FLOOD\n")
+            .as_bytes(),
+    )
+    .await
+    .unwrap();
+    // Wait until output stops growing: the backend must have paused.
+    let mut last = 0;
+    let mut still = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while still < 10 {
+        assert!(
+            Instant::now() < deadline,
+            "output never settled; {last} bytes so far"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = rec.output.lock().unwrap().len();
+        still = if now == last && now > 0 { still + 1 } else { 0 };
+        last = now;
+    }
+    let paused_at = live.unacked();
+    assert!(
+        paused_at <= keyless_core::live::FLOW_HIGH + keyless_core::live::CHUNK_MAX,
+        "stopped reading with {paused_at} bytes unacknowledged"
+    );
+    assert!(!rec.text().contains("END-42-FLOOD"));
+
+    // Now the viewer catches up, acknowledging as it goes.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut acked = 0;
+    while !rec.text().contains("END-42-FLOOD") {
+        let seen = rec.output.lock().unwrap().len();
+        live.ack(seen - acked);
+        acked = seen;
+        assert!(Instant::now() < deadline, "the flood never finished");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Count between markers the shell computes, so the echoed command line never counts.
+    let text = rec.text();
+    let flood = &text[text.find("BEGIN-2").unwrap()..text.find("END-42-FLOOD").unwrap()];
+    let xs = flood.bytes().filter(|b| *b == b'x').count();
+    assert_eq!(xs, TOTAL, "every byte arrived exactly once");
+    live.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_host_key_fails_without_asking() {
+    let lab = Lab::start(LabOptions::default()).await.unwrap();
+    let (aws, cafe) = instance(&lab, "café-α").await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = KnownHosts::at(dir.path().join("known_hosts"));
+    // Pin some other key for this instance: what the lab presents is now a "changed" key.
+    let other = keyless_core::OneTimeKey::generate()
+        .unwrap()
+        .public_openssh();
+    store
+        .trust(
+            &cafe.instance_id,
+            &russh::keys::PublicKey::from_openssh(&other).unwrap(),
+        )
+        .unwrap();
+    let rec = Arc::new(Recorder::default());
+    let _live = start(&lab, aws, cafe, &store, &rec);
+    rec.wait_for("the refusal", |r| {
+        r.has(
+            |e| matches!(e, LiveEvent::Failed { error } if error.kind == ErrorKind::HostKeyChanged),
+        )
+    })
+    .await;
+    assert!(!rec.has(|e| matches!(
+        e,
+        LiveEvent::HostKeyUnknown { .. } | LiveEvent::Connected { .. }
+    )));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_during_the_question_connects_nothing() {
+    let lab = Lab::start(LabOptions::default()).await.unwrap();
+    let (aws, db) = instance(&lab, "db-primary").await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = KnownHosts::at(dir.path().join("known_hosts"));
+    let rec = Arc::new(Recorder::default());
+    let live = start(&lab, aws, db.clone(), &store, &rec);
+    rec.wait_for("the host key question", |r| {
+        r.has(|e| matches!(e, LiveEvent::HostKeyUnknown { .. }))
+    })
+    .await;
+    live.close();
+    rec.wait_for("the failure", |r| {
+        r.has(|e| matches!(e, LiveEvent::Failed { .. }))
+    })
+    .await;
+    assert!(!rec.has(|e| matches!(e, LiveEvent::Connected { .. })));
+    assert!(
+        store.keys_for(&db.instance_id).unwrap().is_empty(),
+        "nothing trusted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_sshd_is_reported_as_lost() {
+    let lab = Lab::start(LabOptions::default()).await.unwrap();
+    let c = connected(&lab, "eu-web", TrustDecision::Once).await;
+    let (rec, eu) = (&c.rec, &c.instance);
+    lab.kill_sshd(&eu.instance_id).await;
+    rec.wait_for("lost", |r| {
+        r.has(|e| matches!(e, LiveEvent::Lost { error } if error.kind == ErrorKind::ConnectionLost))
+    })
+    .await;
+    lab.restart_sshd(&eu.instance_id).await;
+}
