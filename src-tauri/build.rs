@@ -1,0 +1,20 @@
+// Generates a permission for each of our commands, so the capability file can allow exactly these.
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "list_regions",
+    "list_instances",
+    "open_session",
+    "session_input",
+    "session_resize",
+    "session_ack",
+    "session_host_key",
+    "session_close",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri build script");
+}

@@ -1,0 +1,46 @@
+//! `ui/src/generated/bindings.ts` must be what the Rust types generate today.
+//! `UPDATE_BINDINGS=1 cargo test -p keyless-app --test bindings` rewrites it.
+
+use std::path::PathBuf;
+
+#[test]
+fn bindings_are_up_to_date() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/generated/bindings.ts");
+    let fresh = keyless_app_lib::bindings::typescript();
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &fresh).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "{} is stale: run `UPDATE_BINDINGS=1 cargo test -p keyless-app --test bindings` and commit it",
+        path.display()
+    );
+}
+
+#[test]
+fn bindings_name_every_wire_type() {
+    let ts = keyless_app_lib::bindings::typescript();
+    for name in [
+        "Instance",
+        "RegionError",
+        "Inventory",
+        "ErrorKind",
+        "ApiError",
+        "AppInfo",
+        "Via",
+        "TrustDecision",
+        "ConnectRequest",
+        "Step",
+        "ExitInfo",
+        "SessionEvent",
+    ] {
+        assert!(
+            ts.contains(&format!("export type {name} ")),
+            "{name} missing:\n{ts}"
+        );
+    }
+    // Tagged the way the UI switches on it.
+    assert!(ts.contains("\"type\": \"host_key_unknown\""), "{ts}");
+}

@@ -1,0 +1,135 @@
+//! The app's commands through Tauri's own IPC (mock runtime, real ACL from the capability file),
+//! against the local lab.
+
+use keyless_app_lib::AppState;
+use keyless_core::AwsSelection;
+use keyless_lab::{Lab, LabOptions};
+use serde_json::{json, Value};
+use std::sync::Once;
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, MockRuntime};
+use tauri::webview::InvokeRequest;
+use tauri::Manager;
+use tauri::WebviewWindow;
+
+/// The lab's fixed credentials; each test passes its own lab's endpoint, so each test owns its
+/// lab and drops it (sshd and all) when it ends, failed or not.
+fn lab_credentials() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        std::env::set_var("AWS_ACCESS_KEY_ID", keyless_lab::ACCESS_KEY_ID);
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", keyless_lab::SECRET_ACCESS_KEY);
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
+        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    });
+}
+
+fn start_lab() -> Lab {
+    lab_credentials();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let lab = rt.block_on(Lab::start(LabOptions::default())).unwrap();
+    std::mem::forget(rt); // the lab serves from its own thread; the runtime only started it
+    lab
+}
+
+fn window(lab: &Lab) -> WebviewWindow<MockRuntime> {
+    window_labelled(lab, "main")
+}
+
+/// The app with its real config and capability file, pointed at `lab`, and one window.
+fn window_labelled(lab: &Lab, label: &str) -> WebviewWindow<MockRuntime> {
+    let state = AppState::new(AwsSelection {
+        profile: None,
+        region: Some(lab.regions()[0].clone()),
+        endpoint_url: Some(lab.endpoint()),
+    });
+    let app = keyless_app_lib::builder::<MockRuntime>(state)
+        .build(tauri::generate_context!("tauri.conf.json", test = true))
+        .expect("app builds");
+    tauri::WebviewWindowBuilder::new(&app, label, Default::default())
+        .build()
+        .expect("window")
+}
+
+fn invoke(w: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        w,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: w.app_handle().invoke_key().to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<Value>().unwrap())
+}
+
+#[test]
+fn app_info_reports_the_lab_and_its_defaults() {
+    let lab = start_lab();
+    // Only this test reads these variables.
+    std::env::set_var("KEYLESS_LAB", "1");
+    std::env::set_var("KEYLESS_REGIONS", "us-east-1, eu-west-1");
+    std::env::set_var("KEYLESS_SSH_PORT", lab.ssh_port().to_string());
+    let w = window(&lab);
+    let info = invoke(&w, "app_info", json!({})).unwrap();
+    assert_eq!(info["lab"], true);
+    assert_eq!(info["default_regions"], json!(["us-east-1", "eu-west-1"]));
+    assert_eq!(info["default_port"], lab.ssh_port());
+}
+
+#[test]
+fn instances_and_regions_come_from_the_lab() {
+    let lab = start_lab();
+    let w = window(&lab);
+    let regions = invoke(&w, "list_regions", json!({})).unwrap();
+    assert_eq!(regions, json!(["eu-west-1", "us-east-1"]));
+    let inv = invoke(
+        &w,
+        "list_instances",
+        json!({"regions": ["us-east-1", "eu-west-1"]}),
+    )
+    .unwrap();
+    let ids: Vec<&str> = inv["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["instance_id"].as_str().unwrap())
+        .collect();
+    for i in lab.instances() {
+        assert!(ids.contains(&i.id.as_str()), "{} missing", i.id);
+    }
+}
+
+#[test]
+fn errors_arrive_as_kind_message_hint() {
+    let lab = start_lab();
+    let w = window(&lab);
+    let bad = invoke(&w, "list_instances", json!({"regions": ["not a region"]})).unwrap_err();
+    assert_eq!(bad["kind"], "invalid_input");
+    assert!(bad["message"].as_str().unwrap().contains("'not a region'"));
+    assert!(bad["hint"].is_string());
+    let gone = invoke(&w, "session_input", json!({"id": 99, "data": "ls\n"})).unwrap_err();
+    assert_eq!(gone["kind"], "invalid_input");
+    assert!(
+        invoke(&w, "session_close", json!({"id": 99})).is_ok(),
+        "closing twice is harmless"
+    );
+}
+
+#[test]
+fn only_our_commands_and_only_for_the_main_window() {
+    let lab = start_lab();
+    let w = window(&lab);
+    // A core command the capability does not grant.
+    let denied = invoke(&w, "plugin:window|close", json!({})).unwrap_err();
+    assert!(denied.to_string().contains("not allowed"), "{denied}");
+    // Our own commands, from a window the capability does not name.
+    let other = window_labelled(&lab, "other");
+    let denied = invoke(&other, "app_info", json!({})).unwrap_err();
+    assert!(denied.to_string().contains("not allowed"), "{denied}");
+}
