@@ -49,19 +49,16 @@ pub async fn open_session(
     Ok(state.add(live))
 }
 
+// Synchronous on purpose: Tauri runs these in arrival order and the session queues them, so a
+// burst of keystrokes reaches the shell in the order it was typed.
 #[tauri::command]
-pub async fn session_input(state: State<'_, AppState>, id: u32, data: String) -> Result<()> {
-    state.get(id)?.send(data.as_bytes()).await
+pub fn session_input(state: State<'_, AppState>, id: u32, data: String) -> Result<()> {
+    state.get(id)?.send(data.as_bytes())
 }
 
 #[tauri::command]
-pub async fn session_resize(
-    state: State<'_, AppState>,
-    id: u32,
-    cols: u32,
-    rows: u32,
-) -> Result<()> {
-    state.get(id)?.resize(PtySize { cols, rows }).await
+pub fn session_resize(state: State<'_, AppState>, id: u32, cols: u32, rows: u32) -> Result<()> {
+    state.get(id)?.resize(PtySize { cols, rows })
 }
 
 #[tauri::command]

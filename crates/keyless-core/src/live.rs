@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 /// Output is sent in chunks of at most this size…
 pub const CHUNK_MAX: usize = 32 * 1024;
@@ -82,9 +82,17 @@ pub trait LiveSink: Send + Sync + 'static {
     fn output(&self, chunk: Vec<u8>);
 }
 
+/// What goes to the remote side, in the order the user did it.
+enum Outgoing {
+    Data(Vec<u8>),
+    Resize(PtySize),
+}
+
 /// Handle to a live session; dropping it does not end the session, [`LiveSession::close`] does.
 pub struct LiveSession {
-    input: Mutex<Option<SessionInput>>,
+    /// Keystrokes and resizes queue here and one writer task sends them, so calls that arrive
+    /// concurrently (a fast typist, a paste) can never overtake one another.
+    outgoing: Mutex<Option<mpsc::UnboundedSender<Outgoing>>>,
     host_key_answer: Mutex<Option<oneshot::Sender<TrustDecision>>>,
     unacked: AtomicUsize,
     drained: Notify,
@@ -101,7 +109,7 @@ impl LiveSession {
         sink: Arc<dyn LiveSink>,
     ) -> Arc<LiveSession> {
         let live = Arc::new(LiveSession {
-            input: Mutex::new(None),
+            outgoing: Mutex::new(None),
             host_key_answer: Mutex::new(None),
             unacked: AtomicUsize::new(0),
             drained: Notify::new(),
@@ -120,7 +128,7 @@ impl LiveSession {
                 address: connection.address.clone(),
             });
             let end = runner.pump(session, &sink).await;
-            *lock(&runner.input) = None;
+            *lock(&runner.outgoing) = None;
             connection.disconnect().await;
             if let Some(event) = end {
                 sink.event(event);
@@ -162,7 +170,9 @@ impl LiveSession {
                 pty: Some(size),
             })
             .await?;
-        *lock(&self.input) = Some(session.input());
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_in_order(session.input(), rx));
+        *lock(&self.outgoing) = Some(tx);
         Ok((connection, session))
     }
 
@@ -267,12 +277,14 @@ impl LiveSession {
         }
     }
 
-    pub async fn send(&self, data: &[u8]) -> Result<()> {
-        self.current_input()?.send(data).await
+    /// Queues input for the remote side (in call order).
+    pub fn send(&self, data: &[u8]) -> Result<()> {
+        self.queue(Outgoing::Data(data.to_vec()))
     }
 
-    pub async fn resize(&self, size: PtySize) -> Result<()> {
-        self.current_input()?.resize(size).await
+    /// Queues a terminal size change (in order with the input around it).
+    pub fn resize(&self, size: PtySize) -> Result<()> {
+        self.queue(Outgoing::Resize(size))
     }
 
     pub fn answer_host_key(&self, decision: TrustDecision) -> Result<()> {
@@ -296,11 +308,31 @@ impl LiveSession {
         }
     }
 
-    fn current_input(&self) -> Result<SessionInput> {
-        lock(&self.input).clone().ok_or_else(|| {
-            Error::new(ErrorKind::ConnectionLost, "the session is not connected")
-                .with_hint("Reconnect to open a new session.")
-        })
+    fn queue(&self, item: Outgoing) -> Result<()> {
+        let sent = lock(&self.outgoing)
+            .as_ref()
+            .map(|tx| tx.send(item).is_ok());
+        match sent {
+            Some(true) => Ok(()),
+            _ => Err(
+                Error::new(ErrorKind::ConnectionLost, "the session is not connected")
+                    .with_hint("Reconnect to open a new session."),
+            ),
+        }
+    }
+}
+
+/// The one writer of a session: sends queued input and resizes, in order, until the queue closes
+/// or the connection fails.
+async fn write_in_order(input: SessionInput, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
+    while let Some(item) = rx.recv().await {
+        let sent = match item {
+            Outgoing::Data(bytes) => input.send(&bytes).await,
+            Outgoing::Resize(size) => input.resize(size).await,
+        };
+        if sent.is_err() {
+            return;
+        }
     }
 }
 

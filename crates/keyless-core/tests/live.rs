@@ -167,9 +167,7 @@ async fn a_shell_asks_about_the_host_key_runs_and_ends() {
         "trusted and remembered"
     );
 
-    live.send(b"stty size; echo answer=$((6*7))\n")
-        .await
-        .unwrap();
+    live.send(b"stty size; echo answer=$((6*7))\n").unwrap();
     rec.wait_for("the answer", |r| r.text().contains("answer=42"))
         .await;
     assert!(
@@ -181,13 +179,12 @@ async fn a_shell_asks_about_the_host_key_runs_and_ends() {
         cols: 132,
         rows: 43,
     })
-    .await
     .unwrap();
-    live.send(b"echo size=$(stty size)\n").await.unwrap();
+    live.send(b"echo size=$(stty size)\n").unwrap();
     rec.wait_for("the new size", |r| r.text().contains("size=43 132"))
         .await;
 
-    live.send(b"exit 5\n").await.unwrap();
+    live.send(b"exit 5\n").unwrap();
     rec.wait_for("the end", |r| {
         r.has(|e| {
             matches!(
@@ -199,7 +196,7 @@ async fn a_shell_asks_about_the_host_key_runs_and_ends() {
         })
     })
     .await;
-    assert!(live.send(b"x").await.is_err(), "no input after the end");
+    assert!(live.send(b"x").is_err(), "no input after the end");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,7 +211,6 @@ async fn a_flood_waits_for_the_viewer_and_loses_nothing() {
         format!("stty -echo; echo BEGIN-$((1+1)); head -c {TOTAL} /dev/zero | tr '\\0' x; echo; echo END-$((40+2))-FLOOD\n")
             .as_bytes(),
     )
-    .await
     .unwrap();
     // Wait until output stops growing: the backend must have paused.
     let mut last = 0;
@@ -320,4 +316,21 @@ async fn a_killed_sshd_is_reported_as_lost() {
     })
     .await;
     lab.restart_sshd(&eu.instance_id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keystrokes_arrive_in_the_order_they_were_sent() {
+    let lab = Lab::start(LabOptions::default()).await.unwrap();
+    let c = connected(&lab, "db-primary", TrustDecision::Once).await;
+    // One byte per call, as a fast typist's keystrokes arrive from the UI.
+    let text: String = (0..400)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    for b in format!("echo {text} | tr a-z A-Z\n").bytes() {
+        c.live.send(&[b]).unwrap();
+    }
+    let upper = text.to_uppercase();
+    c.rec
+        .wait_for("the line back, in order", |r| r.text().contains(&upper))
+        .await;
 }

@@ -48,6 +48,9 @@ export class SessionTab {
   private idPromise: Promise<number> | null = null;
   private acker: Acker | null = null;
   private lastSize = { cols: 0, rows: 0 };
+  /** Keystrokes and resizes go out one invoke at a time, in order: concurrent invokes could
+   *  overtake each other on the way. */
+  private outgoing: Promise<unknown> = Promise.resolve();
 
   constructor(request: ConnectRequest) {
     this.request = request;
@@ -148,10 +151,7 @@ export class SessionTab {
   input(data: string): void {
     // The connected event may overtake open_session's answer: queue on the id (FIFO keeps order).
     if (this.status !== 'connected' || !this.idPromise) return;
-    const gen = this.generation;
-    void this.idPromise.then((id) => {
-      if (gen === this.generation) return backend.sessionInput(id, data);
-    }).catch(() => { /* ended meanwhile: the event tells */ });
+    this.sendInOrder((id) => backend.sessionInput(id, data));
   }
 
   resize(cols: number, rows: number): void {
@@ -160,10 +160,18 @@ export class SessionTab {
     if (cols === this.lastSize.cols && rows === this.lastSize.rows) return;
     this.lastSize = { cols, rows };
     if (!this.live || !this.idPromise) return;
+    this.sendInOrder((id) => backend.sessionResize(id, cols, rows));
+  }
+
+  /** Chains `send` after everything sent before, once the session id is known. */
+  private sendInOrder(send: (id: number) => Promise<void>): void {
+    const idPromise = this.idPromise;
+    if (!idPromise) return;
     const gen = this.generation;
-    void this.idPromise.then((id) => {
-      if (gen === this.generation) return backend.sessionResize(id, cols, rows);
-    }).catch(() => {});
+    this.outgoing = this.outgoing
+      .then(() => idPromise)
+      .then((id) => (gen === this.generation ? send(id) : undefined))
+      .catch(() => { /* ended meanwhile: the session's event says why */ });
   }
 
   /** Disconnects (tab closing). */
