@@ -12,6 +12,8 @@ pub use state::AppState;
 pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
     tauri::Builder::<R>::new()
         .manage(state)
+        // Copy and paste in the terminal: WebKitGTK's own clipboard API refuses reads.
+        .plugin(tauri_plugin_clipboard_manager::init())
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::list_regions,

@@ -128,6 +128,13 @@ fn only_our_commands_and_only_for_the_main_window() {
     // A core command the capability does not grant.
     let denied = invoke(&w, "plugin:window|close", json!({})).unwrap_err();
     assert!(denied.to_string().contains("not allowed"), "{denied}");
+    // Clipboard text is granted (whatever the mock clipboard then answers, it is not an ACL refusal);
+    // clearing the clipboard is not.
+    if let Err(e) = invoke(&w, "plugin:clipboard-manager|read_text", json!({})) {
+        assert!(!e.to_string().contains("not allowed"), "{e}");
+    }
+    let denied = invoke(&w, "plugin:clipboard-manager|clear", json!({})).unwrap_err();
+    assert!(denied.to_string().contains("not allowed"), "{denied}");
     // Our own commands, from a window the capability does not name.
     let other = window_labelled(&lab, "other");
     let denied = invoke(&other, "app_info", json!({})).unwrap_err();

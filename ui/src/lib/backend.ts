@@ -110,9 +110,27 @@ export async function openExternal(url: string): Promise<'opened' | 'copied' | '
     return 'opened';
   }
   try {
-    await navigator.clipboard.writeText(url);
+    await writeClipboardText(url);
     return 'copied';
   } catch {
     return 'failed';
   }
+}
+
+/** Clipboard text through Tauri's clipboard plugin (WebKitGTK's own clipboard API refuses
+ *  reads), or the browser's in a plain browser. Rejects when the clipboard is unavailable. */
+export async function readClipboardText(): Promise<string> {
+  if (inTauri) {
+    const { readText } = await import('@tauri-apps/plugin-clipboard-manager');
+    return readText();
+  }
+  return navigator.clipboard.readText();
+}
+
+export async function writeClipboardText(text: string): Promise<void> {
+  if (inTauri) {
+    const { writeText } = await import('@tauri-apps/plugin-clipboard-manager');
+    return writeText(text);
+  }
+  return navigator.clipboard.writeText(text);
 }
