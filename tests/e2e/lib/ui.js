@@ -114,6 +114,8 @@ export async function screenshot(browser, name) {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const file = join(SCREENSHOTS, `${name}.png`);
   try {
+    // Let the page paint what the DOM already holds (two animation frames), then capture.
+    await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
     await browser.saveScreenshot(file);
     return file;
   } catch (e) {
