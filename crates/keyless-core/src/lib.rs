@@ -6,6 +6,7 @@
 //! - [`connect`]: one-time key, push overlapped with the SSH handshake, authentication.
 //! - [`hostkeys`]: host-key trust pinned by instance id.
 //! - [`session`]: shells and commands on a connection.
+//! - [`profiles`]: saved connection profiles (one TOML file) and their tag selectors.
 //! - [`live`]: a background session for a GUI, with coalesced output and flow control.
 
 pub mod address;
@@ -19,6 +20,7 @@ pub mod inventory;
 pub mod live;
 pub mod onetime_key;
 pub mod paths;
+pub mod profiles;
 pub mod push;
 pub mod session;
 pub mod validate;
@@ -34,5 +36,6 @@ pub use instance::Instance;
 pub use inventory::{enabled_regions, list_instances, resolve_target, Inventory, RegionError};
 pub use live::{ConnectRequest, ExitInfo, LiveEvent, LiveSession, LiveSink};
 pub use onetime_key::OneTimeKey;
+pub use profiles::{Profile, ProfileStore};
 pub use session::{Connection, Exit, PtySize, Session, SessionEvent, SessionInput, SessionSpec};
 pub use verifier::HostKeyPrompt;

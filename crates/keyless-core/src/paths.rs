@@ -15,3 +15,19 @@ pub fn data_dir() -> Result<PathBuf> {
         .with_hint("Set HOME, XDG_DATA_HOME or KEYLESS_DATA_DIR.")
     })
 }
+
+/// Keyless's settings directory: `KEYLESS_CONFIG_DIR`, else `$XDG_CONFIG_HOME/keyless`.
+pub fn config_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("KEYLESS_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    dirs::config_dir()
+        .map(|d| d.join("keyless"))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Io,
+                "cannot find a config directory (HOME is not set)",
+            )
+            .with_hint("Set HOME, XDG_CONFIG_HOME or KEYLESS_CONFIG_DIR.")
+        })
+}

@@ -82,7 +82,10 @@ export class App {
     closeSync(fd);
     const app = new App(driver, home, logFile);
     app.appComm = application.split('/').pop();
-    app.unregister = onExit(() => { killTreeSync(driver.pid); });
+    app.unregister = onExit(() => {
+      killTreeSync(driver.pid);
+      if (!process.env.KEYLESS_E2E_KEEP) rmSync(home, { recursive: true, force: true });
+    });
     try {
       await waitForDriver(port, driver, logFile);
       app.launchedAt = performance.now();

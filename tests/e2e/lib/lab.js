@@ -123,5 +123,6 @@ export class Lab {
     try {
       execFileSync(LAB_BIN, ['down', '--state-dir', dir], { stdio: 'ignore', timeout: 30_000 });
     } catch { /* best effort at exit */ }
+    try { rmSync(dir, { recursive: true, force: true }); } catch { /* idem */ }
   }
 }

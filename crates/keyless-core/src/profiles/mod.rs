@@ -1,0 +1,25 @@
+//! Saved connection profiles: a name for "this instance (or tag selector), this AWS profile and
+//! region, this user, port and address", kept in one human-readable TOML file.
+//!
+//! - [`model`]: the profile and its checks.
+//! - [`target`]: instance id or tag selector (`Env=prod,Role=api`, `*`/`?` wildcards).
+//! - [`store`]: the file: atomic, locked read-modify-write; a broken file is kept, never replaced.
+//! - [`transfer`]: JSON export and import merged by name.
+//! - [`resolve`]: a profile's target to one running instance.
+
+pub mod model;
+pub mod resolve;
+pub mod store;
+pub mod target;
+mod timefmt;
+pub mod transfer;
+
+pub use model::Profile;
+pub use resolve::{ambiguous_error, find_candidates, resolve_profile_target};
+pub use store::{ProfileStore, SCHEMA_VERSION};
+pub use target::Target;
+pub use timefmt::now_rfc3339;
+pub use transfer::{ImportReport, Rejected};
+
+#[cfg(test)]
+mod tests;

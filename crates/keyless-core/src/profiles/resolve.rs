@@ -1,0 +1,140 @@
+//! A profile's target to the one running instance it means, before any key is pushed, so a
+//! profile whose instance is gone or stopped says so first.
+
+use super::model::Profile;
+use super::target::Target;
+use crate::aws::{AwsContext, AwsFailure};
+use crate::error::{Error, ErrorKind, Result};
+use crate::filter::InstanceFilter;
+use crate::instance::Instance;
+
+/// The region a profile connects in: its own, else the context's default.
+pub fn profile_region(aws: &AwsContext, profile: &Profile) -> Result<String> {
+    match &profile.region {
+        Some(r) => Ok(r.clone()),
+        None => aws.default_region(),
+    }
+}
+
+/// The instances a target may mean: for an id, that instance (an error unless it is running);
+/// for a selector, every running instance whose tags all match (server-side `tag:` filters, then
+/// the same wildcard rules applied here).
+pub async fn find_candidates(
+    aws: &AwsContext,
+    region: &str,
+    target: &Target,
+) -> Result<Vec<Instance>> {
+    match target {
+        Target::InstanceId(id) => {
+            let instance = crate::inventory::resolve_target(aws, region, id).await?;
+            if !instance.is_running() {
+                return Err(Error::new(
+                    ErrorKind::InstanceNotRunning,
+                    format!("{} is {}, not running", instance.label(), instance.state),
+                )
+                .with_hint(
+                    "Start the instance (or wait until it is running), then connect again.",
+                ));
+            }
+            Ok(vec![instance])
+        }
+        Target::Tags(tags) => {
+            let mut filter = InstanceFilter {
+                tags: tags.clone(),
+                ..Default::default()
+            };
+            filter.add_state("running")?;
+            let mut pages = aws
+                .ec2(region)
+                .describe_instances()
+                .set_filters(Some(filter.server_filters()))
+                .into_paginator()
+                .send();
+            let mut found = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| lookup_error(AwsFailure::from_sdk(&e), region))?;
+                for reservation in page.reservations() {
+                    for i in reservation.instances() {
+                        let instance = Instance::from_ec2(region, i);
+                        if instance.is_running() && target.matches_tags(&instance.tags) {
+                            found.push(instance);
+                        }
+                    }
+                }
+            }
+            found.sort_by(|a, b| {
+                (a.name.as_deref(), &a.instance_id).cmp(&(b.name.as_deref(), &b.instance_id))
+            });
+            Ok(found)
+        }
+    }
+}
+
+/// The one running instance of a profile, or `instance_not_found` / `ambiguous_target` (with the
+/// candidates) / `instance_not_running`.
+pub async fn resolve_profile_target(aws: &AwsContext, profile: &Profile) -> Result<Instance> {
+    profile.validate()?;
+    let target = profile.parsed_target()?;
+    let region = profile_region(aws, profile)?;
+    let mut found = find_candidates(aws, &region, &target).await?;
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(none_running(&target, &region)),
+        _ => Err(ambiguous_error(&target, &region, &found)),
+    }
+}
+
+pub fn none_running(target: &Target, region: &str) -> Error {
+    Error::new(
+        ErrorKind::InstanceNotFound,
+        format!("no running instance matches '{target}' in {region}"),
+    )
+    .with_hint(
+        "Check the tags, the region and the AWS profile; `keyless ls --filter KEY=VALUE` shows \
+         what you can see (stopped instances never match).",
+    )
+}
+
+/// Several instances match: the error lists them (id, name, private IP, zone).
+pub fn ambiguous_error(target: &Target, region: &str, candidates: &[Instance]) -> Error {
+    let lines: Vec<String> = candidates.iter().map(candidate_line).collect();
+    Error::new(
+        ErrorKind::AmbiguousTarget,
+        format!(
+            "'{target}' matches {} running instances in {region}:\n{}",
+            candidates.len(),
+            lines.join("\n")
+        ),
+    )
+    .with_hint("Make the selector narrower (add a tag), or save the instance id in the profile.")
+}
+
+/// `  i-0abc  web  10.0.0.5  us-east-1a` for lists of candidates.
+pub fn candidate_line(i: &Instance) -> String {
+    format!(
+        "  {}  {}  {}  {}",
+        i.instance_id,
+        i.display_name(),
+        i.private_ip.as_deref().unwrap_or("-"),
+        i.availability_zone.as_deref().unwrap_or("-")
+    )
+}
+
+fn lookup_error(failure: AwsFailure, region: &str) -> Error {
+    match failure.code.as_deref() {
+        Some("UnauthorizedOperation") => Error::new(
+            ErrorKind::AccessDenied,
+            format!(
+                "not allowed to look up instances in {region}: {}",
+                failure.message
+            ),
+        )
+        .with_hint("Your IAM policy needs ec2:DescribeInstances in this region."),
+        Some("OptInRequired") => Error::new(
+            ErrorKind::AwsConfig,
+            format!("region {region} is not enabled for this account"),
+        )
+        .with_hint("Enable the region in the AWS console, or pick another region."),
+        _ => failure.into_generic_error("looking up the instance"),
+    }
+}
