@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Runs every test of Keyless: formatting, lints, unit tests, and the end-to-end tests against the
-# local lab (emulated AWS endpoints on loopback, real OpenSSH sshd). Installs what is missing.
+# Runs every test of Keyless: formatting, lints, the UI's type check and unit tests, the Rust
+# unit and end-to-end tests against the local lab (emulated AWS endpoints on loopback, real
+# OpenSSH sshd), and the desktop app driven in its real window under Xvfb. Installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/deps.sh
-need_core_deps
+need_app_deps
+need_ui_packages
+
+echo "==> ui: type check, unit tests, build"
+npm --prefix ui run check
+npm --prefix ui test
+npm --prefix ui run build
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
@@ -12,3 +19,6 @@ echo "==> cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --workspace --locked
+
+echo "==> the app in its window (tauri-driver + WebKitWebDriver under Xvfb)"
+bash tests/e2e/run.sh

@@ -40,3 +40,21 @@ need_core_deps() {
   need_apt build-essential pkg-config openssh-server openssh-client curl ca-certificates
   need_rust
 }
+
+# The desktop app: WebKitGTK and friends for Tauri, Node.js for the UI build.
+need_app_deps() {
+  need_core_deps
+  need_apt libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
+    libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
+  if ! command -v npm >/dev/null 2>&1; then need_apt nodejs npm; fi
+}
+
+# The UI's npm packages, reinstalled only when package-lock.json changed since the last install.
+need_ui_packages() {
+  local stamp=ui/node_modules/.keyless-lock-stamp
+  if [ ! -f "$stamp" ] || ! cmp -s ui/package-lock.json "$stamp"; then
+    echo "==> npm ci (ui)"
+    npm --prefix ui ci --no-audit --no-fund
+    cp ui/package-lock.json "$stamp"
+  fi
+}

@@ -114,7 +114,8 @@ export class TerminalController {
     writeWithAck(this.term, bytes, acker);
   }
 
-  writeln(text: string): void {
+  /** Local text (banners, resets) that does not come from the session: no flow-control ack. */
+  writeText(text: string): void {
     this.term.write(text);
   }
 
