@@ -53,8 +53,11 @@ need_app_deps() {
 need_ui_packages() {
   local stamp=ui/node_modules/.keyless-lock-stamp
   if [ ! -f "$stamp" ] || ! cmp -s ui/package-lock.json "$stamp"; then
-    echo "==> npm ci (ui)"
-    npm --prefix ui ci --no-audit --no-fund
+    # `npm install`, not `npm ci`: the lock cannot list @tauri-apps/cli's packages for other
+    # platforms (this registry does not serve them), and `npm ci` refuses a lock without them.
+    # `npm install` still installs exactly the locked versions.
+    echo "==> npm install (ui)"
+    npm --prefix ui install --no-audit --no-fund
     cp ui/package-lock.json "$stamp"
   fi
 }

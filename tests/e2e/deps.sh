@@ -24,5 +24,5 @@ need_e2e_deps() {
   fi
   export PATH
   npm_ci_if_needed tests/e2e
-  npm_ci_if_needed ui
+  need_ui_packages  # scripts/lib/deps.sh: npm install, see there why not npm ci
 }
