@@ -19,6 +19,43 @@ pub(crate) fn routes() -> Router<Arc<Core>> {
         .route("/_lab/state", get(state))
         .route("/_lab/pushes", get(pushes))
         .route("/_lab/fault", post(fault))
+        .route("/_lab/sso/approve", post(sso_approve))
+        .route("/_lab/sso/device", get(sso_device_page))
+        .route("/_lab/sso/stats", get(sso_stats))
+}
+
+#[derive(serde::Deserialize)]
+struct Approve {
+    user_code: String,
+}
+
+/// The "browser" side of the device flow: what a user clicking "Allow" does.
+async fn sso_approve(
+    State(core): State<Arc<Core>>,
+    Json(a): Json<Approve>,
+) -> (StatusCode, Json<serde_json::Value>) {
+    if core.ids().approve(&a.user_code) {
+        (StatusCode::OK, Json(json!({ "ok": true })))
+    } else {
+        (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": format!("no pending device authorization has user code {}", a.user_code) })),
+        )
+    }
+}
+
+/// The verification page a browser opens: says how to approve (there is no form).
+async fn sso_device_page(
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> String {
+    let code = q.get("user_code").cloned().unwrap_or_default();
+    format!(
+        "keyless-lab IAM Identity Center\nUser code: {code}\nApprove with: keyless-lab fault sso-approve {code}\n(or POST /_lab/sso/approve {{\"user_code\":\"{code}\"}})\n"
+    )
+}
+
+async fn sso_stats(State(core): State<Arc<Core>>) -> Json<crate::SsoStats> {
+    Json(core.ids().stats.clone())
 }
 
 async fn state(State(core): State<Arc<Core>>) -> Json<Vec<LabInstance>> {

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::catalogue::InstanceState;
+use crate::identities::Identities;
 use crate::state::{LabInstance, LabState};
 use crate::{procs, sshd, LabError};
 
@@ -24,6 +25,7 @@ pub struct Core {
     /// Runs curl for sshd's AuthorizedKeysCommand.
     pub command_user: String,
     state: Mutex<LabState>,
+    ids: Mutex<Identities>,
     sshds: Mutex<HashMap<String, Child>>,
 }
 
@@ -57,6 +59,7 @@ impl Core {
             os_user: c.os_user,
             command_user: c.command_user,
             state: Mutex::new(state),
+            ids: Mutex::new(Identities::default()),
             sshds: Mutex::new(HashMap::new()),
         }
     }
@@ -64,6 +67,11 @@ impl Core {
     /// Never hold this across an await.
     pub fn state(&self) -> MutexGuard<'_, LabState> {
         lock(&self.state)
+    }
+
+    /// Credentials and IAM Identity Center state. Never hold this across an await.
+    pub fn ids(&self) -> MutexGuard<'_, Identities> {
+        lock(&self.ids)
     }
 
     pub fn snapshot(&self) -> Vec<LabInstance> {

@@ -4,7 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::{LabError, ACCESS_KEY_ID, SECRET_ACCESS_KEY};
+use crate::identities::{MFA_SERIAL, OPS_MFA_ROLE_ARN, OPS_ROLE_ARN, SSO_ROLE_NAME, SSO_START_URL};
+use crate::{LabError, ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY};
 
 /// Single-quotes a value for POSIX shells.
 pub fn shell_quote(v: &str) -> String {
@@ -25,6 +26,8 @@ pub fn vars(
             endpoint.to_string(),
         ),
         ("AWS_ENDPOINT_URL_STS", endpoint.to_string()),
+        ("AWS_ENDPOINT_URL_SSO", endpoint.to_string()),
+        ("AWS_ENDPOINT_URL_SSO_OIDC", endpoint.to_string()),
         ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.to_string()),
         ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.to_string()),
         ("AWS_REGION", region.to_string()),
@@ -42,6 +45,22 @@ pub fn vars(
     .collect()
 }
 
+/// The lab's `aws/config`: static `default`/`lab`, an IAM Identity Center profile through the
+/// `lab` sso-session, and assume-role profiles (one needing MFA) on top of `default`.
+pub fn config_text(region: &str) -> String {
+    format!(
+        "[default]\nregion = {region}\n\n\
+         [profile lab]\nregion = {region}\n\n\
+         [sso-session lab]\nsso_start_url = {SSO_START_URL}\nsso_region = {region}\n\
+         sso_registration_scopes = sso:account:access\n\n\
+         [profile sso-admin]\nsso_session = lab\nsso_account_id = {ACCOUNT_ID}\n\
+         sso_role_name = {SSO_ROLE_NAME}\nregion = {region}\n\n\
+         [profile ops]\nrole_arn = {OPS_ROLE_ARN}\nsource_profile = default\nregion = {region}\n\n\
+         [profile ops-mfa]\nrole_arn = {OPS_MFA_ROLE_ARN}\nsource_profile = default\n\
+         mfa_serial = {MFA_SERIAL}\nregion = {region}\n"
+    )
+}
+
 /// Writes the three files; returns the env file's path.
 pub fn write(
     state_dir: &Path,
@@ -50,7 +69,7 @@ pub fn write(
 ) -> Result<PathBuf, LabError> {
     let aws = state_dir.join("aws");
     fs::create_dir_all(&aws).map_err(LabError::io("creating aws config dir"))?;
-    let config = format!("[default]\nregion = {region}\n\n[profile lab]\nregion = {region}\n");
+    let config = config_text(region);
     let creds = format!(
         "[default]\naws_access_key_id = {ACCESS_KEY_ID}\naws_secret_access_key = {SECRET_ACCESS_KEY}\n\n\
          [lab]\naws_access_key_id = {ACCESS_KEY_ID}\naws_secret_access_key = {SECRET_ACCESS_KEY}\n"

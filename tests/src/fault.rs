@@ -34,6 +34,10 @@ pub enum Fault {
     RestartSshd { id: String },
     /// New host key, then restart sshd
     Rekey { id: String },
+    /// Approve the IAM Identity Center device authorization with this user code
+    SsoApprove { code: String },
+    /// Next N CreateToken polls answer SlowDownException
+    SsoSlowDown { n: u32 },
 }
 
 impl Core {
@@ -58,6 +62,14 @@ impl Core {
             Fault::KillSshd { id } => self.kill_sshd(&id).await?,
             Fault::RestartSshd { id } => self.restart_sshd(&id).await?,
             Fault::Rekey { id } => self.rekey(&id).await?,
+            Fault::SsoApprove { code } => {
+                if !self.ids().approve(&code) {
+                    return Err(LabError::Invalid(format!(
+                        "no pending device authorization has user code {code}"
+                    )));
+                }
+            }
+            Fault::SsoSlowDown { n } => self.ids().forced_slow_downs = n,
         }
         Ok(())
     }

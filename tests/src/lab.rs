@@ -272,6 +272,22 @@ impl Lab {
             .insert(region.to_string());
     }
 
+    /// What the user does on the IAM Identity Center page: allow the device with this user code.
+    /// False when no pending authorization has it.
+    pub fn approve_sso(&self, user_code: &str) -> bool {
+        self.core.ids().approve(user_code)
+    }
+
+    /// The next `n` CreateToken polls answer SlowDownException.
+    pub fn force_sso_slow_downs(&self, n: u32) {
+        self.core.ids().forced_slow_downs = n;
+    }
+
+    /// Counters of the device flow and SSO calls so far.
+    pub fn sso_stats(&self) -> crate::SsoStats {
+        self.core.ids().stats.clone()
+    }
+
     /// Any fault switch, as the HTTP control route and the CLI apply it.
     pub async fn fault(&self, fault: Fault) -> Result<(), LabError> {
         self.core.apply(fault).await

@@ -1,5 +1,5 @@
 //! keyless-lab: emulates, on loopback only, the AWS APIs Keyless uses (EC2 Query, EC2 Instance
-//! Connect, a sliver of STS) and runs real OpenSSH `sshd` processes as the instances.
+//! Connect, STS, IAM Identity Center) and runs real OpenSSH `sshd` processes as the instances.
 //! See `tests/LAB-SPEC.md`. Keyless must reach it only through the wire protocols.
 
 mod addrs;
@@ -12,6 +12,7 @@ mod eic_api;
 mod env_file;
 mod error;
 mod fault;
+mod identities;
 mod keys_endpoint;
 mod lab;
 mod options;
@@ -23,6 +24,7 @@ mod server;
 mod sigv4_verify;
 mod ssh_keys;
 mod sshd;
+mod sso_api;
 mod state;
 mod sts_api;
 mod timefmt;
@@ -36,6 +38,10 @@ pub use fault::Fault;
 pub use lab::Lab;
 pub use options::LabOptions;
 pub use ssh_keys::fingerprint_of_line;
+pub use identities::{
+    SsoStats, MFA_CODE, MFA_SERIAL, OPS_MFA_ROLE_ARN, OPS_ROLE_ARN, SSO_ROLE_NAME, SSO_START_URL,
+    SSO_USER,
+};
 pub use state::{LabInstance, PushRecord};
 
 /// The lab's only access key; any other key is "unrecognized".

@@ -15,8 +15,7 @@ use axum::Router;
 use crate::core::Core;
 use crate::sigv4_verify::{self, Received, SigError};
 use crate::{
-    control, ec2_api, ec2_xml, eic_api, keys_endpoint, random, sts_api, ACCESS_KEY_ID,
-    SECRET_ACCESS_KEY,
+    control, ec2_api, ec2_xml, eic_api, keys_endpoint, random, sso_api, sts_api,
 };
 
 pub fn router(core: Arc<Core>) -> Router {
@@ -24,6 +23,7 @@ pub fn router(core: Arc<Core>) -> Router {
         .route("/", any(aws))
         .route("/_lab/keys/{id}", get(keys_endpoint::serve))
         .merge(control::routes())
+        .merge(sso_api::routes())
         .with_state(core)
 }
 
@@ -76,12 +76,15 @@ async fn aws(
         headers: &headers,
         body: &body,
     };
-    let secret_for = |ak: &str| (ak == ACCESS_KEY_ID).then(|| SECRET_ACCESS_KEY.to_string());
+    // The static key and every unexpired key the lab issued (AssumeRole, SSO role credentials).
+    let secret_for = |ak: &str| core.ids().secret_for(ak);
     let (status, text) = match sigv4_verify::verify(&received, secret_for, SystemTime::now()) {
         Err(e) => auth_error(service, e, &rid),
         Ok(scope) => match service {
             Service::Ec2 => ec2_api::handle(&core, &scope.region, &query_params(&uri, &body), &rid),
-            Service::Sts => sts_api::handle(&query_params(&uri, &body), &rid),
+            Service::Sts => {
+                sts_api::handle(&core, &scope.access_key, &query_params(&uri, &body), &rid)
+            }
             Service::Eic if method != Method::POST => eic_api::error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "UnknownOperationException",

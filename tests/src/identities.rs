@@ -1,0 +1,166 @@
+//! Who may call the lab: the static key, and the temporary credentials the lab itself issues
+//! (STS AssumeRole, SSO GetRoleCredentials), plus the IAM Identity Center state (OIDC clients,
+//! device authorizations, access and refresh tokens). See LAB-SPEC.md "Identities".
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+
+use crate::{random, ACCESS_KEY_ID, ACCOUNT_ID, CALLER_ARN, SECRET_ACCESS_KEY};
+
+/// The start URL of the lab's IAM Identity Center (any URL works; this one is in the config).
+pub const SSO_START_URL: &str = "https://keyless-lab.awsapps.com/start";
+/// The permission set the SSO user holds in the lab account.
+pub const SSO_ROLE_NAME: &str = "AdminAccess";
+/// A second permission set, to make ListAccountRoles worth calling.
+pub const SSO_READONLY_ROLE: &str = "ReadOnly";
+/// The SSO user's name (appears in the role session ARN).
+pub const SSO_USER: &str = "lab-user";
+/// The lab's MFA device and the one code it accepts (fixed so tests and humans can type it).
+pub const MFA_SERIAL: &str = "arn:aws:iam::123456789012:mfa/lab-admin";
+pub const MFA_CODE: &str = "123456";
+/// Roles AssumeRole accepts; the second requires MFA.
+pub const OPS_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/ops";
+pub const OPS_MFA_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/ops-mfa";
+/// Device authorization: poll interval (small so tests stay quick) and lifetime.
+pub const DEVICE_INTERVAL_SECS: u64 = 1;
+pub const DEVICE_EXPIRES_SECS: u64 = 600;
+/// Access tokens and issued credentials live this long.
+pub const TOKEN_TTL_SECS: u64 = 8 * 3600;
+pub const CREDS_TTL_SECS: u64 = 3600;
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub arn: String,
+    pub user_id: String,
+    pub account: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct IssuedCreds {
+    pub secret: String,
+    pub session_token: String,
+    pub caller: Caller,
+    pub expires: SystemTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub device_code: String,
+    pub user_code: String,
+    pub client_id: String,
+    pub approved: bool,
+    pub redeemed: bool,
+    pub expires: Instant,
+    /// Grows by 5 s with every slow_down, as RFC 8628 tells the client to do.
+    pub interval: Duration,
+    pub last_poll: Option<Instant>,
+}
+
+/// What tests look at to check a client's polling manners.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct SsoStats {
+    pub polls: u32,
+    pub pending_answers: u32,
+    pub slow_downs: u32,
+    /// Polls that came sooner than the interval then in force (a badly behaved client).
+    pub too_fast: u32,
+    pub tokens_issued: u32,
+    pub refreshes: u32,
+    pub role_credentials: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct Identities {
+    pub clients: HashMap<String, String>,
+    pub devices: Vec<Device>,
+    /// access token → expiry
+    pub tokens: HashMap<String, Instant>,
+    /// refresh token → client id
+    pub refresh_tokens: HashMap<String, String>,
+    pub creds: HashMap<String, IssuedCreds>,
+    pub stats: SsoStats,
+    /// Fault: the next N CreateToken polls answer SlowDownException.
+    pub forced_slow_downs: u32,
+}
+
+impl Identities {
+    /// The secret of an access key the lab knows (static or issued and not expired).
+    pub fn secret_for(&self, access_key: &str) -> Option<String> {
+        if access_key == ACCESS_KEY_ID {
+            return Some(SECRET_ACCESS_KEY.to_string());
+        }
+        self.creds
+            .get(access_key)
+            .filter(|c| c.expires > SystemTime::now())
+            .map(|c| c.secret.clone())
+    }
+
+    pub fn caller(&self, access_key: &str) -> Caller {
+        match self.creds.get(access_key) {
+            Some(c) => c.caller.clone(),
+            None => Caller {
+                arn: CALLER_ARN.to_string(),
+                user_id: "AIDALABKEYLESS00000001".to_string(),
+                account: ACCOUNT_ID.to_string(),
+            },
+        }
+    }
+
+    pub fn issue(&mut self, caller: Caller) -> (String, IssuedCreds) {
+        let ak = format!("ASIALAB{}", random::hex(7).to_uppercase());
+        let creds = IssuedCreds {
+            secret: random::hex(20),
+            session_token: format!("LabSessionToken{}", random::hex(32)),
+            caller,
+            expires: SystemTime::now() + Duration::from_secs(CREDS_TTL_SECS),
+        };
+        self.creds.insert(ak.clone(), creds.clone());
+        (ak, creds)
+    }
+
+    pub fn new_token(&mut self) -> String {
+        let t = format!("lab-access-{}", random::hex(24));
+        self.tokens.insert(
+            t.clone(),
+            Instant::now() + Duration::from_secs(TOKEN_TTL_SECS),
+        );
+        t
+    }
+
+    pub fn token_valid(&self, token: &str) -> bool {
+        self.tokens
+            .get(token)
+            .is_some_and(|exp| *exp > Instant::now())
+    }
+
+    /// Approves a pending device authorization by its user code (case-insensitive).
+    pub fn approve(&mut self, user_code: &str) -> bool {
+        let code = user_code.trim().to_ascii_uppercase();
+        match self
+            .devices
+            .iter_mut()
+            .find(|d| d.user_code == code && !d.redeemed)
+        {
+            Some(d) => {
+                d.approved = true;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// `ABCD-EFGH` from an alphabet without look-alikes.
+pub fn user_code() -> String {
+    const ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
+    let mut s = String::new();
+    for i in 0..8 {
+        if i == 4 {
+            s.push('-');
+        }
+        s.push(ALPHABET[random::range(0, ALPHABET.len() as u64 - 1) as usize] as char);
+    }
+    s
+}

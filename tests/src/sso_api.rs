@@ -1,0 +1,369 @@
+//! IAM Identity Center as the AWS SDKs see it, both restJson1 and unsigned:
+//! SSO-OIDC (`POST /client/register`, `/device_authorization`, `/token`) and the SSO portal
+//! (`GET /federation/credentials`, `/assignment/accounts`, `/assignment/roles`, bearer token in
+//! `x-amz-sso_bearer_token`). Errors carry `x-amzn-errortype` and the OAuth-style body.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::core::Core;
+use crate::identities::{self, Caller, Device};
+use crate::{random, ACCOUNT_ID};
+
+pub(crate) fn routes() -> Router<Arc<Core>> {
+    Router::new()
+        .route("/client/register", post(register_client))
+        .route("/device_authorization", post(start_device_authorization))
+        .route("/token", post(create_token))
+        .route("/federation/credentials", get(get_role_credentials))
+        .route("/assignment/accounts", get(list_accounts))
+        .route("/assignment/roles", get(list_account_roles))
+}
+
+fn reply(status: StatusCode, body: Value, error_type: Option<&str>) -> Response {
+    let mut resp = (status, body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        "content-type",
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&random::uuid()) {
+        h.insert("x-amzn-requestid", v);
+    }
+    if let Some(t) = error_type.and_then(|t| HeaderValue::from_str(t).ok()) {
+        h.insert("x-amzn-errortype", t);
+    }
+    resp
+}
+
+fn ok(body: Value) -> Response {
+    reply(StatusCode::OK, body, None)
+}
+
+/// OIDC errors: `{"error": "...", "error_description": "..."}`.
+fn oidc_error(status: StatusCode, ty: &str, error: &str, description: &str) -> Response {
+    reply(
+        status,
+        json!({ "error": error, "error_description": description }),
+        Some(ty),
+    )
+}
+
+fn bad_request(description: &str) -> Response {
+    oidc_error(
+        StatusCode::BAD_REQUEST,
+        "InvalidRequestException",
+        "invalid_request",
+        description,
+    )
+}
+
+fn parse(body: &Bytes) -> Result<Value, Response> {
+    serde_json::from_slice(body).map_err(|e| bad_request(&format!("body is not JSON: {e}")))
+}
+
+fn field<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    v.get(name).and_then(Value::as_str)
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+async fn register_client(State(core): State<Arc<Core>>, body: Bytes) -> Response {
+    let v = match parse(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if field(&v, "clientName").is_none() || field(&v, "clientType") != Some("public") {
+        return bad_request("clientName is required and clientType must be 'public'");
+    }
+    let id = format!("lab-client-{}", random::hex(8));
+    let secret = format!("lab-secret-{}", random::hex(16));
+    core.ids().clients.insert(id.clone(), secret.clone());
+    let now = now_secs();
+    ok(json!({
+        "clientId": id,
+        "clientSecret": secret,
+        "clientIdIssuedAt": now,
+        "clientSecretExpiresAt": now + 90 * 24 * 3600,
+    }))
+}
+
+fn client_ok(core: &Core, v: &Value) -> bool {
+    match (field(v, "clientId"), field(v, "clientSecret")) {
+        (Some(id), Some(secret)) => core.ids().clients.get(id).is_some_and(|s| s == secret),
+        _ => false,
+    }
+}
+
+fn invalid_client() -> Response {
+    oidc_error(
+        StatusCode::UNAUTHORIZED,
+        "InvalidClientException",
+        "invalid_client",
+        "unknown client or wrong secret",
+    )
+}
+
+async fn start_device_authorization(State(core): State<Arc<Core>>, body: Bytes) -> Response {
+    let v = match parse(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if !client_ok(&core, &v) {
+        return invalid_client();
+    }
+    if field(&v, "startUrl").is_none() {
+        return bad_request("startUrl is required");
+    }
+    let device = Device {
+        device_code: format!("lab-device-{}", random::hex(16)),
+        user_code: identities::user_code(),
+        client_id: field(&v, "clientId").unwrap_or_default().to_string(),
+        approved: false,
+        redeemed: false,
+        expires: Instant::now() + Duration::from_secs(identities::DEVICE_EXPIRES_SECS),
+        interval: Duration::from_secs(identities::DEVICE_INTERVAL_SECS),
+        last_poll: None,
+    };
+    let base = format!("http://127.0.0.1:{}/_lab/sso/device", core.http_port);
+    let body = json!({
+        "deviceCode": device.device_code,
+        "userCode": device.user_code,
+        "verificationUri": base,
+        "verificationUriComplete": format!("{base}?user_code={}", device.user_code),
+        "expiresIn": identities::DEVICE_EXPIRES_SECS,
+        "interval": identities::DEVICE_INTERVAL_SECS,
+    });
+    core.ids().devices.push(device);
+    ok(body)
+}
+
+fn token_reply(core: &Core, client_id: &str, refreshed: bool) -> Response {
+    let mut ids = core.ids();
+    let access = ids.new_token();
+    let refresh = format!("lab-refresh-{}", random::hex(24));
+    ids.refresh_tokens
+        .insert(refresh.clone(), client_id.to_string());
+    if refreshed {
+        ids.stats.refreshes += 1;
+    } else {
+        ids.stats.tokens_issued += 1;
+    }
+    ok(json!({
+        "accessToken": access,
+        "tokenType": "Bearer",
+        "expiresIn": identities::TOKEN_TTL_SECS,
+        "refreshToken": refresh,
+    }))
+}
+
+async fn create_token(State(core): State<Arc<Core>>, body: Bytes) -> Response {
+    let v = match parse(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if !client_ok(&core, &v) {
+        return invalid_client();
+    }
+    let client_id = field(&v, "clientId").unwrap_or_default().to_string();
+    match field(&v, "grantType") {
+        Some("urn:ietf:params:oauth:grant-type:device_code") => {
+            poll_device(&core, &client_id, field(&v, "deviceCode").unwrap_or(""))
+        }
+        Some("refresh_token") => {
+            let token = field(&v, "refreshToken").unwrap_or("");
+            // Refresh tokens rotate: the old one is spent.
+            let owner = core.ids().refresh_tokens.remove(token);
+            if owner.as_deref() != Some(client_id.as_str()) {
+                return oidc_error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidGrantException",
+                    "invalid_grant",
+                    "refresh token is unknown, spent or not this client's",
+                );
+            }
+            token_reply(&core, &client_id, true)
+        }
+        other => oidc_error(
+            StatusCode::BAD_REQUEST,
+            "UnsupportedGrantTypeException",
+            "unsupported_grant_type",
+            &format!("grant type {other:?} is not supported"),
+        ),
+    }
+}
+
+fn poll_device(core: &Core, client_id: &str, device_code: &str) -> Response {
+    let now = Instant::now();
+    let mut ids = core.ids();
+    ids.stats.polls += 1;
+    let forced = ids.forced_slow_downs > 0;
+    if forced {
+        ids.forced_slow_downs -= 1;
+    }
+    let Some(idx) = ids
+        .devices
+        .iter()
+        .position(|d| d.device_code == device_code && d.client_id == client_id)
+    else {
+        return oidc_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidGrantException",
+            "invalid_grant",
+            "unknown device code",
+        );
+    };
+    let d = &mut ids.devices[idx];
+    if d.redeemed {
+        return oidc_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidGrantException",
+            "invalid_grant",
+            "device code already used",
+        );
+    }
+    if now > d.expires {
+        return oidc_error(
+            StatusCode::BAD_REQUEST,
+            "ExpiredTokenException",
+            "expired_token",
+            "the device code has expired",
+        );
+    }
+    // 100 ms of grace for timer jitter.
+    let too_fast = d
+        .last_poll
+        .is_some_and(|last| now.duration_since(last) + Duration::from_millis(100) < d.interval);
+    d.last_poll = Some(now);
+    if too_fast || forced {
+        d.interval += Duration::from_secs(5);
+        ids.stats.slow_downs += 1;
+        if too_fast {
+            ids.stats.too_fast += 1;
+        }
+        return oidc_error(
+            StatusCode::BAD_REQUEST,
+            "SlowDownException",
+            "slow_down",
+            "polling too fast; add 5 seconds to the interval",
+        );
+    }
+    if !d.approved {
+        ids.stats.pending_answers += 1;
+        return oidc_error(
+            StatusCode::BAD_REQUEST,
+            "AuthorizationPendingException",
+            "authorization_pending",
+            "the user has not approved the device yet",
+        );
+    }
+    d.redeemed = true;
+    drop(ids);
+    token_reply(core, client_id, false)
+}
+
+fn unauthorized(message: &str) -> Response {
+    reply(
+        StatusCode::UNAUTHORIZED,
+        json!({ "message": message }),
+        Some("UnauthorizedException"),
+    )
+}
+
+fn bearer_ok(core: &Core, headers: &HeaderMap) -> bool {
+    headers
+        .get("x-amz-sso_bearer_token")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| core.ids().token_valid(t))
+}
+
+const BAD_TOKEN: &str = "Session token not found or invalid";
+
+async fn get_role_credentials(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !bearer_ok(&core, &headers) {
+        return unauthorized(BAD_TOKEN);
+    }
+    let role = q.get("role_name").map(String::as_str).unwrap_or("");
+    let account = q.get("account_id").map(String::as_str).unwrap_or("");
+    if account != ACCOUNT_ID
+        || (role != identities::SSO_ROLE_NAME && role != identities::SSO_READONLY_ROLE)
+    {
+        return reply(
+            StatusCode::FORBIDDEN,
+            json!({ "message": "No access" }),
+            Some("ForbiddenException"),
+        );
+    }
+    let caller = Caller {
+        arn: format!(
+            "arn:aws:sts::{ACCOUNT_ID}:assumed-role/AWSReservedSSO_{role}_0123456789abcdef/{}",
+            identities::SSO_USER
+        ),
+        user_id: format!("AROALABSSO{}:{}", role.to_ascii_uppercase(), identities::SSO_USER),
+        account: ACCOUNT_ID.to_string(),
+    };
+    let mut ids = core.ids();
+    ids.stats.role_credentials += 1;
+    let (ak, c) = ids.issue(caller);
+    let expiration_ms = c
+        .expires
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    ok(json!({
+        "roleCredentials": {
+            "accessKeyId": ak,
+            "secretAccessKey": c.secret,
+            "sessionToken": c.session_token,
+            "expiration": expiration_ms,
+        }
+    }))
+}
+
+async fn list_accounts(State(core): State<Arc<Core>>, headers: HeaderMap) -> Response {
+    if !bearer_ok(&core, &headers) {
+        return unauthorized(BAD_TOKEN);
+    }
+    ok(json!({
+        "accountList": [
+            { "accountId": ACCOUNT_ID, "accountName": "keyless-lab", "emailAddress": "lab@example.com" }
+        ]
+    }))
+}
+
+async fn list_account_roles(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !bearer_ok(&core, &headers) {
+        return unauthorized(BAD_TOKEN);
+    }
+    let roles = if q.get("account_id").map(String::as_str) == Some(ACCOUNT_ID) {
+        json!([
+            { "roleName": identities::SSO_ROLE_NAME, "accountId": ACCOUNT_ID },
+            { "roleName": identities::SSO_READONLY_ROLE, "accountId": ACCOUNT_ID },
+        ])
+    } else {
+        json!([])
+    };
+    ok(json!({ "roleList": roles }))
+}
