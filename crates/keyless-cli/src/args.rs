@@ -12,7 +12,9 @@ use clap::{Args, Parser, Subcommand};
                   with EC2 Instance Connect: a fresh Ed25519 key is made in memory for every \
                   connection, pushed with SendSSHPublicKey (valid 60 s), and never written to disk.",
     after_help = "Examples:\n  keyless ls --region eu-west-1 --state running\n  keyless ssh web\n  \
-                  keyless ssh ubuntu@i-0123456789abcdef0 -- uptime"
+                  keyless ssh ubuntu@i-0123456789abcdef0 -- uptime\n  \
+                  keyless profile add web-prod --target Env=prod,Role=web --user ubuntu\n  \
+                  keyless ssh @web-prod"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -33,10 +35,22 @@ pub enum Command {
         after_help = "Examples:\n  keyless ssh web                      # the instance named 'web', as ec2-user\n  \
                             keyless ssh ubuntu@i-0123456789abcdef0\n  \
                             keyless ssh web --via public -p 2222\n  \
-                            keyless ssh web -- sudo systemctl status nginx\n\n\
+                            keyless ssh web -- sudo systemctl status nginx\n  \
+                            keyless ssh @web-prod                # a saved profile (keyless profile --help)\n\n\
                             Exit status: the remote command's, or 255 when Keyless could not connect."
     )]
     Ssh(SshArgs),
+    /// Saved connection profiles: ls, show, add, edit, rm, export, import.
+    #[command(after_help = crate::cmd_profile::EXAMPLES)]
+    Profile {
+        #[command(subcommand)]
+        action: crate::cmd_profile::ProfileAction,
+    },
+    /// Connect with a saved profile (the same as `keyless ssh @NAME`).
+    #[command(after_help = "Examples:\n  keyless connect web-prod\n  \
+                            keyless connect web-prod -- uptime\n  \
+                            keyless connect web-prod --region eu-west-1 -l ubuntu   # flags override the profile")]
+    Connect(SshArgs),
     /// Show or forget trusted host keys (pinned by instance id).
     #[command(name = "known-hosts")]
     KnownHosts {
@@ -78,26 +92,23 @@ pub struct LsArgs {
 
 #[derive(Args, Debug)]
 pub struct SshArgs {
-    /// [USER@]TARGET: an instance id or Name tag; USER defaults to ec2-user.
+    /// [USER@]TARGET: an instance id or Name tag; USER defaults to ec2-user. @NAME: a saved profile.
     #[arg(value_name = "[USER@]TARGET")]
     pub destination: String,
-    /// SSH port on the instance.
-    #[arg(
-        short = 'p',
-        long,
-        value_name = "PORT",
-        env = "KEYLESS_SSH_PORT",
-        default_value = "22"
-    )]
-    pub port: String,
+    /// OS user to log in as (overrides USER@ and the profile's user).
+    #[arg(short = 'l', long = "login", value_name = "USER")]
+    pub login: Option<String>,
+    /// SSH port on the instance [default: the profile's, else KEYLESS_SSH_PORT, else 22].
+    #[arg(short = 'p', long, value_name = "PORT")]
+    pub port: Option<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
     /// Region of the instance (default: the profile's region).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// Which address to dial: private (default), public, or auto (public if any, else private).
-    #[arg(long, value_name = "ADDRESS", default_value = "private")]
-    pub via: String,
+    #[arg(long, value_name = "ADDRESS")]
+    pub via: Option<String>,
     /// Unknown host keys: ask (default on a terminal), accept-new, or strict (default otherwise).
     #[arg(long, value_name = "POLICY")]
     pub host_key_policy: Option<String>,

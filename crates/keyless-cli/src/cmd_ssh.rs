@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 const DEFAULT_USER: &str = "ec2-user";
 
-pub async fn run(args: SshArgs) -> Result<i32, Failure> {
+pub async fn run(mut args: SshArgs) -> Result<i32, Failure> {
+    // `@NAME`: the saved profile fills in whatever the command line left out.
+    let profile = crate::cmd_profile::apply_to_ssh(&mut args).map_err(Failure::ssh)?;
     let plan = Plan::from_args(&args).map_err(Failure::ssh)?;
     let aws = AwsContext::load(&AwsSelection {
         profile: args.aws.profile.clone(),
@@ -38,9 +40,11 @@ pub async fn run(args: SshArgs) -> Result<i32, Failure> {
             }
         })),
     };
-    let connection = keyless_core::connect_target(&aws, &region, &plan.target, &opts)
-        .await
-        .map_err(Failure::ssh)?;
+    let connection = match &profile {
+        Some(name) => crate::cmd_profile::connect(&aws, &region, name, &plan.target, &opts).await,
+        None => keyless_core::connect_target(&aws, &region, &plan.target, &opts).await,
+    }
+    .map_err(Failure::ssh)?;
 
     let pty = if plan.wants_pty {
         let (cols, rows) = terminal::size();
@@ -112,19 +116,29 @@ struct Plan {
 
 impl Plan {
     fn from_args(args: &SshArgs) -> keyless_core::Result<Plan> {
-        let (user, target) = validate::split_user_target(&args.destination);
+        let (user, target) = match &args.login {
+            Some(login) => (Some(login.as_str()), args.destination.as_str()),
+            None => validate::split_user_target(&args.destination),
+        };
         let user = user.unwrap_or(DEFAULT_USER).to_owned();
         validate::os_user(&user)?;
         validate::target(target)?;
-        let port = args.port.trim().parse::<u32>().map_err(|_| {
-            keyless_core::Error::invalid(format!("'{}' is not a port number", args.port))
+        let port_text = (args.port.clone())
+            .or_else(|| {
+                std::env::var("KEYLESS_SSH_PORT")
+                    .ok()
+                    .filter(|p| !p.is_empty())
+            })
+            .unwrap_or_else(|| "22".into());
+        let port = port_text.trim().parse::<u32>().map_err(|_| {
+            keyless_core::Error::invalid(format!("'{port_text}' is not a port number"))
                 .with_hint("Ports go from 1 to 65535.")
         })?;
         let port = validate::port(port)?;
         if let Some(region) = &args.region {
             validate::region(region)?;
         }
-        let via: Via = args.via.parse()?;
+        let via: Via = args.via.as_deref().unwrap_or("private").parse()?;
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         let policy = match &args.host_key_policy {
             Some(p) => p.parse()?,

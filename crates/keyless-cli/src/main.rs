@@ -3,6 +3,7 @@
 mod args;
 mod cmd_known_hosts;
 mod cmd_ls;
+mod cmd_profile;
 mod cmd_ssh;
 mod output;
 mod prompt;
@@ -29,6 +30,11 @@ fn main() {
         match cli.command {
             Command::Ls(a) => cmd_ls::run(a).await,
             Command::Ssh(a) => cmd_ssh::run(a).await,
+            Command::Profile { action } => cmd_profile::run(action),
+            Command::Connect(mut a) => {
+                a.destination = format!("@{}", a.destination);
+                cmd_ssh::run(a).await
+            }
             Command::KnownHosts { action } => cmd_known_hosts::run(action),
         }
     });
