@@ -1,0 +1,104 @@
+//! `resolve_profile_target` against the lab's DescribeInstances: tag selectors matching none, one
+//! or several running instances, wildcards, and instance ids that are stopped or gone.
+
+use keyless_core::profiles::{resolve_profile_target, Profile};
+use keyless_core::{AwsContext, AwsSelection, ErrorKind};
+use keyless_lab::{Lab, LabOptions};
+use std::sync::Once;
+
+fn lab_credentials() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        std::env::set_var("AWS_ACCESS_KEY_ID", keyless_lab::ACCESS_KEY_ID);
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", keyless_lab::SECRET_ACCESS_KEY);
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
+        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn selectors_resolve_to_none_one_or_several() {
+    lab_credentials();
+    let lab = Lab::start(LabOptions::default()).await.unwrap();
+    let region = lab.regions()[0].clone();
+    let aws = AwsContext::load(&AwsSelection {
+        profile: None,
+        region: Some(region.clone()),
+        endpoint_url: Some(lab.endpoint()),
+    })
+    .await
+    .unwrap();
+    let resolve = |target: &str| {
+        let profile = Profile::new("p", target);
+        let aws = aws.clone();
+        async move { resolve_profile_target(&aws, &profile).await }
+    };
+
+    let db = lab.instance_named("db-primary");
+    for target in [
+        "Env=prod,Role=db",
+        "Name=db-*",
+        "Role=d?",
+        "db-primary",
+        db.id.as_str(),
+    ] {
+        let found = resolve(target)
+            .await
+            .unwrap_or_else(|e| panic!("{target}: {e:?}"));
+        assert_eq!(found.instance_id, db.id, "{target}");
+    }
+
+    let e = resolve("Name=web").await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AmbiguousTarget);
+    assert!(
+        e.message
+            .contains(&format!("matches 2 running instances in {region}")),
+        "{e:?}"
+    );
+    for web in lab
+        .instances()
+        .iter()
+        .filter(|i| i.name.as_deref() == Some("web"))
+    {
+        assert!(e.message.contains(&web.id), "{e:?}");
+    }
+    // AND of tags narrows it to one; the wildcard must match the whole value.
+    let prod_web = resolve("Name=web,Env=prod").await.unwrap();
+    assert_eq!(prod_web.tags["Env"], "prod");
+    assert_eq!(
+        resolve("Name=we").await.unwrap_err().kind,
+        ErrorKind::InstanceNotFound
+    );
+
+    // The stopped `batch` never matches a selector; by id it says it is stopped.
+    let e = resolve("Name=batch").await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InstanceNotFound);
+    assert_eq!(
+        e.message,
+        format!("no running instance matches 'Name=batch' in {region}")
+    );
+    let batch = lab.instance_named("batch");
+    let e = resolve(&batch.id).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InstanceNotRunning);
+    assert!(e.message.contains("stopped"), "{e:?}");
+    let e = resolve("i-0000000000000000f").await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InstanceNotFound, "{e:?}");
+
+    // The profile's region is the one asked: eu-web lives elsewhere.
+    let eu = lab.instance_named("eu-web");
+    let profile = Profile {
+        region: Some(eu.region.clone()),
+        ..Profile::new("eu", "Name=eu-*")
+    };
+    assert_eq!(
+        resolve_profile_target(&aws, &profile)
+            .await
+            .unwrap()
+            .instance_id,
+        eu.id
+    );
+    // Invalid profiles fail before any request.
+    let e = resolve("Env=prod,Role").await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+}
