@@ -471,3 +471,99 @@ async fn selectors_matching_none_or_several_explain_themselves() {
     assert_eq!(out.stdout, "ok\n");
     assert_eq!(env.successful_pushes(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_the_user_picks_among_several_matches() {
+    use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    let out = env
+        .run(&[
+            "profile", "add", "web", "--target", "Name=web", "--user", &user,
+        ])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut ids: Vec<String> = env
+        .lab
+        .instances()
+        .into_iter()
+        .filter(|i| i.name.as_deref() == Some("web"))
+        .map(|i| i.id)
+        .collect();
+    ids.sort();
+
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(bin());
+    cmd.args([
+        "ssh",
+        "@web",
+        "--host-key-policy",
+        "accept-new",
+        "--",
+        "echo picked $((40+2))",
+    ]);
+    cmd.env_clear();
+    for (k, v) in env.vars() {
+        cmd.env(k, v);
+    }
+    let mut child = pty.slave.spawn_command(cmd).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let mut expect = |needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !seen.contains(needle) {
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(chunk) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+                Err(_) => panic!("never saw {needle:?}; screen so far:\n{seen}"),
+            }
+        }
+        seen.clone()
+    };
+    let screen = expect("Connect to which one? [1-2, Enter cancels]: ");
+    assert!(
+        screen.contains(&format!(" 1)  {}  web", ids[0])),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!(" 2)  {}  web", ids[1])),
+        "{screen}"
+    );
+    let mut writer = pty.master.take_writer().unwrap();
+    writer.write_all(b"2\r").unwrap();
+    writer.flush().unwrap();
+    expect("picked 42");
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.exit_code(), 0);
+    let pushed: Vec<String> = env
+        .lab
+        .pushes()
+        .into_iter()
+        .filter(|p| p.outcome == "Success")
+        .map(|p| p.instance_id)
+        .collect();
+    assert_eq!(pushed, vec![ids[1].clone()]);
+    assert!(last_used(&env, "web").is_some());
+}
