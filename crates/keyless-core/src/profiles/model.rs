@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// One saved connection. Unset fields fall back to the usual defaults when connecting (the AWS
 /// profile and region aws-config picks, `ec2-user`, port 22 or `KEYLESS_SSH_PORT`, private).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Unique, 1–64 characters.

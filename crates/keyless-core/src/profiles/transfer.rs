@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportReport {
     pub added: Vec<String>,
     pub updated: Vec<String>,
@@ -17,6 +18,7 @@ pub struct ImportReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Rejected {
     /// The entry's name, or `#N` (1-based) when it has none.
     pub entry: String,
