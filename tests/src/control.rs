@@ -39,7 +39,9 @@ async fn sso_approve(
     } else {
         (
             StatusCode::NOT_FOUND,
-            Json(json!({ "error": format!("no pending device authorization has user code {}", a.user_code) })),
+            Json(
+                json!({ "error": format!("no pending device authorization has user code {}", a.user_code) }),
+            ),
         )
     }
 }

@@ -35,13 +35,13 @@ pub mod mini_http;
 
 pub use error::LabError;
 pub use fault::Fault;
-pub use lab::Lab;
-pub use options::LabOptions;
-pub use ssh_keys::fingerprint_of_line;
 pub use identities::{
     SsoStats, MFA_CODE, MFA_SERIAL, OPS_MFA_ROLE_ARN, OPS_ROLE_ARN, SSO_ROLE_NAME, SSO_START_URL,
     SSO_USER,
 };
+pub use lab::Lab;
+pub use options::LabOptions;
+pub use ssh_keys::fingerprint_of_line;
 pub use state::{LabInstance, PushRecord};
 
 /// The lab's only access key; any other key is "unrecognized".

@@ -14,9 +14,7 @@ use axum::Router;
 
 use crate::core::Core;
 use crate::sigv4_verify::{self, Received, SigError};
-use crate::{
-    control, ec2_api, ec2_xml, eic_api, keys_endpoint, random, sso_api, sts_api,
-};
+use crate::{control, ec2_api, ec2_xml, eic_api, keys_endpoint, random, sso_api, sts_api};
 
 pub fn router(core: Arc<Core>) -> Router {
     Router::new()

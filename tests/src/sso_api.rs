@@ -32,10 +32,7 @@ pub(crate) fn routes() -> Router<Arc<Core>> {
 fn reply(status: StatusCode, body: Value, error_type: Option<&str>) -> Response {
     let mut resp = (status, body.to_string()).into_response();
     let h = resp.headers_mut();
-    h.insert(
-        "content-type",
-        HeaderValue::from_static("application/json"),
-    );
+    h.insert("content-type", HeaderValue::from_static("application/json"));
     if let Ok(v) = HeaderValue::from_str(&random::uuid()) {
         h.insert("x-amzn-requestid", v);
     }
@@ -67,8 +64,8 @@ fn bad_request(description: &str) -> Response {
     )
 }
 
-fn parse(body: &Bytes) -> Result<Value, Response> {
-    serde_json::from_slice(body).map_err(|e| bad_request(&format!("body is not JSON: {e}")))
+fn parse(body: &Bytes) -> Result<Value, String> {
+    serde_json::from_slice(body).map_err(|e| format!("body is not JSON: {e}"))
 }
 
 fn field<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
@@ -85,7 +82,7 @@ fn now_secs() -> u64 {
 async fn register_client(State(core): State<Arc<Core>>, body: Bytes) -> Response {
     let v = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(&e),
     };
     if field(&v, "clientName").is_none() || field(&v, "clientType") != Some("public") {
         return bad_request("clientName is required and clientType must be 'public'");
@@ -121,7 +118,7 @@ fn invalid_client() -> Response {
 async fn start_device_authorization(State(core): State<Arc<Core>>, body: Bytes) -> Response {
     let v = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(&e),
     };
     if !client_ok(&core, &v) {
         return invalid_client();
@@ -174,7 +171,7 @@ fn token_reply(core: &Core, client_id: &str, refreshed: bool) -> Response {
 async fn create_token(State(core): State<Arc<Core>>, body: Bytes) -> Response {
     let v = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(&e),
     };
     if !client_ok(&core, &v) {
         return invalid_client();
@@ -317,7 +314,11 @@ async fn get_role_credentials(
             "arn:aws:sts::{ACCOUNT_ID}:assumed-role/AWSReservedSSO_{role}_0123456789abcdef/{}",
             identities::SSO_USER
         ),
-        user_id: format!("AROALABSSO{}:{}", role.to_ascii_uppercase(), identities::SSO_USER),
+        user_id: format!(
+            "AROALABSSO{}:{}",
+            role.to_ascii_uppercase(),
+            identities::SSO_USER
+        ),
         account: ACCOUNT_ID.to_string(),
     };
     let mut ids = core.ids();

@@ -58,7 +58,10 @@ pub fn handle(
         other => error(
             StatusCode::BAD_REQUEST,
             "InvalidAction",
-            &format!("Could not find operation {} for version 2011-06-15", other.unwrap_or("")),
+            &format!(
+                "Could not find operation {} for version 2011-06-15",
+                other.unwrap_or("")
+            ),
             request_id,
         ),
     }
