@@ -2,6 +2,7 @@
 //! standard chain, so profiles, SSO, assume-role, env vars and `AWS_ENDPOINT_URL_*` all apply.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::identity::config_file::{effective_profile, AwsFiles, AwsProfile, ProfileKind};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -27,10 +28,56 @@ pub struct AwsContext {
 }
 
 impl AwsContext {
+    /// Loads without any prompt: a profile with `mfa_serial` is an error (see [`Self::load_with`]).
     pub async fn load(selection: &AwsSelection) -> Result<Self> {
+        Self::load_with(selection, None).await
+    }
+
+    /// Like [`Self::load`]; first checks the profile's kind: an IAM Identity Center profile must
+    /// have a usable token (refreshed silently when close to expiry, else a `credentials` error
+    /// saying `keyless login --profile P`); a profile with `mfa_serial` asks `mfa` for the code
+    /// and assumes the role itself (aws-config cannot).
+    pub async fn load_with(
+        selection: &AwsSelection,
+        mfa: Option<crate::identity::MfaPrompt<'_>>,
+    ) -> Result<Self> {
         if let Some(region) = &selection.region {
             crate::validate::region(region)?;
         }
+        if let Some((_, p)) = profile_in_use(selection) {
+            if p.kind == ProfileKind::AssumeRoleMfa {
+                let prompt = mfa.ok_or_else(|| crate::identity::mfa::mfa_needed(&p.name))?;
+                let code = prompt(p.mfa_serial.as_deref().unwrap_or_default())?;
+                return crate::identity::mfa::assume_role(selection, &p, &code).await;
+            }
+        }
+        Self::load_without_mfa(selection).await
+    }
+
+    /// [`Self::load`] minus the MFA step (an `mfa_serial` is left to aws-config, which ignores it).
+    pub(crate) async fn load_without_mfa(selection: &AwsSelection) -> Result<Self> {
+        if let Some((files, p)) = profile_in_use(selection) {
+            if matches!(p.kind, ProfileKind::Sso | ProfileKind::SsoSession) {
+                let t = crate::identity::sso_login::target_of(&files, &p)?;
+                crate::identity::sso_login::ensure_fresh(&t, selection.endpoint_url.as_deref())
+                    .await?;
+            }
+        }
+        Self::load_inner(selection, None).await
+    }
+
+    /// A context with fixed credentials (e.g. from an MFA AssumeRole).
+    pub async fn with_credentials(
+        selection: &AwsSelection,
+        credentials: aws_credential_types::Credentials,
+    ) -> Result<Self> {
+        Self::load_inner(selection, Some(credentials)).await
+    }
+
+    async fn load_inner(
+        selection: &AwsSelection,
+        credentials: Option<aws_credential_types::Credentials>,
+    ) -> Result<Self> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             // Throttling and 5xx are retried with jittered exponential backoff by the standard mode.
             .retry_config(
@@ -46,6 +93,26 @@ impl AwsContext {
             );
         if let Some(profile) = &selection.profile {
             loader = loader.profile_name(profile);
+            // A profile named explicitly beats keys in the environment, as in the AWS CLI.
+            // Its STS/SSO clients need a region: the selection's, else the profile's own.
+            let region = selection
+                .region
+                .clone()
+                .or_else(|| AwsFiles::load().profile(profile).and_then(|p| p.region));
+            let conf = match region {
+                Some(r) => aws_config::provider_config::ProviderConfig::default()
+                    .with_region(Some(Region::new(r))),
+                None => aws_config::provider_config::ProviderConfig::with_default_region().await,
+            };
+            loader = loader.credentials_provider(
+                aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .configure(&conf)
+                    .profile_name(profile)
+                    .build(),
+            );
+        }
+        if let Some(creds) = credentials {
+            loader = loader.credentials_provider(creds);
         }
         if let Some(region) = &selection.region {
             loader = loader.region(Region::new(region.clone()));
@@ -56,6 +123,18 @@ impl AwsContext {
         Ok(AwsContext {
             sdk: loader.load().await,
         })
+    }
+
+    pub(crate) fn sdk(&self) -> &SdkConfig {
+        &self.sdk
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        let mut conf = aws_sdk_sts::config::Builder::from(&self.sdk);
+        if self.sdk.region().is_none() {
+            conf = conf.region(Region::new("us-east-1"));
+        }
+        aws_sdk_sts::Client::from_conf(conf.build())
     }
 
     /// The region to use when the caller named none.
@@ -83,6 +162,21 @@ impl AwsContext {
             .build();
         aws_sdk_ec2instanceconnect::Client::from_conf(conf)
     }
+}
+
+/// The profile of the config files whose credentials will be used, when it matters: keys in the
+/// environment win over the default profile (aws-config's chain), so the profile counts only
+/// when it was chosen (selection or `AWS_PROFILE`) or no keys are in the environment.
+fn profile_in_use(selection: &AwsSelection) -> Option<(AwsFiles, AwsProfile)> {
+    let env_keys = std::env::var_os("AWS_ACCESS_KEY_ID").is_some_and(|v| !v.is_empty());
+    let chosen = selection.profile.is_some()
+        || std::env::var_os("AWS_PROFILE").is_some_and(|v| !v.is_empty());
+    if !chosen && env_keys {
+        return None;
+    }
+    let files = AwsFiles::load();
+    let p = files.profile(&effective_profile(selection.profile.as_deref()))?;
+    Some((files, p))
 }
 
 /// The AWS error code and message of a failed call, or the transport failure in plain words.

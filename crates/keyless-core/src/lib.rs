@@ -5,6 +5,7 @@
 //! - [`push`]: EC2 Instance Connect `SendSSHPublicKey` with explained errors.
 //! - [`connect`]: one-time key, push overlapped with the SSH handshake, authentication.
 //! - [`hostkeys`]: host-key trust pinned by instance id.
+//! - [`identity`]: AWS profiles, who am I, IAM Identity Center login, MFA.
 //! - [`session`]: shells and commands on a connection.
 //! - [`profiles`]: saved connection profiles (one TOML file) and their tag selectors.
 //! - [`live`]: a background session for a GUI, with coalesced output and flow control.
@@ -15,6 +16,7 @@ pub mod connect;
 pub mod error;
 pub mod filter;
 pub mod hostkeys;
+pub mod identity;
 pub mod instance;
 pub mod inventory;
 pub mod live;

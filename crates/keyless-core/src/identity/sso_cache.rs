@@ -1,0 +1,168 @@
+//! The IAM Identity Center token cache in the AWS CLI's format:
+//! `~/.aws/sso/cache/<sha1 hex of the sso-session name, or of the start URL for legacy
+//! profiles>.json`, camelCase keys, times in RFC 3339 UTC. aws-config reads (and refreshes) these
+//! files; the AWS CLI and Keyless share them, so one login serves both.
+
+use crate::error::{Error, ErrorKind, Result};
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+use serde::{Deserialize, Serialize};
+use sha1::{Digest, Sha1};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CachedToken {
+    pub access_token: String,
+    /// RFC 3339 UTC, e.g. `2026-11-24T10:00:00Z`.
+    pub expires_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_url: Option<String>,
+}
+
+impl CachedToken {
+    pub fn expires(&self) -> Option<SystemTime> {
+        parse_time(&self.expires_at)
+    }
+
+    pub fn registration_expires(&self) -> Option<SystemTime> {
+        self.registration_expires_at.as_deref().and_then(parse_time)
+    }
+}
+
+/// RFC 3339 in UTC with whole seconds, as the AWS CLI writes it.
+pub fn format_time(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    DateTime::from_secs(secs)
+        .fmt(Format::DateTime)
+        .unwrap_or_default()
+}
+
+pub fn parse_time(s: &str) -> Option<SystemTime> {
+    DateTime::from_str(s, Format::DateTime)
+        .ok()
+        .and_then(|d| SystemTime::try_from(d).ok())
+}
+
+pub fn cache_dir() -> Result<PathBuf> {
+    dirs::home_dir()
+        .map(|h| h.join(".aws").join("sso").join("cache"))
+        .ok_or_else(|| Error::new(ErrorKind::Io, "no home directory for ~/.aws/sso/cache"))
+}
+
+/// The cache file of a session name (sso-session) or start URL (legacy profile).
+pub fn cache_file(key: &str) -> Result<PathBuf> {
+    let hash = hex_lower(&Sha1::digest(key.as_bytes()));
+    Ok(cache_dir()?.join(format!("{hash}.json")))
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `None` when there is no file; an error when it is unreadable or not a token.
+pub fn read(path: &Path) -> Result<Option<CachedToken>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!("cannot read {}: {e}", path.display()),
+            ))
+        }
+    };
+    serde_json::from_str(&text).map(Some).map_err(|e| {
+        Error::new(
+            ErrorKind::Credentials,
+            format!("the SSO token cache {} is not valid: {e}", path.display()),
+        )
+    })
+}
+
+/// Writes atomically (temp file in the same directory, fsync, rename), mode 0600, directory 0700.
+pub fn write(path: &Path, token: &CachedToken) -> Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::new(ErrorKind::Io, "token cache path has no directory"))?;
+    let io = |what: &str, e: std::io::Error| {
+        Error::new(ErrorKind::Io, format!("{what} {}: {e}", dir.display()))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io("cannot create", e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Only tighten the directory we own; ~/.aws/sso/cache holds secrets.
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
+    let body = serde_json::to_vec_pretty(token)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot encode token: {e}")))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("token"),
+        std::process::id()
+    ));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let result = (|| {
+        let mut f = opts.open(&tmp)?;
+        f.write_all(&body)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io("cannot write the token cache in", e));
+    }
+    Ok(())
+}
+
+/// True when a file was removed.
+pub fn remove(path: &Path) -> Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::new(
+            ErrorKind::Io,
+            format!("cannot remove {}: {e}", path.display()),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_times() {
+        let p = cache_file("abc").unwrap();
+        assert!(p.ends_with(".aws/sso/cache/a9993e364706816aba3e25717850c26c9cd0d89d.json"));
+        assert_eq!(
+            hex_lower(&Sha1::digest(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        assert_eq!(format_time(t), "2023-11-14T22:13:20Z");
+        assert_eq!(parse_time("2023-11-14T22:13:20Z"), Some(t));
+    }
+}
