@@ -57,6 +57,15 @@ pub enum Command {
         #[command(subcommand)]
         action: KnownHostsAction,
     },
+    /// Sign in to IAM Identity Center (SSO) for an AWS profile: device code in the browser.
+    Login(LoginArgs),
+    /// Forget the IAM Identity Center sign-in of an AWS profile (its token cache file).
+    Logout(LogoutArgs),
+    /// Show who the AWS profile is (sts:GetCallerIdentity) and when the credentials expire.
+    Whoami(WhoamiArgs),
+    /// List the profiles of ~/.aws/config and ~/.aws/credentials with their kind and region.
+    #[command(name = "aws-profiles")]
+    AwsProfiles(AwsProfilesArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -129,4 +138,35 @@ pub enum KnownHostsAction {
     Show { instance_id: Option<String> },
     /// Forget the keys of an instance (after verifying that it was really rebuilt).
     Forget { instance_id: String },
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Only print the URL; do not try to open a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LogoutArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct WhoamiArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Print JSON: {"account", "arn", "user_id", "expires_at", "profile"}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AwsProfilesArgs {
+    /// Print JSON: {"profiles": [...]}.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -18,11 +18,14 @@ pub async fn run(args: LsArgs) -> Result<i32, Failure> {
         validate::region(r).map_err(Failure::usage)?;
     }
 
-    let aws = AwsContext::load(&AwsSelection {
-        profile: args.aws.profile.clone(),
-        region: args.regions.first().cloned(),
-        endpoint_url: None,
-    })
+    let aws = AwsContext::load_with(
+        &AwsSelection {
+            profile: args.aws.profile.clone(),
+            region: args.regions.first().cloned(),
+            endpoint_url: None,
+        },
+        Some(&crate::cmd_identity::tty_mfa_prompt),
+    )
     .await
     .map_err(Failure::usage)?;
     let regions = if args.all_regions {

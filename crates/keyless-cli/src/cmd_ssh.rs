@@ -17,11 +17,14 @@ pub async fn run(mut args: SshArgs) -> Result<i32, Failure> {
     // `@NAME`: the saved profile fills in whatever the command line left out.
     let profile = crate::cmd_profile::apply_to_ssh(&mut args).map_err(Failure::ssh)?;
     let plan = Plan::from_args(&args).map_err(Failure::ssh)?;
-    let aws = AwsContext::load(&AwsSelection {
-        profile: args.aws.profile.clone(),
-        region: args.region.clone(),
-        endpoint_url: None,
-    })
+    let aws = AwsContext::load_with(
+        &AwsSelection {
+            profile: args.aws.profile.clone(),
+            region: args.region.clone(),
+            endpoint_url: None,
+        },
+        Some(&crate::cmd_identity::tty_mfa_prompt),
+    )
     .await
     .map_err(Failure::ssh)?;
     let region = aws.default_region().map_err(Failure::ssh)?;

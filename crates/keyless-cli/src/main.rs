@@ -1,6 +1,7 @@
 //! `keyless`: the command-line face of Keyless, over the same core as the desktop app.
 
 mod args;
+mod cmd_identity;
 mod cmd_known_hosts;
 mod cmd_ls;
 mod cmd_profile;
@@ -36,6 +37,10 @@ fn main() {
                 cmd_ssh::run(a).await
             }
             Command::KnownHosts { action } => cmd_known_hosts::run(action),
+            Command::Login(a) => cmd_identity::login(a).await,
+            Command::Logout(a) => cmd_identity::logout(a),
+            Command::Whoami(a) => cmd_identity::whoami(a).await,
+            Command::AwsProfiles(a) => cmd_identity::aws_profiles(a),
         }
     });
     let code = match result {

@@ -1,0 +1,235 @@
+//! `keyless login | logout | whoami | aws-profiles` and the MFA prompt of `ls`, against the lab:
+//! the test approves the device code while the CLI polls, exactly as a user in a browser would.
+
+mod common;
+
+use common::Env;
+use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+use std::io::{Read, Write};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+#[tokio::test]
+async fn login_whoami_ls_logout() {
+    let env = Env::start().await;
+    let mut child = env
+        .command(&["login", "--profile", "sso-admin", "--no-browser"])
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut shown = String::new();
+    let code = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            shown.push_str(&line);
+            shown.push('\n');
+            if let Some(c) = line.trim().strip_prefix("Code: ") {
+                return c.to_string();
+            }
+        }
+        panic!("login never showed a code:\n{shown}");
+    })
+    .await
+    .expect("code shown in time");
+    assert!(shown.contains(&format!("user_code={code}")), "{shown}");
+    // Let the CLI see authorization_pending at least once, then approve.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(env.lab.approve_sso(&code));
+    let mut rest = String::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        rest.push_str(&line);
+        rest.push('\n');
+    }
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{rest}");
+    assert!(
+        rest.contains(
+            "Signed in as arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_AdminAccess_"
+        ),
+        "{rest}"
+    );
+    assert!(env.lab.sso_stats().pending_answers >= 1);
+    assert!(env
+        .home
+        .path()
+        .join(".aws/sso/cache/3953f9ddf975ab5097ee468d99555c5b441169bf.json")
+        .is_file());
+
+    let out = env
+        .run(&["whoami", "--profile", "sso-admin", "--json"])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["account"], "123456789012");
+    assert_eq!(v["profile"], "sso-admin");
+    assert!(v["arn"]
+        .as_str()
+        .unwrap()
+        .contains("AWSReservedSSO_AdminAccess_"));
+    assert!(v["expires_at"].as_str().unwrap().ends_with('Z'));
+
+    let out = env.run(&["ls", "--profile", "sso-admin"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("db-primary"), "{out:?}");
+
+    let out = env.run(&["logout", "--profile", "sso-admin"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("Signed out of sso-session 'lab'"),
+        "{out:?}"
+    );
+
+    let out = env.run(&["whoami", "--profile", "sso-admin"]).await;
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("hint: Run `keyless login --profile sso-admin`"),
+        "{out:?}"
+    );
+}
+
+#[tokio::test]
+async fn whoami_static_keys_and_aws_profiles() {
+    let env = Env::start().await;
+    let out = env.run(&["whoami"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("arn:aws:iam::123456789012:user/lab-admin"),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("never (long-term keys)"), "{out:?}");
+
+    let out = env.run(&["whoami", "--profile", "ops"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains(":assumed-role/ops/"), "{out:?}");
+
+    let out = env.run(&["aws-profiles"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let row = |name: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} row in\n{}", out.stdout))
+            .to_string()
+    };
+    assert!(row("sso-admin").contains("sso_session"));
+    assert!(row("ops-mfa").contains("assume_role_mfa"));
+    assert!(row("ops").contains("assume_role "));
+    assert!(row("default").contains("static"));
+
+    let out = env.run(&["aws-profiles", "--json"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let kinds: Vec<(String, String)> = v["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (name, kind) in [
+        ("default", "static"),
+        ("lab", "static"),
+        ("sso-admin", "sso_session"),
+        ("ops", "assume_role"),
+        ("ops-mfa", "assume_role_mfa"),
+    ] {
+        assert!(
+            kinds.contains(&(name.to_string(), kind.to_string())),
+            "{name}/{kind} not in {kinds:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn mfa_profile_without_a_terminal_fails_clearly() {
+    let env = Env::start().await;
+    let out = env.run(&["ls", "--profile", "ops-mfa"]).await;
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("MFA code"), "{out:?}");
+    assert!(out.stderr.contains("not a terminal"), "{out:?}");
+}
+
+/// Runs `keyless ARGS` on a PTY, answers the MFA prompt with `code`; returns (exit ok, screen).
+fn with_mfa_on_tty(env: &Env, args: &[&str], code: &str) -> (bool, String) {
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 200,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(common::bin());
+    cmd.args(args);
+    cmd.env_clear();
+    for (k, v) in env.vars() {
+        cmd.env(k, v);
+    }
+    let mut child = pty.slave.spawn_command(cmd).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !seen.contains("MFA code for arn:aws:iam::123456789012:mfa/lab-admin: ") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(c) => seen.push_str(&String::from_utf8_lossy(&c)),
+            Err(_) => panic!("no MFA prompt; screen:\n{seen}"),
+        }
+    }
+    let mut w = pty.master.take_writer().unwrap();
+    w.write_all(format!("{code}\r").as_bytes()).unwrap();
+    w.flush().unwrap();
+    let status = child.wait().unwrap();
+    while let Ok(c) = rx.recv_timeout(Duration::from_millis(500)) {
+        seen.push_str(&String::from_utf8_lossy(&c));
+    }
+    (status.success(), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mfa_profile_prompts_on_a_terminal() {
+    let env = Env::start().await;
+    let (ok, screen) = tokio::task::block_in_place(|| {
+        with_mfa_on_tty(
+            &env,
+            &["whoami", "--profile", "ops-mfa"],
+            keyless_lab::MFA_CODE,
+        )
+    });
+    assert!(ok, "{screen}");
+    assert!(
+        screen.contains(":assumed-role/ops-mfa/keyless-"),
+        "{screen}"
+    );
+
+    let (ok, screen) = tokio::task::block_in_place(|| {
+        with_mfa_on_tty(&env, &["ls", "--profile", "ops-mfa"], keyless_lab::MFA_CODE)
+    });
+    assert!(ok, "{screen}");
+    assert!(screen.contains("db-primary"), "{screen}");
+
+    let (ok, screen) = tokio::task::block_in_place(|| {
+        with_mfa_on_tty(&env, &["ls", "--profile", "ops-mfa"], "000000")
+    });
+    assert!(!ok, "{screen}");
+    assert!(screen.contains("denied"), "{screen}");
+}
