@@ -235,7 +235,7 @@ impl AwsFailure {
         if is_credentials_code(code) || (code.is_empty() && lower.contains("credential")) {
             return Error::new(ErrorKind::Credentials, format!("{what}: {text}")).with_hint(
                 "Your AWS credentials are missing, expired or not valid. Sign in again \
-                 (aws sso login / aws configure) or pick another --profile.",
+                 (keyless login / aws configure) or pick another --profile.",
             );
         }
         if code.is_empty() {
