@@ -5,28 +5,14 @@ use keyless_app_lib::AppState;
 use keyless_core::AwsSelection;
 use keyless_lab::{Lab, LabOptions};
 use serde_json::{json, Value};
-use std::sync::Once;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, MockRuntime};
 use tauri::webview::InvokeRequest;
 use tauri::Manager;
 use tauri::WebviewWindow;
 
-/// The lab's fixed credentials; each test passes its own lab's endpoint, so each test owns its
-/// lab and drops it (sshd and all) when it ends, failed or not.
-fn lab_credentials() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        std::env::set_var("AWS_ACCESS_KEY_ID", keyless_lab::ACCESS_KEY_ID);
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", keyless_lab::SECRET_ACCESS_KEY);
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
-        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-    });
-}
-
 fn start_lab() -> Lab {
-    lab_credentials();
+    keyless_lab::use_lab_credentials_in_process();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let lab = rt.block_on(Lab::start(LabOptions::default())).unwrap();
     std::mem::forget(rt); // the lab serves from its own thread; the runtime only started it

@@ -52,3 +52,17 @@ pub const SECRET_ACCESS_KEY: &str = "keylessLabSecretKey0000000000000000000001";
 pub const ACCOUNT_ID: &str = "123456789012";
 /// The IAM identity the lab's credentials belong to (used in AWS-style denial messages).
 pub const CALLER_ARN: &str = "arn:aws:iam::123456789012:user/lab-admin";
+
+/// Points an in-process AWS SDK at the lab's fixed credentials and away from the user's own AWS
+/// files, once per process. Each test then passes its own lab's endpoint (`AwsSelection::
+/// endpoint_url`), so tests own their labs and several run side by side.
+pub fn use_lab_credentials_in_process() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::env::set_var("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID);
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY);
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
+        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    });
+}

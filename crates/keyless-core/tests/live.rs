@@ -7,24 +7,11 @@ use keyless_core::{
     LiveEvent, LiveSession, LiveSink, PtySize, TrustDecision, Via,
 };
 use keyless_lab::{Lab, LabOptions};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The lab's fixed test credentials; the endpoint is passed per test, so each test owns its lab
-/// (dropped at the end of the test, sshd and all, even when the test fails).
-fn lab_credentials() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        std::env::set_var("AWS_ACCESS_KEY_ID", keyless_lab::ACCESS_KEY_ID);
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", keyless_lab::SECRET_ACCESS_KEY);
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
-        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-    });
-}
-
 async fn aws_for(lab: &Lab) -> AwsContext {
-    lab_credentials();
+    keyless_lab::use_lab_credentials_in_process();
     AwsContext::load(&AwsSelection {
         profile: None,
         region: Some(lab.regions()[0].clone()),

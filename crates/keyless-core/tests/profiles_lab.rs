@@ -4,22 +4,10 @@
 use keyless_core::profiles::{resolve_profile_target, Profile};
 use keyless_core::{AwsContext, AwsSelection, ErrorKind};
 use keyless_lab::{Lab, LabOptions};
-use std::sync::Once;
-
-fn lab_credentials() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        std::env::set_var("AWS_ACCESS_KEY_ID", keyless_lab::ACCESS_KEY_ID);
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", keyless_lab::SECRET_ACCESS_KEY);
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
-        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-    });
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn selectors_resolve_to_none_one_or_several() {
-    lab_credentials();
+    keyless_lab::use_lab_credentials_in_process();
     let lab = Lab::start(LabOptions::default()).await.unwrap();
     let region = lab.regions()[0].clone();
     let aws = AwsContext::load(&AwsSelection {
