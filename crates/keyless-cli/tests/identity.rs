@@ -4,10 +4,7 @@
 mod common;
 
 use common::Env;
-use portable_pty::{native_pty_system, CommandBuilder, PtySize};
-use std::io::{Read, Write};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[tokio::test]
@@ -160,49 +157,11 @@ async fn mfa_profile_without_a_terminal_fails_clearly() {
 
 /// Runs `keyless ARGS` on a PTY, answers the MFA prompt with `code`; returns (exit ok, screen).
 fn with_mfa_on_tty(env: &Env, args: &[&str], code: &str) -> (bool, String) {
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 200,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(common::bin());
-    cmd.args(args);
-    cmd.env_clear();
-    for (k, v) in env.vars() {
-        cmd.env(k, v);
-    }
-    let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut seen = String::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !seen.contains("MFA code for arn:aws:iam::123456789012:mfa/lab-admin: ") {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(c) => seen.push_str(&String::from_utf8_lossy(&c)),
-            Err(_) => panic!("no MFA prompt; screen:\n{seen}"),
-        }
-    }
-    let mut w = pty.master.take_writer().unwrap();
-    w.write_all(format!("{code}\r").as_bytes()).unwrap();
-    w.flush().unwrap();
-    let status = child.wait().unwrap();
-    while let Ok(c) = rx.recv_timeout(Duration::from_millis(500)) {
-        seen.push_str(&String::from_utf8_lossy(&c));
-    }
-    (status.success(), seen)
+    let mut term = env.spawn_in_pty(args, 200, 24);
+    let prompt = term.expect("MFA code for arn:aws:iam::123456789012:mfa/lab-admin: ");
+    term.type_line(code);
+    let (exit, rest) = term.wait();
+    (exit == 0, prompt + &rest)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -474,10 +474,6 @@ async fn selectors_matching_none_or_several_explain_themselves() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_terminal_the_user_picks_among_several_matches() {
-    use portable_pty::{native_pty_system, CommandBuilder, PtySize};
-    use std::io::{Read, Write};
-    use std::time::{Duration, Instant};
-
     let env = Env::start().await;
     let user = env.lab.os_user().to_owned();
     let out = env
@@ -495,51 +491,20 @@ async fn on_a_terminal_the_user_picks_among_several_matches() {
         .collect();
     ids.sort();
 
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 80,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(bin());
-    cmd.args([
-        "ssh",
-        "@web",
-        "--host-key-policy",
-        "accept-new",
-        "--",
-        "echo picked $((40+2))",
-    ]);
-    cmd.env_clear();
-    for (k, v) in env.vars() {
-        cmd.env(k, v);
-    }
-    let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut seen = String::new();
-    let mut expect = |needle: &str| {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !seen.contains(needle) {
-            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(chunk) => seen.push_str(&String::from_utf8_lossy(&chunk)),
-                Err(_) => panic!("never saw {needle:?}; screen so far:\n{seen}"),
-            }
-        }
-        seen.clone()
-    };
-    let screen = expect("Connect to which one? [1-2, Enter cancels]: ");
+    let mut term = env.spawn_in_pty(
+        &[
+            "ssh",
+            "@web",
+            "--host-key-policy",
+            "accept-new",
+            "--",
+            "echo picked $((40+2))",
+        ],
+        80,
+        24,
+    );
+    let screen =
+        tokio::task::block_in_place(|| term.expect("Connect to which one? [1-2, Enter cancels]: "));
     assert!(
         screen.contains(&format!(" 1)  {}  web", ids[0])),
         "{screen}"
@@ -548,15 +513,12 @@ async fn on_a_terminal_the_user_picks_among_several_matches() {
         screen.contains(&format!(" 2)  {}  web", ids[1])),
         "{screen}"
     );
-    let mut writer = pty.master.take_writer().unwrap();
-    writer.write_all(b"2\r").unwrap();
-    writer.flush().unwrap();
-    expect("picked 42");
-    let status = tokio::task::spawn_blocking(move || child.wait())
+    term.type_line("2");
+    tokio::task::block_in_place(|| term.expect("picked 42"));
+    let (code, _) = tokio::task::spawn_blocking(move || term.wait())
         .await
-        .unwrap()
         .unwrap();
-    assert_eq!(status.exit_code(), 0);
+    assert_eq!(code, 0);
     let pushed: Vec<String> = env
         .lab
         .pushes()

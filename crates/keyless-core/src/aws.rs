@@ -220,6 +220,27 @@ impl AwsFailure {
         }
     }
 
+    /// A failed `DescribeInstances` in `region`: not allowed there, region not enabled, or the
+    /// failures every call shares.
+    pub fn into_lookup_error(self, region: &str) -> Error {
+        match self.code.as_deref() {
+            Some("UnauthorizedOperation") => Error::new(
+                ErrorKind::AccessDenied,
+                format!(
+                    "not allowed to look up instances in {region}: {}",
+                    self.message
+                ),
+            )
+            .with_hint("Your IAM policy needs ec2:DescribeInstances in this region."),
+            Some("OptInRequired") => Error::new(
+                ErrorKind::AwsConfig,
+                format!("region {region} is not enabled for this account"),
+            )
+            .with_hint("Enable the region in the AWS console, or pick another --region."),
+            _ => self.into_generic_error("looking up the instance"),
+        }
+    }
+
     /// The failures every AWS call shares: credentials, transport, unexpected service errors.
     pub fn into_generic_error(self, what: &str) -> Error {
         let text = self.message.clone();

@@ -195,19 +195,6 @@ fn target_lookup_error(failure: AwsFailure, region: &str, target: &str) -> Error
         Some("InvalidInstanceID.NotFound") | Some("InvalidInstanceID.Malformed") => {
             not_found(region, target, true)
         }
-        Some("UnauthorizedOperation") => Error::new(
-            ErrorKind::AccessDenied,
-            format!(
-                "not allowed to look up instances in {region}: {}",
-                failure.message
-            ),
-        )
-        .with_hint("Your IAM policy needs ec2:DescribeInstances in this region."),
-        Some("OptInRequired") => Error::new(
-            ErrorKind::AwsConfig,
-            format!("region {region} is not enabled for this account"),
-        )
-        .with_hint("Enable the region in the AWS console, or pick another --region."),
-        _ => failure.into_generic_error("looking up the instance"),
+        _ => failure.into_lookup_error(region),
     }
 }

@@ -128,3 +128,99 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// `keyless` running on a real pseudo-terminal, with what it printed so far.
+pub struct PtyRun {
+    master: Box<dyn portable_pty::MasterPty + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    writer: Box<dyn std::io::Write + Send>,
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    /// Output not yet consumed by `expect`.
+    pub seen: String,
+}
+
+impl Env {
+    /// Starts `keyless ARGS` on a new PTY of `cols`×`rows` with this env's variables.
+    pub fn spawn_in_pty(&self, args: &[&str], cols: u16, rows: u16) -> PtyRun {
+        use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+        use std::io::Read;
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(bin());
+        cmd.args(args);
+        cmd.env_clear();
+        for (k, v) in self.vars() {
+            cmd.env(k, v);
+        }
+        let child = pty.slave.spawn_command(cmd).unwrap();
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        let writer = pty.master.take_writer().unwrap();
+        PtyRun {
+            master: pty.master,
+            child,
+            writer,
+            rx,
+            seen: String::new(),
+        }
+    }
+}
+
+impl PtyRun {
+    /// Waits until the output contains `needle`; returns (and consumes) the text up to it.
+    pub fn expect(&mut self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !self.seen.contains(needle) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(chunk) => self.seen.push_str(&String::from_utf8_lossy(&chunk)),
+                Err(_) => panic!("never saw {needle:?}; screen so far:\n{}", self.seen),
+            }
+        }
+        let at = self.seen.find(needle).unwrap() + needle.len();
+        self.seen.drain(..at).collect()
+    }
+
+    /// Types `line` and Enter.
+    pub fn type_line(&mut self, line: &str) {
+        use std::io::Write;
+        self.writer.write_all(line.as_bytes()).unwrap();
+        self.writer.write_all(b"\r").unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    pub fn resize(&self, cols: u16, rows: u16) {
+        self.master
+            .resize(portable_pty::PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+    }
+
+    /// Waits for the exit (blocking); returns the exit code and everything printed meanwhile.
+    pub fn wait(mut self) -> (u32, String) {
+        let status = self.child.wait().unwrap();
+        while let Ok(chunk) = self.rx.recv_timeout(Duration::from_millis(300)) {
+            self.seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        (status.exit_code(), self.seen)
+    }
+}

@@ -52,7 +52,7 @@ pub async fn find_candidates(
                 .send();
             let mut found = Vec::new();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| lookup_error(AwsFailure::from_sdk(&e), region))?;
+                let page = page.map_err(|e| AwsFailure::from_sdk(&e).into_lookup_error(region))?;
                 for reservation in page.reservations() {
                     for i in reservation.instances() {
                         let instance = Instance::from_ec2(region, i);
@@ -118,23 +118,4 @@ pub fn candidate_line(i: &Instance) -> String {
         i.private_ip.as_deref().unwrap_or("-"),
         i.availability_zone.as_deref().unwrap_or("-")
     )
-}
-
-fn lookup_error(failure: AwsFailure, region: &str) -> Error {
-    match failure.code.as_deref() {
-        Some("UnauthorizedOperation") => Error::new(
-            ErrorKind::AccessDenied,
-            format!(
-                "not allowed to look up instances in {region}: {}",
-                failure.message
-            ),
-        )
-        .with_hint("Your IAM policy needs ec2:DescribeInstances in this region."),
-        Some("OptInRequired") => Error::new(
-            ErrorKind::AwsConfig,
-            format!("region {region} is not enabled for this account"),
-        )
-        .with_hint("Enable the region in the AWS console, or pick another region."),
-        _ => failure.into_generic_error("looking up the instance"),
-    }
 }
