@@ -47,32 +47,6 @@ pub enum ErrorKind {
     Io,
 }
 
-impl ErrorKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::InvalidInput => "invalid_input",
-            ErrorKind::AwsConfig => "aws_config",
-            ErrorKind::Credentials => "credentials",
-            ErrorKind::AccessDenied => "access_denied",
-            ErrorKind::InstanceNotFound => "instance_not_found",
-            ErrorKind::InstanceNotRunning => "instance_not_running",
-            ErrorKind::InstanceUnavailable => "instance_unavailable",
-            ErrorKind::AmbiguousTarget => "ambiguous_target",
-            ErrorKind::NoAddress => "no_address",
-            ErrorKind::Throttled => "throttled",
-            ErrorKind::Service => "service",
-            ErrorKind::Network => "network",
-            ErrorKind::HostKeyUnknown => "host_key_unknown",
-            ErrorKind::HostKeyChanged => "host_key_changed",
-            ErrorKind::HostKeyRejected => "host_key_rejected",
-            ErrorKind::AuthFailed => "auth_failed",
-            ErrorKind::ConnectionLost => "connection_lost",
-            ErrorKind::Ssh => "ssh",
-            ErrorKind::Io => "io",
-        }
-    }
-}
-
 /// An error with what happened and what to do about it. Never carries key material.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
