@@ -9,6 +9,16 @@ const COMMANDS: &[&str] = &[
     "session_ack",
     "session_host_key",
     "session_close",
+    "profiles_list",
+    "profile_save",
+    "profile_delete",
+    "profile_resolve",
+    "aws_profiles",
+    "whoami",
+    "sso_login",
+    "sso_login_cancel",
+    "sso_logout",
+    "mfa_submit",
 ];
 
 fn main() {

@@ -10,20 +10,31 @@ pub use state::AppState;
 
 /// The app with its state and commands, minus the runtime: shared by `run` and the tests.
 pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
+    use commands::{identity, inventory, profiles, sessions};
     tauri::Builder::<R>::new()
         .manage(state)
         // Copy and paste in the terminal: WebKitGTK's own clipboard API refuses reads.
         .plugin(tauri_plugin_clipboard_manager::init())
         .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::list_regions,
-            commands::list_instances,
-            commands::open_session,
-            commands::session_input,
-            commands::session_resize,
-            commands::session_ack,
-            commands::session_host_key,
-            commands::session_close,
+            inventory::app_info,
+            inventory::list_regions,
+            inventory::list_instances,
+            sessions::open_session,
+            sessions::session_input,
+            sessions::session_resize,
+            sessions::session_ack,
+            sessions::session_host_key,
+            sessions::session_close,
+            profiles::profiles_list,
+            profiles::profile_save,
+            profiles::profile_delete,
+            profiles::profile_resolve,
+            identity::aws_profiles,
+            identity::whoami,
+            identity::sso_login,
+            identity::sso_login_cancel,
+            identity::sso_logout,
+            identity::mfa_submit,
         ])
 }
 

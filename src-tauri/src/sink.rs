@@ -1,16 +1,27 @@
 //! Delivers a live session's events and output to the webview: events as JSON on one channel,
 //! terminal bytes as raw binary on another (a `Vec<u8>` through JSON would be an array of numbers).
 
-use keyless_core::{LiveEvent, LiveSink};
+use keyless_core::{LiveEvent, LiveSink, ProfileStore};
 use tauri::ipc::{Channel, InvokeResponseBody};
 
 pub struct ChannelSink {
     pub events: Channel<LiveEvent>,
     pub output: Channel<InvokeResponseBody>,
+    /// The saved profile the session was opened through, if any.
+    pub profile: Option<String>,
 }
 
 impl LiveSink for ChannelSink {
     fn event(&self, event: LiveEvent) {
+        if let (LiveEvent::Connected { .. }, Some(name)) = (&event, &self.profile) {
+            // Recorded before the UI hears of it, so its refreshed list shows the new time.
+            if let Err(e) = ProfileStore::open_default().and_then(|s| s.mark_used(name)) {
+                eprintln!(
+                    "keyless-app: could not record the use of '{name}': {}",
+                    e.message
+                );
+            }
+        }
         // The window may be gone; nothing useful to do about a failed send.
         let _ = self.events.send(event);
     }

@@ -1,53 +1,111 @@
-//! What the app keeps between commands: the AWS context and the open sessions by id.
+//! What the app keeps between commands: one AWS context per AWS profile in use, the open sessions
+//! by id, and the sign-ins in progress.
 
 use keyless_core::{AwsContext, AwsSelection, Error, ErrorKind, LiveSession};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::OnceCell;
+
+/// The AWS profile a command runs as; `None`: whatever aws-config picks (AWS_PROFILE, default).
+pub type ProfileKey = Option<String>;
 
 #[derive(Default)]
 pub struct AppState {
-    selection: AwsSelection,
-    aws: OnceCell<AwsContext>,
+    base: AwsSelection,
+    contexts: Mutex<HashMap<ProfileKey, Arc<OnceCell<AwsContext>>>>,
     sessions: Mutex<HashMap<u32, Arc<LiveSession>>>,
     next_id: AtomicU32,
+    /// Sign-ins in progress by profile, with a number so a finished one never removes its successor.
+    logins: Mutex<HashMap<ProfileKey, (u64, tokio::task::AbortHandle)>>,
+    next_login: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl AppState {
-    pub fn new(selection: AwsSelection) -> Self {
+    /// `base` holds what every profile shares (an endpoint URL, a fixed region in tests).
+    pub fn new(base: AwsSelection) -> Self {
         AppState {
-            selection,
+            base,
             ..Default::default()
         }
     }
 
-    /// Loaded once, on first use: aws-config reads files and env, no need to repeat it.
-    pub async fn aws(&self) -> Result<AwsContext, Error> {
-        self.aws
-            .get_or_try_init(|| AwsContext::load(&self.selection))
+    pub fn selection(&self, profile: &ProfileKey) -> AwsSelection {
+        AwsSelection {
+            profile: profile.clone().or_else(|| self.base.profile.clone()),
+            ..self.base.clone()
+        }
+    }
+
+    /// Loaded once per profile, on first use. A failed load (no sign-in yet, an MFA code needed)
+    /// is not kept, so the next call tries again.
+    pub async fn aws(&self, profile: &ProfileKey) -> Result<AwsContext, Error> {
+        let cell = lock(&self.contexts)
+            .entry(profile.clone())
+            .or_default()
+            .clone();
+        let selection = self.selection(profile);
+        cell.get_or_try_init(|| AwsContext::load(&selection))
             .await
             .cloned()
     }
 
+    /// Replaces a profile's context (after an MFA AssumeRole).
+    pub fn set_aws(&self, profile: &ProfileKey, aws: AwsContext) {
+        lock(&self.contexts).insert(profile.clone(), Arc::new(OnceCell::new_with(Some(aws))));
+    }
+
+    /// Forgets a profile's context (after sign-in or sign-out), so the next use reloads it.
+    pub fn forget_aws(&self, profile: &ProfileKey) {
+        lock(&self.contexts).remove(profile);
+    }
+
     pub fn add(&self, session: Arc<LiveSession>) -> u32 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        self.lock().insert(id, session);
+        lock(&self.sessions).insert(id, session);
         id
     }
 
     pub fn get(&self, id: u32) -> Result<Arc<LiveSession>, Error> {
-        self.lock().get(&id).cloned().ok_or_else(|| {
+        lock(&self.sessions).get(&id).cloned().ok_or_else(|| {
             Error::new(ErrorKind::InvalidInput, format!("no session {id}"))
                 .with_hint("The tab's session was closed; reconnect to open a new one.")
         })
     }
 
     pub fn remove(&self, id: u32) -> Option<Arc<LiveSession>> {
-        self.lock().remove(&id)
+        lock(&self.sessions).remove(&id)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Arc<LiveSession>>> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    /// Records a sign-in task so it can be cancelled; a previous one for the profile is stopped.
+    /// Returns the number to pass to [`Self::login_finished`].
+    pub fn login_started(&self, profile: &ProfileKey, task: tokio::task::AbortHandle) -> u64 {
+        let n = self.next_login.fetch_add(1, Ordering::Relaxed);
+        if let Some((_, old)) = lock(&self.logins).insert(profile.clone(), (n, task)) {
+            old.abort();
+        }
+        n
+    }
+
+    pub fn login_finished(&self, profile: &ProfileKey, n: u64) {
+        let mut logins = lock(&self.logins);
+        if logins.get(profile).is_some_and(|(m, _)| *m == n) {
+            logins.remove(profile);
+        }
+    }
+
+    /// True when a sign-in was running and is now stopped.
+    pub fn cancel_login(&self, profile: &ProfileKey) -> bool {
+        match lock(&self.logins).remove(profile) {
+            Some((_, task)) => {
+                task.abort();
+                true
+            }
+            None => false,
+        }
     }
 }

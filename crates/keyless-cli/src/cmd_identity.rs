@@ -33,21 +33,6 @@ fn selection(profile: &Option<String>) -> AwsSelection {
     }
 }
 
-/// Opens the URL in the desktop's browser, without a shell; failing is fine (the URL is printed).
-fn open_browser(url: &str) {
-    let child = std::process::Command::new("xdg-open")
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
-    if let Ok(mut child) = child {
-        std::thread::spawn(move || {
-            let _ = child.wait();
-        });
-    }
-}
-
 fn profile_label(profile: &Option<String>) -> String {
     identity::config_file::effective_profile(profile.as_deref())
 }
@@ -63,7 +48,7 @@ pub async fn login(args: LoginArgs) -> Result<i32, Failure> {
             code.expires_in.as_secs().div_ceil(60)
         );
         if !no_browser {
-            open_browser(code.url());
+            identity::open_browser(code.url());
         }
     })
     .await

@@ -55,3 +55,59 @@ export type Step = "resolve" | "key" | "push" | "handshake" | "authenticate";
 export type ExitInfo = { status: number, } | { signal: string, message: string, };
 
 export type SessionEvent = { "type": "step", step: Step, took_ms: number, } | { "type": "host_key_unknown", instance_id: string, algorithm: string, fingerprint: string, } | { "type": "connected", address: string, } | { "type": "failed", error: ApiError, } | { "type": "ended", exit: ExitInfo, } | { "type": "lost", error: ApiError, };
+
+export type Profile = { 
+/**
+ * Unique, 1–64 characters.
+ */
+name: string, 
+/**
+ * A folder for the app's sidebar.
+ */
+group?: string | null, 
+/**
+ * An instance id, or a tag selector such as `Name=web-*` or `Env=prod,Role=api`.
+ */
+target: string, 
+/**
+ * A profile of `~/.aws/config`.
+ */
+aws_profile?: string | null, region?: string | null, 
+/**
+ * The OS user to log in as.
+ */
+user?: string | null, port?: number | null, via?: Via | null, notes?: string | null, 
+/**
+ * RFC 3339, set when a connection through this profile succeeds.
+ */
+last_used?: string | null, };
+
+export type ProfileKind = "static" | "sso_session" | "sso" | "assume_role" | "assume_role_mfa" | "web_identity" | "credential_process" | "other";
+
+export type AwsProfile = { name: string, kind: ProfileKind, region: string | null, 
+/**
+ * For SSO profiles: the sso-session name, account and role.
+ */
+sso_session: string | null, sso_account_id: string | null, sso_role_name: string | null, 
+/**
+ * For assume-role profiles.
+ */
+role_arn: string | null, source_profile: string | null, mfa_serial: string | null, };
+
+export type AwsProfiles = { profiles: Array<AwsProfile>, 
+/**
+ * The profile used when none is picked (AWS_PROFILE, else `default`).
+ */
+default_profile: string, };
+
+export type CallerIdentity = { account: string, arn: string, user_id: string, 
+/**
+ * RFC 3339 UTC; `None` for long-term keys.
+ */
+expires_at: string | null, };
+
+export type LoginPrompt = { user_code: string, verification_uri: string, 
+/**
+ * The page with the code filled in (what the browser was sent to).
+ */
+url: string, expires_in_secs: number, };

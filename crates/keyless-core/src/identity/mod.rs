@@ -1,11 +1,13 @@
 //! AWS identities: the profiles of the AWS config files, who you are (`sts:GetCallerIdentity`),
 //! IAM Identity Center sign-in in the AWS CLI's token cache, and MFA for assume-role profiles.
 
+pub mod browser;
 pub mod config_file;
 pub mod mfa;
 pub mod sso_cache;
 pub mod sso_login;
 
+pub use browser::open_browser;
 pub use config_file::{list_profiles, AwsProfile, ProfileKind};
 pub use mfa::MfaPrompt;
 pub use sso_login::{login, logout, DeviceCode, SsoLogin};

@@ -1,49 +1,32 @@
-//! The commands the UI may invoke: each a few lines over keyless-core.
+//! Terminal sessions: open, type, resize, acknowledge output, answer the host-key prompt, close.
 
-use crate::app_info::AppInfo;
+use super::Result;
 use crate::sink::ChannelSink;
-use crate::state::AppState;
-use keyless_core::{
-    ConnectRequest, Error, InstanceFilter, Inventory, KnownHosts, LiveEvent, LiveSession, PtySize,
-    TrustDecision,
-};
+use crate::state::{AppState, ProfileKey};
+use keyless_core::{ConnectRequest, KnownHosts, LiveEvent, LiveSession, PtySize, TrustDecision};
 use std::sync::Arc;
 use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::State;
 
-type Result<T> = std::result::Result<T, Error>;
-
 #[tauri::command]
-pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo> {
-    let region = state.aws().await?.default_region().ok();
-    Ok(AppInfo::from_env(region))
-}
-
-#[tauri::command]
-pub async fn list_regions(state: State<'_, AppState>) -> Result<Vec<String>> {
-    keyless_core::enabled_regions(&state.aws().await?).await
-}
-
-#[tauri::command]
-pub async fn list_instances(state: State<'_, AppState>, regions: Vec<String>) -> Result<Inventory> {
-    for r in &regions {
-        keyless_core::validate::region(r)?;
-    }
-    let aws = state.aws().await?;
-    Ok(keyless_core::list_instances(&aws, &regions, &InstanceFilter::default()).await)
-}
-
-#[tauri::command]
+#[allow(clippy::too_many_arguments)] // Tauri passes each argument by name
 pub async fn open_session(
     state: State<'_, AppState>,
+    aws_profile: ProfileKey,
     request: ConnectRequest,
+    // The saved profile this connects through: its `last_used` is set once the shell is open.
+    profile: Option<String>,
     cols: u32,
     rows: u32,
     events: Channel<LiveEvent>,
     output: Channel<InvokeResponseBody>,
 ) -> Result<u32> {
-    let aws = state.aws().await?;
-    let sink = Arc::new(ChannelSink { events, output });
+    let aws = state.aws(&aws_profile).await?;
+    let sink = Arc::new(ChannelSink {
+        events,
+        output,
+        profile,
+    });
     let size = PtySize { cols, rows };
     let live = LiveSession::start(aws, request, size, KnownHosts::open_default()?, sink);
     Ok(state.add(live))

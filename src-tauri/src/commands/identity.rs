@@ -1,0 +1,106 @@
+//! AWS identities: the profiles of `~/.aws/config`, who you are, IAM Identity Center sign-in and
+//! sign-out, and the MFA code of assume-role profiles with `mfa_serial`.
+
+use super::Result;
+use crate::state::{AppState, ProfileKey};
+use keyless_core::identity::{self, AwsProfile, CallerIdentity, DeviceCode};
+use keyless_core::{AwsContext, Error, ErrorKind};
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tauri::State;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AwsProfiles {
+    pub profiles: Vec<AwsProfile>,
+    /// The profile used when none is picked (AWS_PROFILE, else `default`).
+    pub default_profile: String,
+}
+
+/// What the user needs to approve a sign-in in the browser.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LoginPrompt {
+    pub user_code: String,
+    pub verification_uri: String,
+    /// The page with the code filled in (what the browser was sent to).
+    pub url: String,
+    pub expires_in_secs: u32,
+}
+
+impl From<&DeviceCode> for LoginPrompt {
+    fn from(c: &DeviceCode) -> Self {
+        LoginPrompt {
+            user_code: c.user_code.clone(),
+            verification_uri: c.verification_uri.clone(),
+            url: c.url().to_owned(),
+            expires_in_secs: u32::try_from(c.expires_in.as_secs()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+#[tauri::command]
+pub fn aws_profiles() -> AwsProfiles {
+    AwsProfiles {
+        profiles: identity::list_profiles(),
+        default_profile: identity::config_file::effective_profile(None),
+    }
+}
+
+#[tauri::command]
+pub async fn whoami(state: State<'_, AppState>, aws_profile: ProfileKey) -> Result<CallerIdentity> {
+    identity::whoami(&state.aws(&aws_profile).await?).await
+}
+
+/// IAM Identity Center device sign-in: the code goes to `prompt` (and the browser opens on the
+/// page), then this waits until the user approves, the code expires, or `sso_login_cancel`.
+#[tauri::command]
+pub async fn sso_login(
+    state: State<'_, AppState>,
+    aws_profile: ProfileKey,
+    prompt: Channel<LoginPrompt>,
+) -> Result<String> {
+    let endpoint = state.selection(&aws_profile).endpoint_url;
+    let profile = aws_profile.clone();
+    let task = tauri::async_runtime::spawn(async move {
+        identity::login(profile.as_deref(), endpoint.as_deref(), |code| {
+            let _ = prompt.send(LoginPrompt::from(code));
+            identity::open_browser(code.url());
+        })
+        .await
+    });
+    let n = state.login_started(&aws_profile, task.inner().abort_handle());
+    let outcome = task.await;
+    state.login_finished(&aws_profile, n);
+    let login = outcome.map_err(|_| {
+        Error::new(ErrorKind::Credentials, "sign-in cancelled")
+            .with_hint("Sign in again when you are ready.")
+    })??;
+    state.forget_aws(&aws_profile);
+    Ok(login.expires_at)
+}
+
+#[tauri::command]
+pub fn sso_login_cancel(state: State<'_, AppState>, aws_profile: ProfileKey) -> bool {
+    state.cancel_login(&aws_profile)
+}
+
+/// Removes the profile's cached IAM Identity Center token (shared with the AWS CLI).
+#[tauri::command]
+pub fn sso_logout(state: State<'_, AppState>, aws_profile: ProfileKey) -> Result<bool> {
+    let (_, removed) = identity::logout(aws_profile.as_deref())?;
+    state.forget_aws(&aws_profile);
+    Ok(removed)
+}
+
+/// Assumes the profile's role with the MFA code; the credentials serve this app until they expire.
+#[tauri::command]
+pub async fn mfa_submit(
+    state: State<'_, AppState>,
+    aws_profile: ProfileKey,
+    code: String,
+) -> Result<()> {
+    let prompt = move |_serial: &str| Ok(code.clone());
+    let aws = AwsContext::load_with(&state.selection(&aws_profile), Some(&prompt)).await?;
+    state.set_aws(&aws_profile, aws);
+    Ok(())
+}

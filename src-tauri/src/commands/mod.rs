@@ -1,0 +1,9 @@
+//! The commands the UI may invoke: each a few lines over keyless-core.
+//! Every AWS-facing command takes `aws_profile` (`null`: the default chain).
+
+pub mod identity;
+pub mod inventory;
+pub mod profiles;
+pub mod sessions;
+
+pub type Result<T> = std::result::Result<T, keyless_core::Error>;
