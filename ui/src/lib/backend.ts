@@ -2,20 +2,27 @@
 // the UI also runs in a plain browser (design work, unit tests) against ./mockBackend.
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
-  AppInfo, ConnectRequest, Inventory, SessionEvent, TrustDecision,
+  AppInfo, AwsProfiles, CallerIdentity, ConnectRequest, Instance, Inventory, LoginPrompt, Profile,
+  SessionEvent, TrustDecision,
 } from '../generated/bindings';
 import { toApiError } from './errors';
 
 /** Terminal bytes as they come on the output channel (raw binary; a number[] is tolerated). */
 export type OutputChunk = ArrayBuffer | Uint8Array | number[];
 
+/** The AWS profile a call runs as (null: the default chain, AWS_PROFILE or `default`). */
+export type AwsProfileName = string | null;
+
+/** Who a session connects as, and the saved profile it came from (its last_used is recorded). */
+export type SessionOrigin = { awsProfile: AwsProfileName; profile: string | null };
+
 /** One implementation of docs/ipc.md: the Tauri one, or the browser mock. */
 export interface Backend {
   appInfo(): Promise<AppInfo>;
-  listRegions(): Promise<string[]>;
-  listInstances(regions: string[]): Promise<Inventory>;
+  listRegions(awsProfile: AwsProfileName): Promise<string[]>;
+  listInstances(awsProfile: AwsProfileName, regions: string[]): Promise<Inventory>;
   openSession(
-    request: ConnectRequest, cols: number, rows: number,
+    origin: SessionOrigin, request: ConnectRequest, cols: number, rows: number,
     onEvent: (event: SessionEvent) => void, onOutput: (bytes: Uint8Array) => void,
   ): Promise<number>;
   sessionInput(id: number, data: string): Promise<void>;
@@ -23,6 +30,21 @@ export interface Backend {
   sessionAck(id: number, bytes: number): Promise<void>;
   sessionHostKey(id: number, decision: TrustDecision): Promise<void>;
   sessionClose(id: number): Promise<void>;
+  profilesList(): Promise<Profile[]>;
+  /** Adds (previous = null) or replaces `previous` (maybe renamed); the new list. */
+  profileSave(previous: string | null, profile: Profile): Promise<Profile[]>;
+  /** Removes and returns the profile (saving it again is the undo). */
+  profileDelete(name: string): Promise<Profile>;
+  /** The running instances the profile may mean (1: connect; several: pick); rejects when none. */
+  profileResolve(name: string): Promise<Instance[]>;
+  awsProfiles(): Promise<AwsProfiles>;
+  whoami(awsProfile: AwsProfileName): Promise<CallerIdentity>;
+  /** IAM Identity Center device sign-in; onPrompt gets the code to confirm; resolves with the
+   *  token's expiry (RFC 3339) once approved. */
+  ssoLogin(awsProfile: AwsProfileName, onPrompt: (p: LoginPrompt) => void): Promise<string>;
+  ssoLoginCancel(awsProfile: AwsProfileName): Promise<boolean>;
+  ssoLogout(awsProfile: AwsProfileName): Promise<boolean>;
+  mfaSubmit(awsProfile: AwsProfileName, code: string): Promise<void>;
 }
 
 export function toBytes(chunk: OutputChunk): Uint8Array {
@@ -46,20 +68,36 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 const tauriBackend: Backend = {
   appInfo: () => call<AppInfo>('app_info'),
-  listRegions: () => call<string[]>('list_regions'),
-  listInstances: (regions) => call<Inventory>('list_instances', { regions }),
-  async openSession(request, cols, rows, onEvent, onOutput) {
+  listRegions: (awsProfile) => call<string[]>('list_regions', { awsProfile }),
+  listInstances: (awsProfile, regions) => call<Inventory>('list_instances', { awsProfile, regions }),
+  async openSession(origin, request, cols, rows, onEvent, onOutput) {
     const events = new Channel<SessionEvent>();
     events.onmessage = onEvent;
     const output = new Channel<OutputChunk>();
     output.onmessage = (chunk) => onOutput(toBytes(chunk));
-    return call<number>('open_session', { request, cols, rows, events, output });
+    return call<number>('open_session', {
+      awsProfile: origin.awsProfile, profile: origin.profile, request, cols, rows, events, output,
+    });
   },
   sessionInput: (id, data) => call<void>('session_input', { id, data }),
   sessionResize: (id, cols, rows) => call<void>('session_resize', { id, cols, rows }),
   sessionAck: (id, bytes) => call<void>('session_ack', { id, bytes }),
   sessionHostKey: (id, decision) => call<void>('session_host_key', { id, decision }),
   sessionClose: (id) => call<void>('session_close', { id }),
+  profilesList: () => call<Profile[]>('profiles_list'),
+  profileSave: (previous, profile) => call<Profile[]>('profile_save', { previous, profile }),
+  profileDelete: (name) => call<Profile>('profile_delete', { name }),
+  profileResolve: (name) => call<Instance[]>('profile_resolve', { name }),
+  awsProfiles: () => call<AwsProfiles>('aws_profiles'),
+  whoami: (awsProfile) => call<CallerIdentity>('whoami', { awsProfile }),
+  ssoLogin(awsProfile, onPrompt) {
+    const prompt = new Channel<LoginPrompt>();
+    prompt.onmessage = onPrompt;
+    return call<string>('sso_login', { awsProfile, prompt });
+  },
+  ssoLoginCancel: (awsProfile) => call<boolean>('sso_login_cancel', { awsProfile }),
+  ssoLogout: (awsProfile) => call<boolean>('sso_logout', { awsProfile }),
+  mfaSubmit: (awsProfile, code) => call<void>('mfa_submit', { awsProfile, code }),
 };
 
 /** True inside the Tauri webview. */
@@ -75,14 +113,15 @@ function backend(): Promise<Backend> {
 }
 
 export const appInfo = async (): Promise<AppInfo> => (await backend()).appInfo();
-export const listRegions = async (): Promise<string[]> => (await backend()).listRegions();
-export const listInstances = async (regions: string[]): Promise<Inventory> =>
-  (await backend()).listInstances(regions);
+export const listRegions = async (awsProfile: AwsProfileName): Promise<string[]> =>
+  (await backend()).listRegions(awsProfile);
+export const listInstances = async (awsProfile: AwsProfileName, regions: string[]): Promise<Inventory> =>
+  (await backend()).listInstances(awsProfile, regions);
 /** Opens a session; resolves with its id at once. Progress, prompt and end come on onEvent. */
 export const openSession = async (
-  request: ConnectRequest, cols: number, rows: number,
+  origin: SessionOrigin, request: ConnectRequest, cols: number, rows: number,
   onEvent: (event: SessionEvent) => void, onOutput: (bytes: Uint8Array) => void,
-): Promise<number> => (await backend()).openSession(request, cols, rows, onEvent, onOutput);
+): Promise<number> => (await backend()).openSession(origin, request, cols, rows, onEvent, onOutput);
 export const sessionInput = async (id: number, data: string): Promise<void> =>
   (await backend()).sessionInput(id, data);
 export const sessionResize = async (id: number, cols: number, rows: number): Promise<void> =>
@@ -93,6 +132,25 @@ export const sessionHostKey = async (id: number, decision: TrustDecision): Promi
   (await backend()).sessionHostKey(id, decision);
 export const sessionClose = async (id: number): Promise<void> =>
   (await backend()).sessionClose(id);
+export const profilesList = async (): Promise<Profile[]> => (await backend()).profilesList();
+export const profileSave = async (previous: string | null, profile: Profile): Promise<Profile[]> =>
+  (await backend()).profileSave(previous, profile);
+export const profileDelete = async (name: string): Promise<Profile> =>
+  (await backend()).profileDelete(name);
+export const profileResolve = async (name: string): Promise<Instance[]> =>
+  (await backend()).profileResolve(name);
+export const awsProfiles = async (): Promise<AwsProfiles> => (await backend()).awsProfiles();
+export const whoami = async (awsProfile: AwsProfileName): Promise<CallerIdentity> =>
+  (await backend()).whoami(awsProfile);
+export const ssoLogin = async (
+  awsProfile: AwsProfileName, onPrompt: (p: LoginPrompt) => void,
+): Promise<string> => (await backend()).ssoLogin(awsProfile, onPrompt);
+export const ssoLoginCancel = async (awsProfile: AwsProfileName): Promise<boolean> =>
+  (await backend()).ssoLoginCancel(awsProfile);
+export const ssoLogout = async (awsProfile: AwsProfileName): Promise<boolean> =>
+  (await backend()).ssoLogout(awsProfile);
+export const mfaSubmit = async (awsProfile: AwsProfileName, code: string): Promise<void> =>
+  (await backend()).mfaSubmit(awsProfile, code);
 
 /**
  * Opens a link from the terminal in the system browser. Not part of docs/ipc.md: it uses the

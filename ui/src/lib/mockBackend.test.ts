@@ -15,7 +15,7 @@ function open(b: ReturnType<typeof createMockBackend>, name: string, opts: { via
   const instance = mockInstances().find((i) => i.name === name)!;
   const events: SessionEvent[] = [];
   let out = '';
-  const idP = b.openSession({ instance, os_user: 'ec2-user', port: 22, via: opts.via ?? 'private' }, 100, 30,
+  const idP = b.openSession({ awsProfile: null, profile: null }, { instance, os_user: 'ec2-user', port: 22, via: opts.via ?? 'private' }, 100, 30,
     (e) => events.push(e), (bytes) => { out += dec.decode(bytes); void idP.then((id) => b.sessionAck(id, bytes.byteLength)); });
   return { events, output: () => out, idP, types: () => events.map((e) => e.type) };
 }
@@ -24,14 +24,14 @@ describe('mock backend', () => {
   it('has the edge cases: two regions with data, a failing region, stopped, unnamed, empty, non-ASCII', async () => {
     const b = createMockBackend({ slow: 0 });
     const info = await b.appInfo();
-    const inv = await b.listInstances(info.default_regions);
+    const inv = await b.listInstances(null, info.default_regions);
     expect(new Set(inv.instances.map((i) => i.region))).toEqual(new Set(['us-east-1', 'eu-west-1']));
     expect(inv.errors.map((e) => e.region)).toEqual(['ap-southeast-2']);
     expect(inv.instances.some((i) => i.state === 'stopped')).toBe(true);
     expect(inv.instances.some((i) => i.name === null)).toBe(true);
     expect(inv.instances.some((i) => i.name === '')).toBe(true);
     expect(inv.instances.some((i) => /[^\x00-\x7f]/.test(i.name ?? ''))).toBe(true);
-    expect((await b.listRegions()).length).toBeGreaterThan(10);
+    expect((await b.listRegions(null)).length).toBeGreaterThan(10);
   });
 
   it('generates filler with unique ids', () => {
@@ -103,7 +103,7 @@ describe('mock backend', () => {
     const instance = mockInstances().find((i) => i.name === 'web-1')!;
     let received = 0;
     let connected = false;
-    const id = await b.openSession({ instance, os_user: 'ec2-user', port: 22, via: 'private' }, 80, 24,
+    const id = await b.openSession({ awsProfile: null, profile: null }, { instance, os_user: 'ec2-user', port: 22, via: 'private' }, 80, 24,
       (e) => { if (e.type === 'connected') connected = true; }, (bytes) => { received += bytes.byteLength; });
     await until(() => connected);
     await new Promise((r) => setTimeout(r, 10));
@@ -120,6 +120,6 @@ describe('mock backend', () => {
 
   it('list_instances can fail as a whole', async () => {
     const b = createMockBackend({ slow: 0, fail: 'credentials' });
-    await expect(b.listInstances(['us-east-1'])).rejects.toMatchObject({ kind: 'credentials' });
+    await expect(b.listInstances(null, ['us-east-1'])).rejects.toMatchObject({ kind: 'credentials' });
   });
 });

@@ -7,6 +7,7 @@ import type {
   ApiError, AppInfo, ConnectRequest, Instance, Inventory, SessionEvent, Step, TrustDecision,
 } from '../generated/bindings';
 import type { Backend } from './backend';
+import { createMockAccounts, MOCK_ACCOUNTS, type MockAccounts } from './mockAccounts';
 
 export type MockOptions = {
   /** Extra generated instances (for scrolling tests). */
@@ -182,7 +183,18 @@ export type MockBackend = Backend & {
   readonly trusted: Set<string>;
   readonly acked: Map<number, number>;
   readonly resizes: Array<{ id: number; cols: number; rows: number }>;
+  readonly accounts: MockAccounts;
 };
+
+/** The second account's few instances (profile `staging`). */
+export function stagingInstances(now = Date.now()): Instance[] {
+  return [
+    inst({ instance_id: 'i-0f9e8d7c6b5a40001', region: 'eu-west-1', name: 'staging-web', private_ip: '10.20.1.10',
+      public_ip: '34.240.11.2', launch_time: ago(2 * DAY, now), tags: { Name: 'staging-web', Env: 'staging', Role: 'web' } }),
+    inst({ instance_id: 'i-0f9e8d7c6b5a40002', region: 'eu-west-1', name: 'staging-old', state: 'stopped',
+      private_ip: '10.20.1.11', launch_time: ago(90 * DAY, now), tags: { Name: 'staging-old', Env: 'staging' } }),
+  ];
+}
 
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
@@ -198,6 +210,10 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const acked = new Map<number, number>();
   const resizes: Array<{ id: number; cols: number; rows: number }> = [];
   let nextId = 1;
+  const staging = opts.empty ? [] : stagingInstances(now);
+  const accounts = createMockAccounts({ empty: opts.empty, delay, instances: () => [...all, ...staging] });
+  const instancesOf = (awsProfile: string | null) =>
+    (accounts.accountOf(awsProfile) === MOCK_ACCOUNTS.staging ? staging : all);
 
   const fail = (kind: ApiError['kind'], message: string, hint: string | null = null): ApiError => ({ kind, message, hint });
 
@@ -397,19 +413,22 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   }
 
   const backend: MockBackend = {
-    sessions, trusted, acked, resizes,
+    sessions, trusted, acked, resizes, accounts,
+    ...accounts,
     async appInfo(): Promise<AppInfo> {
       return {
         version: '0.1.0', lab: !!opts.lab, aws_profile: opts.lab ? null : 'admin-prod',
         default_regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'], default_port: 22, e2e: !!opts.e2e,
       };
     },
-    async listRegions() {
+    async listRegions(awsProfile) {
+      accounts.requireCredentials(awsProfile);
       await delay(60);
       return [...REGIONS];
     },
-    async listInstances(regions: string[]): Promise<Inventory> {
+    async listInstances(awsProfile, regions): Promise<Inventory> {
       await delay(350);
+      accounts.requireCredentials(awsProfile);
       if (opts.fail === 'credentials') {
         throw fail('credentials', 'the SSO session for profile admin-prod has expired',
           'Run `aws sso login --profile admin-prod`, then refresh.');
@@ -420,11 +439,11 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       }
       const want = new Set(regions);
       return {
-        instances: all.filter((i) => want.has(i.region)),
+        instances: instancesOf(awsProfile).filter((i) => want.has(i.region)),
         errors: regions.filter((r) => FAILING[r]).map((r) => ({ region: r, ...FAILING[r]! })),
       };
     },
-    async openSession(request, cols, rows, onEvent, onOutput) {
+    async openSession(_origin, request, cols, rows, onEvent, onOutput) {
       const id = nextId++;
       const s: MockSession = {
         id, request, cols, rows, onEvent, onOutput, open: true, shell: false, line: '', pasting: false,

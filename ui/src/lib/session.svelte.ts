@@ -4,6 +4,7 @@ import type { ApiError, ConnectRequest, SessionEvent, Step, TrustDecision } from
 /** How a shell ended (docs/ipc.md calls it Exit, ts-rs may name it ExitInfo: derive it instead). */
 export type Exit = Extract<SessionEvent, { type: 'ended' }>['exit'];
 import * as backend from './backend';
+import type { SessionOrigin } from './backend';
 import { toApiError } from './errors';
 import { Acker } from './flowControl';
 import { displayName } from './filter';
@@ -25,6 +26,8 @@ let nextKey = 1;
 export class SessionTab {
   readonly key = nextKey++;
   readonly request: ConnectRequest;
+  /** The AWS profile it connects as, and the saved profile it was opened from. */
+  readonly origin: SessionOrigin;
   readonly title: string;
 
   status = $state<TabStatus>('connecting');
@@ -52,9 +55,10 @@ export class SessionTab {
    *  overtake each other on the way. */
   private outgoing: Promise<unknown> = Promise.resolve();
 
-  constructor(request: ConnectRequest) {
+  constructor(request: ConnectRequest, origin: SessionOrigin = { awsProfile: null, profile: null }) {
     this.request = request;
-    this.title = displayName(request.instance);
+    this.origin = origin;
+    this.title = origin.profile ?? displayName(request.instance);
   }
 
   get live(): boolean {
@@ -86,7 +90,7 @@ export class SessionTab {
     this.acker = acker;
     try {
       const id = await backend.openSession(
-        this.request, size.cols, size.rows,
+        this.origin, this.request, size.cols, size.rows,
         (e) => { if (gen === this.generation) this.onEvent(e); },
         (bytes) => { if (gen === this.generation) this.term?.write(bytes, acker); },
       );

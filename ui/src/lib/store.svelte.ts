@@ -1,6 +1,7 @@
 // The app's state: inventory, filters, tabs. Components read and call this; logic lives in plain modules.
 import type { ApiError, AppInfo, ConnectRequest, Instance, Inventory } from '../generated/bindings';
 import * as backend from './backend';
+import type { AwsProfileName, SessionOrigin } from './backend';
 import { toApiError } from './errors';
 import { filterInstances, NO_FILTERS, type Filters } from './filter';
 import { readPref, writePref, clampFontSize, FONT_SIZE } from './prefs';
@@ -18,6 +19,8 @@ function loadRegions(info: AppInfo): string[] {
 
 export class AppState {
   info = $state<AppInfo | null>(null);
+  /** The AWS profile this window lists and connects as (null: the default chain). */
+  awsProfile = $state<AwsProfileName>(null);
   infoError = $state<ApiError | null>(null);
   regionChoices = $state<string[]>([]);
   selectedRegions = $state<string[]>([]);
@@ -54,7 +57,7 @@ export class AppState {
     }
     void this.refresh();
     try {
-      this.regionChoices = await backend.listRegions();
+      this.regionChoices = await backend.listRegions(this.awsProfile);
     } catch {
       this.regionChoices = [...this.selectedRegions];
     }
@@ -66,7 +69,7 @@ export class AppState {
     this.loading = true;
     this.loadError = null;
     try {
-      const inv = await backend.listInstances(regions);
+      const inv = await backend.listInstances(this.awsProfile, regions);
       if (seq !== this.loadSeq) return;
       this.inventory = inv;
       this.loadedAt = Date.now();
@@ -90,8 +93,9 @@ export class AppState {
     this.filters = { ...NO_FILTERS };
   }
 
-  openTab(request: ConnectRequest): SessionTab {
-    const tab = new SessionTab(request);
+  /** A new session tab; by default as this window's AWS profile, from no saved profile. */
+  openTab(request: ConnectRequest, origin: SessionOrigin = { awsProfile: this.awsProfile, profile: null }): SessionTab {
+    const tab = new SessionTab(request, origin);
     this.tabs = [...this.tabs, tab];
     this.activeKey = tab.key;
     return tab;

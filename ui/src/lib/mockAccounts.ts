@@ -1,0 +1,188 @@
+// The browser mock's AWS identities and saved profiles (see mockBackend.ts): two accounts through
+// IAM Identity Center (one signed in, one not), an MFA assume-role profile and static keys, and
+// an in-memory profiles file with the same rules the Rust store enforces.
+import type {
+  ApiError, AwsProfile, AwsProfiles, CallerIdentity, Instance, LoginPrompt, Profile,
+} from '../generated/bindings';
+import type { AwsProfileName, Backend } from './backend';
+
+type AccountsPart = Pick<Backend,
+  'profilesList' | 'profileSave' | 'profileDelete' | 'profileResolve' | 'awsProfiles' | 'whoami' |
+  'ssoLogin' | 'ssoLoginCancel' | 'ssoLogout' | 'mfaSubmit'>;
+
+export type MockAccounts = AccountsPart & {
+  /** Rejects like the real backend when the profile has no usable credentials. */
+  requireCredentials(awsProfile: AwsProfileName): void;
+  /** The account a profile's calls land in. */
+  accountOf(awsProfile: AwsProfileName): string;
+  /** Approve the pending sign-in (what the user does in the browser). */
+  approveLogin(): void;
+  readonly profiles: Profile[];
+};
+
+export const MOCK_ACCOUNTS = { prod: '123456789012', staging: '210987654321' } as const;
+export const MFA_CODE = '123456';
+
+const blank = {
+  region: null, sso_session: null, sso_account_id: null, sso_role_name: null, role_arn: null,
+  source_profile: null, mfa_serial: null,
+};
+
+export const MOCK_AWS_PROFILES: AwsProfile[] = [
+  { ...blank, name: 'admin-prod', kind: 'sso_session', region: 'us-east-1', sso_session: 'corp',
+    sso_account_id: MOCK_ACCOUNTS.prod, sso_role_name: 'AdministratorAccess' },
+  { ...blank, name: 'default', kind: 'static', region: 'us-east-1' },
+  { ...blank, name: 'ops-mfa', kind: 'assume_role_mfa', region: 'us-east-1',
+    role_arn: `arn:aws:iam::${MOCK_ACCOUNTS.prod}:role/ops`, source_profile: 'default',
+    mfa_serial: `arn:aws:iam::${MOCK_ACCOUNTS.prod}:mfa/alice` },
+  { ...blank, name: 'staging', kind: 'sso_session', region: 'eu-west-1', sso_session: 'corp',
+    sso_account_id: MOCK_ACCOUNTS.staging, sso_role_name: 'PowerUserAccess' },
+];
+
+const fail = (kind: ApiError['kind'], message: string, hint: string | null = null): ApiError => ({ kind, message, hint });
+
+function seedProfiles(): Profile[] {
+  return [
+    { name: 'web-1', group: 'prod', target: 'i-0a1b2c3d4e5f60001', aws_profile: 'admin-prod', region: 'us-east-1',
+      user: 'ec2-user', last_used: new Date(Date.now() - 3600_000).toISOString() },
+    { name: 'web (any)', group: 'prod', target: 'Role=frontend,Env=prod', aws_profile: 'admin-prod', region: 'us-east-1' },
+    { name: 'batch', group: 'data', target: 'i-0a1b2c3d4e5f60006', aws_profile: 'admin-prod', region: 'us-east-1',
+      notes: 'Stopped outside office hours.' },
+    { name: 'bastion', target: 'i-0a1b2c3d4e5f60005', aws_profile: 'admin-prod', region: 'us-east-1', user: 'admin',
+      last_used: new Date(Date.now() - 86_400_000).toISOString() },
+  ];
+}
+
+const NAME = /^[^@\-\s\p{Cc}](.{0,62}[^\s\p{Cc}])?$/u;
+
+export function createMockAccounts(
+  opts: { empty?: boolean; instances: () => Instance[]; delay: (ms: number) => Promise<void> },
+): MockAccounts {
+  const profiles: Profile[] = opts.empty ? [] : seedProfiles();
+  const signedIn = new Set<string>(['admin-prod']);
+  const mfaDone = new Set<string>();
+  let pending: { profile: string; approve: () => void; cancel: () => void } | null = null;
+
+  const effective = (p: AwsProfileName) => p ?? 'admin-prod';
+  const info = (p: AwsProfileName) => MOCK_AWS_PROFILES.find((x) => x.name === effective(p));
+  const sorted = () => [...profiles].sort((a, b) =>
+    (a.group ?? '').localeCompare(b.group ?? '') || a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
+  const find = (name: string) => {
+    const p = profiles.find((x) => x.name === name);
+    if (!p) throw fail('invalid_input', `no profile named '${name}'`, 'See the sidebar for the saved profiles.');
+    return p;
+  };
+  const check = (p: Profile) => {
+    if (!NAME.test(p.name)) throw fail('invalid_input', `the profile name '${p.name}' must be 1–64 characters, not starting with '@' or '-'`);
+    if (!p.target.trim()) throw fail('invalid_input', `profile '${p.name}': the target is empty`, 'Use an instance id (i-…) or tags such as Name=web-*.');
+  };
+
+  const accounts: MockAccounts = {
+    profiles,
+    requireCredentials(awsProfile) {
+      const p = info(awsProfile);
+      if (!p) throw fail('aws_config', `the AWS profile '${effective(awsProfile)}' is not in ~/.aws/config`);
+      if (p.kind === 'sso_session' && !signedIn.has(p.name)) {
+        throw fail('credentials', `IAM Identity Center sign-in for profile '${p.name}' has not been done (no cached token)`,
+          `Run \`keyless login --profile ${p.name}\` (or \`aws sso login --profile ${p.name}\`) to sign in again.`);
+      }
+      if (p.kind === 'assume_role_mfa' && !mfaDone.has(p.name)) {
+        throw fail('credentials', `AWS profile '${p.name}' needs an MFA code (mfa_serial)`, 'Enter the code of your MFA device.');
+      }
+    },
+    accountOf(awsProfile) {
+      return info(awsProfile)?.sso_account_id ?? MOCK_ACCOUNTS.prod;
+    },
+    approveLogin() {
+      pending?.approve();
+    },
+    async profilesList() {
+      return sorted();
+    },
+    async profileSave(previous, profile) {
+      check(profile);
+      const clash = profiles.findIndex((x) => x.name === profile.name);
+      if (previous === null) {
+        if (clash >= 0) throw fail('invalid_input', `a profile named '${profile.name}' already exists`, 'Pick another name.');
+        profiles.push({ ...profile });
+      } else {
+        const i = profiles.findIndex((x) => x.name === previous);
+        if (i < 0) throw fail('invalid_input', `no profile named '${previous}'`);
+        if (clash >= 0 && clash !== i) throw fail('invalid_input', `cannot rename '${previous}' to '${profile.name}': that name is taken`);
+        profiles[i] = { ...profile };
+      }
+      return sorted();
+    },
+    async profileDelete(name) {
+      const p = find(name);
+      profiles.splice(profiles.indexOf(p), 1);
+      return p;
+    },
+    async profileResolve(name) {
+      const p = find(name);
+      accounts.requireCredentials(p.aws_profile ?? null);
+      await opts.delay(120);
+      const region = p.region ?? 'us-east-1';
+      const inRegion = opts.instances().filter((i) => i.region === region);
+      if (p.target.startsWith('i-')) {
+        const i = inRegion.find((x) => x.instance_id === p.target);
+        if (!i) throw fail('instance_not_found', `instance ${p.target} was not found in ${region}`, 'It may have been terminated, or it is in another region or account.');
+        if (i.state !== 'running') throw fail('instance_not_running', `${i.name ?? i.instance_id} (${i.instance_id}) is ${i.state}, not running`, 'Start the instance (or wait until it is running), then connect again.');
+        return [i];
+      }
+      const want = p.target.split(',').map((kv) => kv.split('=') as [string, string]);
+      const glob = (pat: string, s: string) => new RegExp(`^${pat.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(s);
+      const found = inRegion.filter((i) => i.state === 'running' && want.every(([k, v]) => i.tags[k] !== undefined && glob(v ?? '', i.tags[k]!)));
+      if (!found.length) throw fail('instance_not_found', `no running instance matches '${p.target}' in ${region}`, 'Check the tags, region and AWS profile.');
+      return found;
+    },
+    async awsProfiles(): Promise<AwsProfiles> {
+      return { profiles: MOCK_AWS_PROFILES, default_profile: 'admin-prod' };
+    },
+    async whoami(awsProfile): Promise<CallerIdentity> {
+      accounts.requireCredentials(awsProfile);
+      await opts.delay(80);
+      const p = info(awsProfile)!;
+      const account = accounts.accountOf(awsProfile);
+      const expires = new Date(Date.now() + 7 * 3600_000).toISOString();
+      if (p.kind === 'static') {
+        return { account, arn: `arn:aws:iam::${account}:user/alice`, user_id: 'AIDAMOCKALICE', expires_at: null };
+      }
+      const role = p.kind === 'assume_role_mfa' ? 'ops' : `AWSReservedSSO_${p.sso_role_name}_0123456789abcdef`;
+      return { account, arn: `arn:aws:sts::${account}:assumed-role/${role}/alice`, user_id: 'AROAMOCK:alice', expires_at: expires };
+    },
+    ssoLogin(awsProfile, onPrompt) {
+      const name = effective(awsProfile);
+      pending?.cancel();
+      return new Promise<string>((resolve, reject) => {
+        const code = 'WDJB-MJHT';
+        const prompt: LoginPrompt = {
+          user_code: code, verification_uri: 'https://device.sso.us-east-1.amazonaws.com/',
+          url: `https://device.sso.us-east-1.amazonaws.com/?user_code=${code}`, expires_in_secs: 600,
+        };
+        const me = {
+          profile: name,
+          approve: () => { pending = null; signedIn.add(name); resolve(new Date(Date.now() + 8 * 3600_000).toISOString()); },
+          cancel: () => { pending = null; reject(fail('credentials', 'sign-in cancelled', 'Sign in again when you are ready.')); },
+        };
+        pending = me;
+        setTimeout(() => onPrompt(prompt), 0);
+      });
+    },
+    async ssoLoginCancel(awsProfile) {
+      if (!pending || pending.profile !== effective(awsProfile)) return false;
+      pending.cancel();
+      return true;
+    },
+    async ssoLogout(awsProfile) {
+      return signedIn.delete(effective(awsProfile));
+    },
+    async mfaSubmit(awsProfile, code) {
+      await opts.delay(100);
+      if (!/^\d{6}$/.test(code.trim())) throw fail('invalid_input', 'an MFA code is 6 digits');
+      if (code.trim() !== MFA_CODE) throw fail('access_denied', 'MultiFactorAuthentication failed with invalid MFA one time pass code.', 'Wait for the next code and try again.');
+      mfaDone.add(effective(awsProfile));
+    },
+  };
+  return accounts;
+}
