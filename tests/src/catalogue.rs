@@ -1,12 +1,21 @@
 //! The lab's inventory: a fixed set of named instances that exercise Keyless's edge cases
 //! (duplicate names, no/empty Name tag, non-ASCII, stopped, IMDS off, outside the push policy),
-//! plus optional stopped filler. Ids and addresses are random per lab.
+//! plus optional stopped filler, all in the main account; and a small catalogue of the staging
+//! account (see `accounts.rs`). Ids and addresses are random per lab.
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime};
 
+use crate::accounts::{self, Account};
 use crate::addrs::Block;
 use crate::random;
+
+/// The staging account's instances (Env=staging): running in the first region, running in the
+/// second region (the first when the lab has one), and stopped.
+pub const STAGING_WEB: &str = "staging-web";
+pub const STAGING_API: &str = "staging-api";
+pub const STAGING_OLD: &str = "staging-old";
+pub const STAGING_INSTANCES: [&str; 3] = [STAGING_WEB, STAGING_API, STAGING_OLD];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InstanceState {
@@ -40,6 +49,8 @@ impl InstanceState {
 #[derive(Debug, Clone)]
 pub struct Instance {
     pub id: String,
+    /// The account that owns it (and alone sees it).
+    pub account: &'static str,
     pub reservation_id: String,
     /// `None`: no Name tag at all; `Some("")`: a Name tag with an empty value.
     pub name: Option<String>,
@@ -165,6 +176,35 @@ fn second_region_specs() -> Vec<Spec> {
     ]
 }
 
+/// Region 0 gets `first`, region 1 (region 0 in a one-region lab) gets `second`.
+fn staging_specs() -> (Vec<Spec>, Vec<Spec>) {
+    let first = vec![
+        Spec {
+            public: true,
+            age_days: 12,
+            ..spec(Some(STAGING_WEB), &[("Env", "staging"), ("Role", "web")])
+        },
+        Spec {
+            state: InstanceState::Stopped,
+            az_b: true,
+            age_days: 1200,
+            ..spec(Some(STAGING_OLD), &[("Env", "staging"), ("Role", "legacy")])
+        },
+    ];
+    let second = vec![Spec {
+        instance_type: "t3.small",
+        age_days: 5,
+        ..spec(Some(STAGING_API), &[("Env", "staging"), ("Role", "api")])
+    }];
+    (first, second)
+}
+
+/// Named instances of every account (what `build` places before the filler).
+pub fn named_count() -> usize {
+    let (a, b) = staging_specs();
+    main_region_specs().len() + second_region_specs().len() + a.len() + b.len()
+}
+
 fn id(prefix: &str) -> String {
     format!("{prefix}-0{}", random::hex(16))
 }
@@ -172,22 +212,33 @@ fn id(prefix: &str) -> String {
 /// Builds the inventory. Addresses come from `block`; instance `n` gets host `.10 + n` (filler
 /// that does not fit spills into the block's overflow /24s).
 pub fn build(regions: &[String], extra: usize, block: &Block) -> Vec<Instance> {
-    let nets: Vec<RegionNet> = regions
-        .iter()
-        .map(|_| RegionNet {
-            vpc: id("vpc"),
-            subnets: [id("subnet"), id("subnet")],
-        })
-        .collect();
+    // Each account has its own VPCs.
+    let region_nets = || -> Vec<RegionNet> {
+        regions
+            .iter()
+            .map(|_| RegionNet {
+                vpc: id("vpc"),
+                subnets: [id("subnet"), id("subnet")],
+            })
+            .collect()
+    };
+    let (nets, staging_nets) = (region_nets(), region_nets());
     let main = 0;
     let second = regions.len().saturating_sub(1).min(1);
-    let mut placed: Vec<(usize, Spec)> =
-        main_region_specs().into_iter().map(|s| (main, s)).collect();
-    placed.extend(second_region_specs().into_iter().map(|s| (second, s)));
+    let (staging_first, staging_second) = staging_specs();
+    let groups: [(&Account, &[RegionNet], usize, Vec<Spec>); 4] = [
+        (&accounts::MAIN, &nets, main, main_region_specs()),
+        (&accounts::MAIN, &nets, second, second_region_specs()),
+        (&accounts::STAGING, &staging_nets, main, staging_first),
+        (&accounts::STAGING, &staging_nets, second, staging_second),
+    ];
+    let placed = groups
+        .into_iter()
+        .flat_map(|(a, nets, r, specs)| specs.into_iter().map(move |s| (a, nets, r, s)));
 
     let now = SystemTime::now();
     let mut out = Vec::new();
-    for (n, (r, s)) in placed.into_iter().enumerate() {
+    for (n, (account, nets, r, s)) in placed.enumerate() {
         let mut tags: Vec<(String, String)> = Vec::new();
         if let Some(name) = s.name {
             tags.push(("Name".into(), name.into()));
@@ -195,6 +246,7 @@ pub fn build(regions: &[String], extra: usize, block: &Block) -> Vec<Instance> {
         tags.extend(s.tags.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         out.push(Instance {
             id: id("i"),
+            account: account.id,
             reservation_id: id("r"),
             name: s.name.map(str::to_string),
             tags,
@@ -231,6 +283,7 @@ pub fn build(regions: &[String], extra: usize, block: &Block) -> Vec<Instance> {
         let env = ["prod", "staging", "dev"][k % 3 / 2 + k % 2];
         out.push(Instance {
             id: id("i"),
+            account: accounts::ACCOUNT_ID,
             reservation_id: id("r"),
             name: Some(format!("filler-{:05}", k + 1)),
             tags: vec![

@@ -60,8 +60,22 @@ async fn sso_stats(State(core): State<Arc<Core>>) -> Json<crate::SsoStats> {
     Json(core.ids().stats.clone())
 }
 
-async fn state(State(core): State<Arc<Core>>) -> Json<Vec<LabInstance>> {
-    Json(core.snapshot())
+#[derive(serde::Deserialize)]
+struct StateQuery {
+    account: Option<String>,
+}
+
+/// The main account's instances; `?account=ID` one account's, `?account=all` every account's.
+async fn state(
+    State(core): State<Arc<Core>>,
+    axum::extract::Query(q): axum::extract::Query<StateQuery>,
+) -> Json<Vec<LabInstance>> {
+    let account = match q.account.as_deref() {
+        None => Some(crate::ACCOUNT_ID),
+        Some("all") => None,
+        Some(id) => Some(id),
+    };
+    Json(core.snapshot(account))
 }
 
 async fn pushes(State(core): State<Arc<Core>>) -> Json<Vec<PushRecord>> {
@@ -93,9 +107,19 @@ fn client_error(e: impl std::fmt::Display) -> LabError {
     LabError::Setup(format!("lab control request failed: {e}"))
 }
 
-/// `GET /_lab/state` of the lab at `addr`.
+/// `GET /_lab/state` of the lab at `addr`: the main account's instances.
 pub fn fetch_state(addr: SocketAddr) -> Result<Vec<LabInstance>, LabError> {
-    let resp = mini_http::request(addr, "GET", "/_lab/state", &[], b"").map_err(client_error)?;
+    get_state(addr, "/_lab/state")
+}
+
+/// `GET /_lab/state?account=…`: one account's instances, or every account's for `"all"`.
+pub fn fetch_state_of(addr: SocketAddr, account: &str) -> Result<Vec<LabInstance>, LabError> {
+    let account: String = form_urlencoded::byte_serialize(account.as_bytes()).collect();
+    get_state(addr, &format!("/_lab/state?account={account}"))
+}
+
+fn get_state(addr: SocketAddr, path: &str) -> Result<Vec<LabInstance>, LabError> {
+    let resp = mini_http::request(addr, "GET", path, &[], b"").map_err(client_error)?;
     if resp.status != 200 {
         return Err(client_error(format!("HTTP {}", resp.status)));
     }

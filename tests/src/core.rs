@@ -74,10 +74,12 @@ impl Core {
         lock(&self.ids)
     }
 
-    pub fn snapshot(&self) -> Vec<LabInstance> {
+    /// The instances of `account`, or of every account.
+    pub fn snapshot(&self, account: Option<&str>) -> Vec<LabInstance> {
         self.state()
             .instances
             .iter()
+            .filter(|i| account.is_none_or(|a| a == i.account))
             .map(|i| LabInstance::of(i, self.ssh_port))
             .collect()
     }

@@ -9,7 +9,7 @@ use crate::catalogue::Instance;
 use crate::core::Core;
 use crate::ec2_filters::{self, matches_all};
 use crate::ec2_xml;
-use crate::CALLER_ARN;
+use crate::identities::Caller;
 
 type Reply = (StatusCode, String);
 
@@ -28,8 +28,14 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Answers one signed EC2 request for `region`.
-pub fn handle(core: &Core, region: &str, params: &[(String, String)], request_id: &str) -> Reply {
+/// Answers one signed EC2 request of `caller` for `region`: each account sees its own instances.
+pub fn handle(
+    core: &Core,
+    caller: &Caller,
+    region: &str,
+    params: &[(String, String)],
+    request_id: &str,
+) -> Reply {
     if !core.regions.iter().any(|r| r == region) {
         return err(
             StatusCode::UNAUTHORIZED,
@@ -39,7 +45,7 @@ pub fn handle(core: &Core, region: &str, params: &[(String, String)], request_id
         );
     }
     match param(params, "Action") {
-        Some("DescribeInstances") => describe_instances(core, region, params, request_id),
+        Some("DescribeInstances") => describe_instances(core, caller, region, params, request_id),
         Some("DescribeRegions") => (
             StatusCode::OK,
             ec2_xml::describe_regions(&core.regions, request_id),
@@ -80,14 +86,21 @@ fn decode_token(token: &str, region: &str) -> Option<usize> {
     rest.parse().ok()
 }
 
-fn describe_instances(core: &Core, region: &str, params: &[(String, String)], rid: &str) -> Reply {
+fn describe_instances(
+    core: &Core,
+    caller: &Caller,
+    region: &str,
+    params: &[(String, String)],
+    rid: &str,
+) -> Reply {
     if core.state().policy.denied_regions.contains(region) {
         return err(
             StatusCode::FORBIDDEN,
             "UnauthorizedOperation",
             &format!(
-                "You are not authorized to perform this operation. User: {CALLER_ARN} is not authorized to perform: \
-                 ec2:DescribeInstances because no identity-based policy allows the ec2:DescribeInstances action"
+                "You are not authorized to perform this operation. User: {} is not authorized to perform: \
+                 ec2:DescribeInstances because no identity-based policy allows the ec2:DescribeInstances action",
+                caller.arn
             ),
             rid,
         );
@@ -142,7 +155,7 @@ fn describe_instances(core: &Core, region: &str, params: &[(String, String)], ri
     let in_region: Vec<&Instance> = state
         .instances
         .iter()
-        .filter(|i| i.region == region)
+        .filter(|i| i.region == region && i.account == caller.account)
         .collect();
     let missing: Vec<&str> = ids
         .iter()

@@ -6,7 +6,6 @@ use std::fmt::Write;
 
 use crate::catalogue::{Instance, InstanceState};
 use crate::timefmt::iso8601;
-use crate::ACCOUNT_ID;
 
 const XMLNS: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
 
@@ -146,7 +145,7 @@ pub fn describe_instances(
     for i in instances {
         out.push_str("<item>");
         el(&mut out, "reservationId", &i.reservation_id);
-        el(&mut out, "ownerId", ACCOUNT_ID);
+        el(&mut out, "ownerId", i.account);
         out.push_str("<groupSet/><instancesSet>");
         instance(&mut out, i);
         out.push_str("</instancesSet></item>");

@@ -1,5 +1,6 @@
 //! EC2 Instance Connect (awsJson1_1): SendSSHPublicKey, checked in AWS's order — fields, then
 //! injected faults, then IAM policy, then the instance — and recorded whatever the outcome.
+//! A caller sees only its own account's instances: another account's id is "not found".
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use serde_json::json;
 
 use crate::catalogue::InstanceState;
 use crate::core::Core;
+use crate::identities::Caller;
 use crate::policy::instance_arn;
 use crate::ssh_keys::{fingerprint_of_line, validate_push_key};
 use crate::state::{ActiveKey, PushRecord};
@@ -45,6 +47,7 @@ struct Request {
 /// Dispatches on `X-Amz-Target`.
 pub async fn handle(
     core: Arc<Core>,
+    caller: &Caller,
     region: String,
     peer: IpAddr,
     target: &str,
@@ -72,7 +75,7 @@ pub async fn handle(
     let id = req.instance_id.clone().unwrap_or_default();
     let user = req.instance_os_user.clone().unwrap_or_default();
     let key = req.ssh_public_key.clone().unwrap_or_default();
-    let reply = send_ssh_public_key(&core, &region, peer, req).await;
+    let reply = send_ssh_public_key(&core, caller, &region, peer, req).await;
     let outcome = if reply.0 == StatusCode::OK {
         "Success".to_string()
     } else {
@@ -82,6 +85,7 @@ pub async fn handle(
             .unwrap_or_default()
     };
     core.state().pushes.push(PushRecord {
+        account: caller.account.clone(),
         region,
         instance_id: id,
         user,
@@ -124,12 +128,19 @@ fn check_fields(req: &Request) -> Result<(String, String, String), String> {
     Ok((id.to_string(), user.to_string(), key.to_string()))
 }
 
-async fn send_ssh_public_key(core: &Core, region: &str, peer: IpAddr, req: Request) -> Reply {
+async fn send_ssh_public_key(
+    core: &Core,
+    caller: &Caller,
+    region: &str,
+    peer: IpAddr,
+    req: Request,
+) -> Reply {
     let (id, user, key) = match check_fields(&req) {
         Ok(f) => f,
         Err(msg) => return bad("InvalidArgsException", &msg),
     };
-    let arn = instance_arn(region, &id);
+    let account = caller.account.as_str();
+    let arn = instance_arn(region, account, &id);
     let never_served = {
         let mut st = core.state();
         if st.faults.throttle > 0 {
@@ -145,11 +156,16 @@ async fn send_ssh_public_key(core: &Core, region: &str, peer: IpAddr, req: Reque
             );
         }
         // The policy grants every instance ARN except the `restricted` one's.
-        let arn_allowed = st.instance(&id).is_none_or(|i| i.in_push_policy);
-        if let Err(msg) = st.policy.check_push(&arn, arn_allowed, &user, peer) {
+        let arn_allowed = st
+            .instance_of(account, &id)
+            .is_none_or(|i| i.in_push_policy);
+        if let Err(msg) = st
+            .policy
+            .check_push(&caller.arn, &arn, arn_allowed, &user, peer)
+        {
             return bad("AccessDeniedException", &msg);
         }
-        let Some(inst) = st.instance(&id).filter(|i| i.region == region) else {
+        let Some(inst) = st.instance_of(account, &id).filter(|i| i.region == region) else {
             return bad(
                 "EC2InstanceNotFoundException",
                 &format!("Instance {id} not found in {region}"),

@@ -4,8 +4,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::identities::{MFA_SERIAL, OPS_MFA_ROLE_ARN, OPS_ROLE_ARN, SSO_ROLE_NAME, SSO_START_URL};
-use crate::{LabError, ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY};
+use crate::identities::{
+    MFA_SERIAL, OPS_MFA_ROLE_ARN, OPS_ROLE_ARN, SSO_READONLY_ROLE, SSO_ROLE_NAME, SSO_START_URL,
+};
+use crate::{LabError, ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY, STAGING_ACCOUNT_ID};
 
 /// Single-quotes a value for POSIX shells.
 pub fn shell_quote(v: &str) -> String {
@@ -45,16 +47,30 @@ pub fn vars(
     .collect()
 }
 
-/// The lab's `aws/config`: static `default`/`lab`, an IAM Identity Center profile through the
-/// `lab` sso-session, and assume-role profiles (one needing MFA) on top of `default`.
-pub fn config_text(region: &str) -> String {
+/// IAM Identity Center profiles of the lab's `aws/config`: AdminAccess in the main account and
+/// in staging through the `lab` sso-session, and ReadOnly in the main account the legacy way
+/// (`sso_start_url` in the profile, no sso-session).
+pub const SSO_ADMIN_PROFILE: &str = "sso-admin";
+pub const SSO_STAGING_PROFILE: &str = "sso-staging";
+pub const SSO_LEGACY_PROFILE: &str = "sso-legacy";
+
+/// The lab's `aws/config`: static `default`/`lab`, IAM Identity Center profiles (see above) and
+/// assume-role profiles (one needing MFA) on top of `default`. Everything is in the first
+/// region except `sso-staging`, which uses the second (the first in a one-region lab).
+pub fn config_text(regions: &[String]) -> String {
+    let region = regions.first().map(String::as_str).unwrap_or_default();
+    let staging_region = regions.get(1).map(String::as_str).unwrap_or(region);
     format!(
         "[default]\nregion = {region}\n\n\
          [profile lab]\nregion = {region}\n\n\
          [sso-session lab]\nsso_start_url = {SSO_START_URL}\nsso_region = {region}\n\
          sso_registration_scopes = sso:account:access\n\n\
-         [profile sso-admin]\nsso_session = lab\nsso_account_id = {ACCOUNT_ID}\n\
+         [profile {SSO_ADMIN_PROFILE}]\nsso_session = lab\nsso_account_id = {ACCOUNT_ID}\n\
          sso_role_name = {SSO_ROLE_NAME}\nregion = {region}\n\n\
+         [profile {SSO_STAGING_PROFILE}]\nsso_session = lab\nsso_account_id = {STAGING_ACCOUNT_ID}\n\
+         sso_role_name = {SSO_ROLE_NAME}\nregion = {staging_region}\n\n\
+         [profile {SSO_LEGACY_PROFILE}]\nsso_start_url = {SSO_START_URL}\nsso_region = {region}\n\
+         sso_account_id = {ACCOUNT_ID}\nsso_role_name = {SSO_READONLY_ROLE}\nregion = {region}\n\n\
          [profile ops]\nrole_arn = {OPS_ROLE_ARN}\nsource_profile = default\nregion = {region}\n\n\
          [profile ops-mfa]\nrole_arn = {OPS_MFA_ROLE_ARN}\nsource_profile = default\n\
          mfa_serial = {MFA_SERIAL}\nregion = {region}\n"
@@ -65,11 +81,11 @@ pub fn config_text(region: &str) -> String {
 pub fn write(
     state_dir: &Path,
     vars: &[(String, String)],
-    region: &str,
+    regions: &[String],
 ) -> Result<PathBuf, LabError> {
     let aws = state_dir.join("aws");
     fs::create_dir_all(&aws).map_err(LabError::io("creating aws config dir"))?;
-    let config = config_text(region);
+    let config = config_text(regions);
     let creds = format!(
         "[default]\naws_access_key_id = {ACCESS_KEY_ID}\naws_secret_access_key = {SECRET_ACCESS_KEY}\n\n\
          [lab]\naws_access_key_id = {ACCESS_KEY_ID}\naws_secret_access_key = {SECRET_ACCESS_KEY}\n"
@@ -87,6 +103,57 @@ pub fn write(
 
 #[cfg(test)]
 mod tests {
+    /// The keys of one `[section]` of a config text.
+    fn section(text: &str, header: &str) -> Vec<(String, String)> {
+        let mut lines = text.lines().skip_while(|l| *l != header);
+        assert!(lines.next().is_some(), "no {header} in\n{text}");
+        lines
+            .take_while(|l| !l.starts_with('['))
+            .filter_map(|l| l.split_once(" = "))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn sso_profiles_of_both_accounts() {
+        let two = super::config_text(&["us-east-1".into(), "eu-west-1".into()]);
+        assert_eq!(
+            section(&two, "[profile sso-staging]"),
+            kv(&[
+                ("sso_session", "lab"),
+                ("sso_account_id", "210987654321"),
+                ("sso_role_name", "AdminAccess"),
+                ("region", "eu-west-1"),
+            ])
+        );
+        assert_eq!(
+            section(&two, "[profile sso-legacy]"),
+            kv(&[
+                ("sso_start_url", crate::SSO_START_URL),
+                ("sso_region", "us-east-1"),
+                ("sso_account_id", "123456789012"),
+                ("sso_role_name", "ReadOnly"),
+                ("region", "us-east-1"),
+            ])
+        );
+        assert_eq!(
+            section(&two, "[profile sso-admin]")[1],
+            ("sso_account_id".to_string(), "123456789012".to_string())
+        );
+        let one = super::config_text(&["ap-south-1".into()]);
+        assert_eq!(
+            section(&one, "[profile sso-staging]")[3],
+            ("region".to_string(), "ap-south-1".to_string())
+        );
+    }
+
     #[test]
     fn quotes() {
         assert_eq!(super::shell_quote("a b"), "'a b'");

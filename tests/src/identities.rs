@@ -7,13 +7,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
+use crate::accounts::Account;
 use crate::{random, ACCESS_KEY_ID, ACCOUNT_ID, CALLER_ARN, SECRET_ACCESS_KEY};
 
 /// The start URL of the lab's IAM Identity Center (any URL works; this one is in the config).
 pub const SSO_START_URL: &str = "https://keyless-lab.awsapps.com/start";
-/// The permission set the SSO user holds in the lab account.
+/// The permission set the SSO user holds in both accounts.
 pub const SSO_ROLE_NAME: &str = "AdminAccess";
-/// A second permission set, to make ListAccountRoles worth calling.
+/// A second permission set, in the main account only (the `sso-legacy` profile uses it).
 pub const SSO_READONLY_ROLE: &str = "ReadOnly";
 /// The SSO user's name (appears in the role session ARN).
 pub const SSO_USER: &str = "lab-user";
@@ -35,6 +36,21 @@ pub struct Caller {
     pub arn: String,
     pub user_id: String,
     pub account: String,
+}
+
+impl Caller {
+    /// The SSO user in `role` of `account`:
+    /// `arn:aws:sts::<account>:assumed-role/AWSReservedSSO_<role>_<suffix>/lab-user`.
+    pub fn sso(account: &Account, role: &str) -> Caller {
+        Caller {
+            arn: format!(
+                "arn:aws:sts::{}:assumed-role/AWSReservedSSO_{role}_{}/{SSO_USER}",
+                account.id, account.sso_role_suffix
+            ),
+            user_id: format!("AROALABSSO{}:{SSO_USER}", role.to_ascii_uppercase()),
+            account: account.id.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -110,7 +110,7 @@ impl Lab {
                 (Some(t), p)
             }
         };
-        let block = Block::pick(11 + opts.extra_instances)
+        let block = Block::pick(catalogue::named_count() + opts.extra_instances)
             .map_err(LabError::io("picking loopback addresses"))?;
         let instances = catalogue::build(&opts.regions, opts.extra_instances, &block);
         let addrs: Vec<Ipv4Addr> = instances
@@ -164,7 +164,7 @@ impl Lab {
             _block: block,
             _temp: temp,
         };
-        lab.env_file = env_file::write(&state_dir, &lab.env, &first_region)?;
+        lab.env_file = env_file::write(&state_dir, &lab.env, &opts.regions)?;
         let plan: Vec<(String, bool, bool)> = lab
             .core
             .state()
@@ -217,14 +217,27 @@ impl Lab {
         self.core.ssh_port
     }
 
+    /// The main account's instances ([`crate::ACCOUNT_ID`]): what the static key, `sso-admin`
+    /// and the assume-role profiles see.
     pub fn instances(&self) -> Vec<LabInstance> {
-        self.core.snapshot()
+        self.instances_in(crate::ACCOUNT_ID)
     }
 
-    /// Test helper: panics unless exactly one instance has this Name tag.
+    /// One account's instances, e.g. [`crate::STAGING_ACCOUNT_ID`]'s (what `sso-staging` sees).
+    pub fn instances_in(&self, account: &str) -> Vec<LabInstance> {
+        self.core.snapshot(Some(account))
+    }
+
+    /// Every account's instances (each with its `account`).
+    pub fn all_instances(&self) -> Vec<LabInstance> {
+        self.core.snapshot(None)
+    }
+
+    /// Test helper: panics unless exactly one instance has this Name tag. Looks in every
+    /// account (the staging names, [`crate::STAGING_INSTANCES`], are unique in the lab).
     pub fn instance_named(&self, name: &str) -> LabInstance {
         let found: Vec<LabInstance> = self
-            .instances()
+            .all_instances()
             .into_iter()
             .filter(|i| i.name.as_deref() == Some(name))
             .collect();

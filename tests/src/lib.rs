@@ -2,6 +2,7 @@
 //! Connect, STS, IAM Identity Center) and runs real OpenSSH `sshd` processes as the instances.
 //! See `tests/LAB-SPEC.md`. Keyless must reach it only through the wire protocols.
 
+mod accounts;
 mod addrs;
 mod catalogue;
 mod core;
@@ -33,11 +34,14 @@ pub mod control;
 pub mod daemon;
 pub mod mini_http;
 
+pub use accounts::{ACCOUNT_ID, ACCOUNT_NAME, STAGING_ACCOUNT_ID, STAGING_ACCOUNT_NAME};
+pub use catalogue::{STAGING_API, STAGING_INSTANCES, STAGING_OLD, STAGING_WEB};
+pub use env_file::{SSO_ADMIN_PROFILE, SSO_LEGACY_PROFILE, SSO_STAGING_PROFILE};
 pub use error::LabError;
 pub use fault::Fault;
 pub use identities::{
-    SsoStats, MFA_CODE, MFA_SERIAL, OPS_MFA_ROLE_ARN, OPS_ROLE_ARN, SSO_ROLE_NAME, SSO_START_URL,
-    SSO_USER,
+    SsoStats, MFA_CODE, MFA_SERIAL, OPS_MFA_ROLE_ARN, OPS_ROLE_ARN, SSO_READONLY_ROLE,
+    SSO_ROLE_NAME, SSO_START_URL, SSO_USER,
 };
 pub use lab::Lab;
 pub use options::LabOptions;
@@ -48,8 +52,6 @@ pub use state::{LabInstance, PushRecord};
 pub const ACCESS_KEY_ID: &str = "AKIALABKEYLESS000001";
 /// Fixed so env files stay valid across restarts of the same lab.
 pub const SECRET_ACCESS_KEY: &str = "keylessLabSecretKey0000000000000000000001";
-/// The account every ARN is in.
-pub const ACCOUNT_ID: &str = "123456789012";
 /// The IAM identity the lab's credentials belong to (used in AWS-style denial messages).
 pub const CALLER_ARN: &str = "arn:aws:iam::123456789012:user/lab-admin";
 

@@ -1,10 +1,9 @@
 //! The IAM policy the seed account uses for SendSSHPublicKey, reduced to what matters:
 //! instance ARN, `aws:SourceIp` and `ec2:osuser`; plus per-region DescribeInstances denials.
+//! Every caller, in either account, holds the same policy.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
-
-use crate::{ACCOUNT_ID, CALLER_ARN};
 
 pub const PUSH_ACTION: &str = "ec2-instance-connect:SendSSHPublicKey";
 
@@ -68,6 +67,7 @@ impl Policy {
     /// `Err(message)` in AWS's wording when the push is not allowed.
     pub fn check_push(
         &self,
+        caller_arn: &str,
         arn: &str,
         arn_allowed: bool,
         user: &str,
@@ -77,15 +77,16 @@ impl Policy {
             Ok(())
         } else {
             Err(format!(
-                "User: {CALLER_ARN} is not authorized to perform: {PUSH_ACTION} on resource: {arn} \
+                "User: {caller_arn} is not authorized to perform: {PUSH_ACTION} on resource: {arn} \
                  because no identity-based policy allows the {PUSH_ACTION} action"
             ))
         }
     }
 }
 
-pub fn instance_arn(region: &str, id: &str) -> String {
-    format!("arn:aws:ec2:{region}:{ACCOUNT_ID}:instance/{id}")
+/// The ARN a caller of `account` pushes to (always in the caller's own account, as on AWS).
+pub fn instance_arn(region: &str, account: &str, id: &str) -> String {
+    format!("arn:aws:ec2:{region}:{account}:instance/{id}")
 }
 
 #[cfg(test)]

@@ -79,7 +79,11 @@ async fn aws(
     let (status, text) = match sigv4_verify::verify(&received, secret_for, SystemTime::now()) {
         Err(e) => auth_error(service, e, &rid),
         Ok(scope) => match service {
-            Service::Ec2 => ec2_api::handle(&core, &scope.region, &query_params(&uri, &body), &rid),
+            Service::Ec2 => {
+                let caller = core.ids().caller(&scope.access_key);
+                let params = query_params(&uri, &body);
+                ec2_api::handle(&core, &caller, &scope.region, &params, &rid)
+            }
             Service::Sts => {
                 sts_api::handle(&core, &scope.access_key, &query_params(&uri, &body), &rid)
             }
@@ -89,7 +93,9 @@ async fn aws(
                 "Use POST",
             ),
             Service::Eic => {
-                eic_api::handle(core.clone(), scope.region, peer.ip(), &target, &body, &rid).await
+                let caller = core.ids().caller(&scope.access_key);
+                let (region, peer) = (scope.region, peer.ip());
+                eic_api::handle(core.clone(), &caller, region, peer, &target, &body, &rid).await
             }
             Service::Other => (
                 StatusCode::BAD_REQUEST,

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::core::Core;
 use crate::identities::{self, Caller, Device};
-use crate::{random, ACCOUNT_ID};
+use crate::{accounts, random};
 
 pub(crate) fn routes() -> Router<Arc<Core>> {
     Router::new()
@@ -300,27 +300,14 @@ async fn get_role_credentials(
     }
     let role = q.get("role_name").map(String::as_str).unwrap_or("");
     let account = q.get("account_id").map(String::as_str).unwrap_or("");
-    if account != ACCOUNT_ID
-        || (role != identities::SSO_ROLE_NAME && role != identities::SSO_READONLY_ROLE)
-    {
+    let Some(account) = accounts::by_id(account).filter(|a| a.has_sso_role(role)) else {
         return reply(
             StatusCode::FORBIDDEN,
             json!({ "message": "No access" }),
             Some("ForbiddenException"),
         );
-    }
-    let caller = Caller {
-        arn: format!(
-            "arn:aws:sts::{ACCOUNT_ID}:assumed-role/AWSReservedSSO_{role}_0123456789abcdef/{}",
-            identities::SSO_USER
-        ),
-        user_id: format!(
-            "AROALABSSO{}:{}",
-            role.to_ascii_uppercase(),
-            identities::SSO_USER
-        ),
-        account: ACCOUNT_ID.to_string(),
     };
+    let caller = Caller::sso(account, role);
     let mut ids = core.ids();
     ids.stats.role_credentials += 1;
     let (ak, c) = ids.issue(caller);
@@ -343,11 +330,11 @@ async fn list_accounts(State(core): State<Arc<Core>>, headers: HeaderMap) -> Res
     if !bearer_ok(&core, &headers) {
         return unauthorized(BAD_TOKEN);
     }
-    ok(json!({
-        "accountList": [
-            { "accountId": ACCOUNT_ID, "accountName": "keyless-lab", "emailAddress": "lab@example.com" }
-        ]
-    }))
+    let list: Vec<Value> = accounts::ALL
+        .iter()
+        .map(|a| json!({ "accountId": a.id, "accountName": a.name, "emailAddress": a.email }))
+        .collect();
+    ok(json!({ "accountList": list }))
 }
 
 async fn list_account_roles(
@@ -358,13 +345,15 @@ async fn list_account_roles(
     if !bearer_ok(&core, &headers) {
         return unauthorized(BAD_TOKEN);
     }
-    let roles = if q.get("account_id").map(String::as_str) == Some(ACCOUNT_ID) {
-        json!([
-            { "roleName": identities::SSO_ROLE_NAME, "accountId": ACCOUNT_ID },
-            { "roleName": identities::SSO_READONLY_ROLE, "accountId": ACCOUNT_ID },
-        ])
-    } else {
-        json!([])
-    };
+    let roles: Vec<Value> = q
+        .get("account_id")
+        .and_then(|id| accounts::by_id(id))
+        .map(|a| {
+            a.sso_roles
+                .iter()
+                .map(|r| json!({ "roleName": r, "accountId": a.id }))
+                .collect()
+        })
+        .unwrap_or_default();
     ok(json!({ "roleList": roles }))
 }

@@ -45,11 +45,18 @@ impl LabState {
     pub fn instance_mut(&mut self, id: &str) -> Option<&mut Instance> {
         self.instances.iter_mut().find(|i| i.id == id)
     }
+
+    /// The instance as `account` sees it: another account's instance does not exist for it.
+    pub fn instance_of(&self, account: &str, id: &str) -> Option<&Instance> {
+        self.instance(id).filter(|i| i.account == account)
+    }
 }
 
 /// One SendSSHPublicKey attempt, whatever its outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushRecord {
+    /// The caller's account.
+    pub account: String,
     pub region: String,
     pub instance_id: String,
     pub user: String,
@@ -63,6 +70,8 @@ pub struct PushRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabInstance {
     pub id: String,
+    /// The owning account ([`crate::ACCOUNT_ID`] or [`crate::STAGING_ACCOUNT_ID`]).
+    pub account: String,
     pub name: Option<String>,
     pub region: String,
     pub az: String,
@@ -83,6 +92,7 @@ impl LabInstance {
     pub(crate) fn of(i: &Instance, ssh_port: u16) -> LabInstance {
         LabInstance {
             id: i.id.clone(),
+            account: i.account.to_string(),
             name: i.name.clone(),
             region: i.region.clone(),
             az: i.az.clone(),

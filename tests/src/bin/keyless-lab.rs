@@ -166,7 +166,7 @@ fn up(args: &LabArgs) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    let instances = control::fetch_state(rec.http_addr()).map_err(|e| e.to_string())?;
+    let instances = control::fetch_state_of(rec.http_addr(), "all").map_err(|e| e.to_string())?;
     println!("env file: {}", rec.env_file.display());
     print!("{}", table(&instances));
     println!("hint: source {} && keyless ls", rec.env_file.display());
@@ -216,7 +216,7 @@ fn serve(args: &LabArgs, detached: bool) -> Result<(), String> {
             "keyless-lab serving on {} (ssh port {}, user {})",
             rec.endpoint, rec.ssh_port, rec.os_user
         );
-        print!("{}", table(&lab.instances()));
+        print!("{}", table(&lab.all_instances()));
         wait_for_signal().await;
         println!("keyless-lab: stopping");
         daemon::remove_record(&dir);
@@ -263,7 +263,7 @@ fn down(d: &DirArg) -> Result<(), String> {
 
 fn status(d: &DirArg) -> Result<(), String> {
     let rec = d.running()?;
-    let instances = control::fetch_state(rec.http_addr()).map_err(|e| e.to_string())?;
+    let instances = control::fetch_state_of(rec.http_addr(), "all").map_err(|e| e.to_string())?;
     println!(
         "lab pid {} at {} (ssh port {}, user {})",
         rec.pid, rec.endpoint, rec.ssh_port, rec.os_user
@@ -274,7 +274,7 @@ fn status(d: &DirArg) -> Result<(), String> {
 }
 
 fn table(instances: &[LabInstance]) -> String {
-    let rows: Vec<[String; 6]> = instances
+    let rows: Vec<[String; 7]> = instances
         .iter()
         .map(|i| {
             let name = match i.name.as_deref() {
@@ -285,6 +285,7 @@ fn table(instances: &[LabInstance]) -> String {
             let public = i.public_ip.map_or("-".to_string(), |ip| ip.to_string());
             [
                 i.id.clone(),
+                i.account.clone(),
                 name,
                 i.region.clone(),
                 i.state.clone(),
@@ -293,8 +294,17 @@ fn table(instances: &[LabInstance]) -> String {
             ]
         })
         .collect();
-    let header = ["ID", "NAME", "REGION", "STATE", "PRIVATE IP", "PUBLIC IP"].map(String::from);
-    let mut widths = [0usize; 6];
+    let header = [
+        "ID",
+        "ACCOUNT",
+        "NAME",
+        "REGION",
+        "STATE",
+        "PRIVATE IP",
+        "PUBLIC IP",
+    ]
+    .map(String::from);
+    let mut widths = [0usize; 7];
     for row in std::iter::once(&header).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());

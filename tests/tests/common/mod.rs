@@ -287,8 +287,9 @@ pub fn pid_alive(pid: i32) -> bool {
     state != "Z" && state != "X"
 }
 
+/// Running instances of every account (each has an sshd).
 pub fn running_count(lab: &Lab) -> usize {
-    lab.instances()
+    lab.all_instances()
         .iter()
         .filter(|i| i.state == "running")
         .count()
