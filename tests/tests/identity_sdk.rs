@@ -2,60 +2,15 @@
 //! Center and STS: every reply and error parses, the device flow answers authorization_pending
 //! and slow_down, refresh tokens rotate, MFA is checked, and issued credentials sign EC2 calls.
 
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
-use keyless_lab::{Fault, Lab, LabOptions, ACCESS_KEY_ID, SECRET_ACCESS_KEY};
+mod common;
+
+use aws_sdk_ec2::config::Credentials;
+use common::sdk::{oidc, region, sso, static_creds, sts};
+use keyless_lab::{Fault, Lab, LabOptions};
 use std::time::Duration;
 
-fn region(lab: &Lab) -> String {
-    lab.regions()[0].clone()
-}
-
-fn oidc(lab: &Lab) -> aws_sdk_ssooidc::Client {
-    use aws_sdk_ssooidc::config;
-    let conf = config::Config::builder()
-        .behavior_version(config::BehaviorVersion::latest())
-        .region(config::Region::new(region(lab)))
-        .endpoint_url(lab.endpoint())
-        .retry_config(config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_ssooidc::Client::from_conf(conf)
-}
-
-fn sso(lab: &Lab) -> aws_sdk_sso::Client {
-    use aws_sdk_sso::config;
-    let conf = config::Config::builder()
-        .behavior_version(config::BehaviorVersion::latest())
-        .region(config::Region::new(region(lab)))
-        .endpoint_url(lab.endpoint())
-        .retry_config(config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_sso::Client::from_conf(conf)
-}
-
-fn sts(lab: &Lab, creds: Credentials) -> aws_sdk_sts::Client {
-    use aws_sdk_sts::config;
-    let conf = config::Config::builder()
-        .behavior_version(config::BehaviorVersion::latest())
-        .region(config::Region::new(region(lab)))
-        .credentials_provider(creds)
-        .endpoint_url(lab.endpoint())
-        .retry_config(config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_sts::Client::from_conf(conf)
-}
-
 fn ec2(lab: &Lab, creds: Credentials) -> aws_sdk_ec2::Client {
-    let conf = aws_sdk_ec2::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region(lab)))
-        .credentials_provider(creds)
-        .endpoint_url(lab.endpoint())
-        .build();
-    aws_sdk_ec2::Client::from_conf(conf)
-}
-
-fn static_creds() -> Credentials {
-    Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "lab")
+    common::sdk::ec2(lab, &region(lab), creds)
 }
 
 #[tokio::test]

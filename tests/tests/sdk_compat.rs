@@ -1,37 +1,19 @@
 //! The real aws-sdk-ec2 / aws-sdk-ec2instanceconnect clients against the lab: their requests
 //! pass the lab's SigV4 check and the lab's replies (XML, JSON, errors) parse.
 
-use aws_sdk_ec2::config::retry::RetryConfig;
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
+mod common;
+
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{Filter, InstanceStateName};
-use keyless_lab::{Lab, LabOptions, ACCESS_KEY_ID, SECRET_ACCESS_KEY};
-
-fn creds() -> Credentials {
-    Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "keyless-lab")
-}
+use common::sdk::static_creds;
+use keyless_lab::{Lab, LabOptions};
 
 fn ec2(lab: &Lab, region: &str) -> aws_sdk_ec2::Client {
-    let conf = aws_sdk_ec2::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region.to_string()))
-        .credentials_provider(creds())
-        .endpoint_url(lab.endpoint())
-        .retry_config(RetryConfig::disabled())
-        .build();
-    aws_sdk_ec2::Client::from_conf(conf)
+    common::sdk::ec2(lab, region, static_creds())
 }
 
 fn eic(lab: &Lab, region: &str) -> aws_sdk_ec2instanceconnect::Client {
-    use aws_sdk_ec2instanceconnect::config;
-    let conf = config::Config::builder()
-        .behavior_version(config::BehaviorVersion::latest())
-        .region(config::Region::new(region.to_string()))
-        .credentials_provider(creds())
-        .endpoint_url(lab.endpoint())
-        .retry_config(config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_ec2instanceconnect::Client::from_conf(conf)
+    common::sdk::eic(lab, region, static_creds())
 }
 
 #[tokio::test]
