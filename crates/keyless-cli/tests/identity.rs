@@ -4,44 +4,11 @@
 mod common;
 
 use common::Env;
-use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[tokio::test]
 async fn login_whoami_ls_logout() {
     let env = Env::start().await;
-    let mut child = env
-        .command(&["login", "--profile", "sso-admin", "--no-browser"])
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut shown = String::new();
-    let code = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            shown.push_str(&line);
-            shown.push('\n');
-            if let Some(c) = line.trim().strip_prefix("Code: ") {
-                return c.to_string();
-            }
-        }
-        panic!("login never showed a code:\n{shown}");
-    })
-    .await
-    .expect("code shown in time");
-    assert!(shown.contains(&format!("user_code={code}")), "{shown}");
-    // Let the CLI see authorization_pending at least once, then approve.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(env.lab.approve_sso(&code));
-    let mut rest = String::new();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        rest.push_str(&line);
-        rest.push('\n');
-    }
-    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "{rest}");
+    let rest = env.login("sso-admin").await;
     assert!(
         rest.contains(
             "Signed in as arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_AdminAccess_"

@@ -96,6 +96,43 @@ impl Env {
         self.run(&args).await
     }
 
+    /// `keyless login --profile P --no-browser`, approved in the lab once the CLI has polled at
+    /// least once (as a user in a browser would). Returns everything the CLI printed.
+    pub async fn login(&self, profile: &str) -> String {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut child = self
+            .command(&["login", "--profile", profile, "--no-browser"])
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut shown = String::new();
+        let code = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                shown.push_str(&line);
+                shown.push('\n');
+                if let Some(c) = line.trim().strip_prefix("Code: ") {
+                    return c.to_string();
+                }
+            }
+            panic!("login never showed a code:\n{shown}");
+        })
+        .await
+        .expect("code shown in time");
+        assert!(shown.contains(&format!("user_code={code}")), "{shown}");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(self.lab.approve_sso(&code));
+        while let Some(line) = lines.next_line().await.unwrap() {
+            shown.push_str(&line);
+            shown.push('\n');
+        }
+        let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(status.success(), "{shown}");
+        shown
+    }
+
     pub fn successful_pushes(&self) -> usize {
         self.lab
             .pushes()
