@@ -78,22 +78,24 @@ export class Lab {
     return lab;
   }
 
-  /** The instances, as GET /_lab/state reports them now. */
-  async state() {
-    const res = await fetch(`${this.endpoint}/_lab/state`);
+  /** The instances, as GET /_lab/state reports them now: the main account's, or `account`'s
+   *  (an account id, or 'all'). */
+  async state(account = null) {
+    const query = account ? `?account=${encodeURIComponent(account)}` : '';
+    const res = await fetch(`${this.endpoint}/_lab/state${query}`);
     if (!res.ok) throw new Error(`GET /_lab/state: HTTP ${res.status}`);
     return res.json();
   }
 
-  /** The one instance with this Name (throws when not exactly one). */
+  /** The one instance with this Name, in any account (throws when not exactly one). */
   async named(name) {
-    const all = (await this.state()).filter((i) => i.name === name);
+    const all = (await this.state('all')).filter((i) => i.name === name);
     if (all.length !== 1) throw new Error(`${all.length} lab instances named ${JSON.stringify(name)}`);
     return all[0];
   }
 
   async byId(id) {
-    const i = (await this.state()).find((x) => x.id === id);
+    const i = (await this.state('all')).find((x) => x.id === id);
     if (!i) throw new Error(`no lab instance ${id}`);
     return i;
   }
