@@ -5,6 +5,7 @@ import type { AwsProfileName, SessionOrigin } from './backend';
 import { toApiError } from './errors';
 import { filterInstances, NO_FILTERS, type Filters } from './filter';
 import { readPref, writePref, clampFontSize, FONT_SIZE } from './prefs';
+import { ProfilesState } from './profiles.svelte';
 import { SessionTab } from './session.svelte';
 import { sortInstances, type Sort } from './sort';
 
@@ -36,6 +37,8 @@ export class AppState {
   fontSize = $state<number>(clampFontSize(Number(readPref('fontSize')) || FONT_SIZE.default));
   /** The instance the connect dialog is open for. */
   connectTarget = $state<Instance | null>(null);
+  /** Saved connection profiles (the sidebar). */
+  readonly profiles: ProfilesState = new ProfilesState(this);
   private loadSeq = 0;
 
   readonly all = $derived(this.inventory?.instances ?? []);
