@@ -1,0 +1,216 @@
+// Profiles P1–P6: saved connection profiles in the sidebar of the real app, against the lab
+// (a real sshd behind every running instance; the profiles file lives in the app's private HOME).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { labAndApp } from '../lib/fixture.js';
+import { activateTab, roundTrip, waitTabStatus } from '../lib/session.js';
+import {
+  hookTabs, replaceText, rowOf, screenshot, sel, setSearch, terminalLines, visibleByTestId, waitFor,
+} from '../lib/ui.js';
+
+const ctx = labAndApp({ name: 'profiles' });
+
+const rowSel = (name, section = 'group') => `${sel('profile-row')}[data-name="${name}"][data-section="${section}"]`;
+
+/** The sidebar's profile rows as {name, section, group, badge, text}. */
+function profileRows(browser) {
+  return browser.execute((s) => [...document.querySelectorAll(s)].map((r) => ({
+    name: r.getAttribute('data-name'),
+    section: r.getAttribute('data-section'),
+    group: r.getAttribute('data-group'),
+    badge: r.getAttribute('data-badge'),
+    text: (r.innerText ?? r.textContent ?? '').replace(/\s+/g, ' ').trim(),
+  })), sel('profile-row'));
+}
+
+async function waitRow(browser, name, { section = 'group', gone = false, timeout = 15_000 } = {}) {
+  return waitFor(browser, async () => {
+    const r = (await profileRows(browser)).find((x) => x.name === name && x.section === section);
+    return gone ? !r : r;
+  }, { timeout, what: `profile row "${name}" (${section}) ${gone ? 'to disappear' : 'to appear'}` });
+}
+
+/**
+ * Right-click, as a contextmenu event at the element's centre (WebKitWebDriver's right-button
+ * pointer action leaves its keyboard input source without Shift afterwards: typed capitals and
+ * symbols would arrive unshifted).
+ */
+async function contextClick(browser, el, menuId) {
+  await el.scrollIntoView({ block: 'center' }).catch(() => {});
+  const menu = await browser.$(sel(menuId));
+  await browser.execute((e) => {
+    const r = e.getBoundingClientRect();
+    e.dispatchEvent(new MouseEvent('contextmenu', { bubbles: true, cancelable: true, button: 2, clientX: r.x + r.width / 2, clientY: r.y + r.height / 2 }));
+  }, el);
+  await menu.waitForDisplayed({ timeout: 5_000, timeoutMsg: `no ${menuId} after a right-click` });
+  return menu;
+}
+
+async function profileMenu(browser, name, item) {
+  const row = await browser.$(rowSel(name));
+  await row.waitForDisplayed({ timeoutMsg: `profile row ${name} not displayed` });
+  await contextClick(browser, row, 'profile-menu');
+  await (await browser.$(sel(`profile-menu-${item}`))).click();
+}
+
+async function editor(browser) {
+  const dlg = await browser.$(sel('profile-editor'));
+  await dlg.waitForDisplayed({ timeout: 10_000, timeoutMsg: 'no profile-editor' });
+  return dlg;
+}
+
+async function fill(browser, fields) {
+  for (const [k, v] of Object.entries(fields)) {
+    const el = await browser.$(sel(`editor-${k}`));
+    if (k === 'via') await el.selectByAttribute('value', v);
+    else await replaceText(browser, el, v);
+  }
+}
+
+async function saveEditor(browser) {
+  const save = await browser.$(sel('editor-save'));
+  await waitFor(browser, () => save.isEnabled(), { what: 'editor Save enabled' });
+  await save.click();
+  await (await browser.$(sel('profile-editor'))).waitForDisplayed({ reverse: true, timeout: 10_000, timeoutMsg: 'the editor stayed open' });
+}
+
+/** Trusts the host key if asked; waits for tab `index` to be connected. */
+async function trustAndConnect(browser, index) {
+  const dlg = await browser.$(sel('hostkey-dialog'));
+  await waitFor(browser, async () => (await dlg.isDisplayed().catch(() => false))
+    || (await hookTabs(browser))[index]?.status !== 'connecting', { timeout: 30_000, what: 'host-key dialog or a settled tab' });
+  if (await dlg.isDisplayed().catch(() => false)) await (await browser.$(sel('hostkey-trust'))).click();
+  await waitTabStatus(browser, index, 'connected', 30_000);
+}
+
+async function pushes(lab) {
+  const res = await fetch(`${lab.endpoint}/_lab/pushes`);
+  return res.ok ? res.json() : [];
+}
+
+test('P1. Save as profile from an instance row: the editor is prefilled, the profile appears in the sidebar', { timeout: 90_000 }, async () => {
+  const { browser, lab } = ctx;
+  const db = await lab.named('db-primary');
+  await (await browser.$(sel('sidebar'))).waitForDisplayed({ timeoutMsg: 'no sidebar' });
+  const row = await rowOf(browser, db.id);
+  await contextClick(browser, row, 'instance-menu');
+  await screenshot(browser, 'profiles-instance-menu');
+  await (await browser.$(sel('instance-menu-save-profile'))).click();
+  await editor(browser);
+  assert.equal(await (await browser.$(sel('editor-name'))).getValue(), 'db-primary');
+  assert.equal(await (await browser.$(sel('editor-target'))).getValue(), db.id);
+  assert.equal(await (await browser.$(sel('editor-region'))).getValue(), db.region);
+  await fill(browser, { user: lab.osUser });
+  await screenshot(browser, 'profiles-editor');
+  await saveEditor(browser);
+  const r = await waitRow(browser, 'db-primary');
+  assert.ok(r.text.includes(db.id), `the row shows the target: "${r.text}"`);
+  await screenshot(browser, 'profiles-saved');
+});
+
+test('P2. one click on the profile connects: a real shell, the tab is named after it, Recent lists it', { timeout: 120_000 }, async () => {
+  const { browser } = ctx;
+  const before = (await hookTabs(browser)).length;
+  await (await browser.$(rowSel('db-primary'))).click();
+  await waitFor(browser, async () => (await hookTabs(browser)).length > before, { timeout: 20_000, what: 'a tab for the profile' });
+  const index = before;
+  await trustAndConnect(browser, index);
+  assert.equal((await hookTabs(browser))[index].title, 'db-primary');
+  assert.equal(await roundTrip(browser, index, 'echo $((6*7))'), '42');
+  const lines = await terminalLines(browser, index);
+  assert.ok(lines.some((l) => l.startsWith('<') && l.includes('42')), 'the terminal shows the answer');
+  await waitRow(browser, 'db-primary', { section: 'recent', timeout: 15_000 });
+  await screenshot(browser, 'profiles-connected');
+  await activateTab(browser, 0);
+});
+
+test('P3. edit: rename and regroup; the sidebar shows the change', { timeout: 60_000 }, async () => {
+  const { browser } = ctx;
+  await profileMenu(browser, 'db-primary', 'edit');
+  await editor(browser);
+  await fill(browser, { name: 'db-main', group: 'databases' });
+  await saveEditor(browser);
+  const r = await waitRow(browser, 'db-main');
+  assert.equal(r.group, 'databases');
+  await waitRow(browser, 'db-primary', { gone: true });
+  const headers = await visibleByTestId(browser, 'profile-group');
+  assert.ok(headers.some((h) => h.attrs['data-group'] === 'databases'), `a "databases" group header: ${JSON.stringify(headers)}`);
+  await screenshot(browser, 'profiles-edited');
+});
+
+test('P4. delete, then Undo (the toast button, and Ctrl+Z from the list)', { timeout: 60_000 }, async () => {
+  const { browser } = ctx;
+  await profileMenu(browser, 'db-main', 'delete');
+  await waitRow(browser, 'db-main', { gone: true });
+  const toast = await browser.$(sel('undo-toast'));
+  await toast.waitForDisplayed({ timeoutMsg: 'no undo toast' });
+  assert.match(await toast.getText(), /Deleted.*db-main/);
+  await screenshot(browser, 'profiles-deleted');
+  await (await browser.$(sel('toast-undo'))).click();
+  const back = await waitRow(browser, 'db-main');
+  assert.equal(back.group, 'databases', 'Undo brings it back as it was');
+
+  // The keyboard way: search, ArrowDown into the list, Delete, then Ctrl+Z.
+  const search = await browser.$(sel('profile-search'));
+  await replaceText(browser, search, 'db-main');
+  await browser.keys('ArrowDown');
+  await browser.keys('Delete');
+  await waitRow(browser, 'db-main', { gone: true });
+  await toast.waitForDisplayed({ timeoutMsg: 'no undo toast after Delete' });
+  await browser.keys(['Control', 'z']);
+  await waitRow(browser, 'db-main');
+  await replaceText(browser, search, '');
+});
+
+test('P5. a profile of a stopped instance says so before connecting; no key is pushed, no tab opens', { timeout: 60_000 }, async () => {
+  const { browser, lab } = ctx;
+  const batch = await lab.named('batch');
+  assert.equal(batch.state, 'stopped');
+  await activateTab(browser, 0);
+  await setSearch(browser, batch.id);
+  await contextClick(browser, await rowOf(browser, batch.id), 'instance-menu');
+  await (await browser.$(sel('instance-menu-save-profile'))).click();
+  await editor(browser);
+  await fill(browser, { user: lab.osUser });
+  await saveEditor(browser);
+  await setSearch(browser, '');
+  const r = await waitRow(browser, 'batch');
+  assert.equal(r.badge, 'stopped', `the row has a "stopped" badge: ${JSON.stringify(r)}`);
+  const tabs = (await hookTabs(browser)).length;
+  const pushed = (await pushes(lab)).length;
+  await (await browser.$(rowSel('batch'))).click();
+  const err = await browser.$(`${sel('profile-error')}[data-name="batch"]`);
+  await err.waitForDisplayed({ timeout: 20_000, timeoutMsg: 'no profile-error for batch' });
+  assert.equal(await err.getAttribute('data-kind'), 'instance_not_running');
+  assert.match(await err.getText(), /stopped/);
+  await screenshot(browser, 'profiles-stopped');
+  assert.equal((await hookTabs(browser)).length, tabs, 'no tab was opened');
+  assert.equal((await pushes(lab)).length, pushed, 'no key was pushed');
+  await (await browser.$(sel('profile-error-dismiss'))).click();
+});
+
+test('P6. a tag selector with two running matches shows the picker; the chosen one connects', { timeout: 120_000 }, async () => {
+  const { browser, lab } = ctx;
+  const webs = (await lab.state()).filter((i) => i.name === 'web' && i.state === 'running');
+  assert.equal(webs.length, 2, 'the lab has two running "web" instances');
+  await (await browser.$(sel('profile-new'))).click();
+  await editor(browser);
+  await fill(browser, { name: 'any web', target: 'Role=web', region: webs[0].region, user: lab.osUser, group: 'web' });
+  await saveEditor(browser);
+  await waitRow(browser, 'any web');
+  const before = (await hookTabs(browser)).length;
+  await (await browser.$(rowSel('any web'))).click();
+  const picker = await browser.$(sel('candidate-picker'));
+  await picker.waitForDisplayed({ timeout: 20_000, timeoutMsg: 'no candidate-picker' });
+  const ids = await browser.execute((s) => [...document.querySelectorAll(s)].map((r) => r.getAttribute('data-instance-id')), sel('candidate-row'));
+  assert.deepEqual([...ids].sort(), webs.map((w) => w.id).sort());
+  await screenshot(browser, 'profiles-picker');
+  const pick = webs.find((w) => w.public_ip) ?? webs[0];
+  await (await browser.$(`${sel('candidate-row')}[data-instance-id="${pick.id}"]`)).doubleClick();
+  await waitFor(browser, async () => (await hookTabs(browser)).length > before, { timeout: 20_000, what: 'a tab for the picked instance' });
+  await trustAndConnect(browser, before);
+  assert.equal((await hookTabs(browser))[before].title, 'any web');
+  assert.equal(await roundTrip(browser, before, 'echo picked'), 'picked');
+  await screenshot(browser, 'profiles-picked');
+});
