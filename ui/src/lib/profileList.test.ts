@@ -155,5 +155,8 @@ describe('instances and profiles', () => {
     expect(instanceBadge(p('a'), [inst()])).toBeNull();
     expect(instanceBadge(p('a'), [])).toBeNull();
     expect(instanceBadge(p('a', { target: 'Name=web-1' }), list)).toBeNull();
+    expect(instanceBadge(p('a'), [], () => true)).toBe('not found');
+    expect(instanceBadge(p('a'), [], () => false)).toBeNull();
+    expect(instanceBadge(p('a', { target: 'Name=x' }), [], () => true)).toBeNull();
   });
 });

@@ -285,13 +285,19 @@ export function connectRequestFor(
   };
 }
 
-/** The state of an id-target profile's instance when the loaded inventory has it and it is not
- *  running ("stopped", "terminated", …); null when running or unknown here. */
-export function instanceBadge(p: Profile, inventory: readonly Instance[]): string | null {
+/**
+ * The badge of an id-target profile, from the loaded inventory: the instance's state when it is
+ * there and not running ("stopped", …); "not found" when the inventory covers the profile's
+ * region for the same AWS profile (`covers`) and the instance is not in it; else null.
+ */
+export function instanceBadge(
+  p: Profile, inventory: readonly Instance[], covers: ((p: Profile) => boolean) | null = null,
+): string | null {
   const t = p.target.trim();
   if (!isInstanceId(t)) return null;
   const inst = inventory.find((i) => i.instance_id === t && (!p.region || i.region === p.region));
-  return inst && inst.state !== 'running' ? inst.state : null;
+  if (inst) return inst.state !== 'running' ? inst.state : null;
+  return covers?.(p) ? 'not found' : null;
 }
 
 /** The subdued second line of a sidebar row: target · region. */
