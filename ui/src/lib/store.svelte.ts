@@ -4,6 +4,7 @@ import * as backend from './backend';
 import type { AwsProfileName, SessionOrigin } from './backend';
 import { toApiError } from './errors';
 import { filterInstances, NO_FILTERS, type Filters } from './filter';
+import { IdentityState } from './identity.svelte';
 import { readPref, writePref, clampFontSize, FONT_SIZE } from './prefs';
 import { ProfilesState } from './profiles.svelte';
 import { SessionTab } from './session.svelte';
@@ -39,6 +40,8 @@ export class AppState {
   connectTarget = $state<Instance | null>(null);
   /** Saved connection profiles (the sidebar). */
   readonly profiles: ProfilesState = new ProfilesState(this);
+  /** The window's AWS identity: profiles of ~/.aws/config, who it is, sign-in and MFA. */
+  readonly identity: IdentityState = new IdentityState(this);
   private loadSeq = 0;
 
   readonly all = $derived(this.inventory?.instances ?? []);
@@ -59,6 +62,7 @@ export class AppState {
       return;
     }
     void this.refresh();
+    void this.identity.init();
     try {
       this.regionChoices = await backend.listRegions(this.awsProfile);
     } catch {
@@ -88,7 +92,7 @@ export class AppState {
     const uniq = [...new Set(regions)];
     if (uniq.join() === this.selectedRegions.join()) return;
     this.selectedRegions = uniq;
-    if (!this.info?.e2e) writePref('regions', JSON.stringify(uniq));
+    this.identity.rememberRegions(uniq);
     void this.refresh();
   }
 
