@@ -38,18 +38,41 @@ impl Block {
         for _ in 0..200 {
             let a = random::range(16, 239) as u8;
             let b = (random::range(0, top as u64 / 2) * 2) as u8;
-            let span = b..=b.saturating_add(1 + overflow as u8);
-            let busy = listening.iter().any(|ip| {
-                let o = ip.octets();
-                o[1] == a && span.contains(&o[2])
-            });
-            let mut guard = taken();
-            let set = guard.get_or_insert_with(HashSet::new);
-            if !busy && set.insert((a, b)) {
-                return Ok(Block { a, b });
+            if let Some(block) = Self::take(a, b, overflow, &listening) {
+                return Ok(block);
             }
         }
         Err(io::Error::other("no free 127.A.B.0/24 block"))
+    }
+
+    /// Reserves the block `127.a.b.0/24` of an earlier run of the same lab, if it is still free.
+    pub fn claim(a: u8, b: u8, instances: usize) -> io::Result<Block> {
+        let overflow = instances.saturating_sub(PER_BLOCK).div_ceil(250);
+        let fits =
+            b.is_multiple_of(2) && usize::from(b) + 1 + overflow <= 253 && (16..=239).contains(&a);
+        if !fits {
+            return Err(io::Error::other(format!(
+                "127.{a}.{b}.0/24 is not a lab block"
+            )));
+        }
+        Self::take(a, b, overflow, &listening_v4())
+            .ok_or_else(|| io::Error::other(format!("127.{a}.{b}.0/24 is in use")))
+    }
+
+    fn take(a: u8, b: u8, overflow: usize, listening: &[Ipv4Addr]) -> Option<Block> {
+        let span = b..=b.saturating_add(1 + overflow as u8);
+        let busy = listening.iter().any(|ip| {
+            let o = ip.octets();
+            o[1] == a && span.contains(&o[2])
+        });
+        let mut guard = taken();
+        let set = guard.get_or_insert_with(HashSet::new);
+        (!busy && set.insert((a, b))).then_some(Block { a, b })
+    }
+
+    /// `(A, B)` of `127.A.B.0/24`.
+    pub fn octets(&self) -> (u8, u8) {
+        (self.a, self.b)
     }
 
     pub fn private(&self, n: usize) -> Ipv4Addr {
@@ -107,9 +130,13 @@ fn port_free_on_all(addrs: &[Ipv4Addr], port: u16) -> bool {
         .all(|ip| TcpListener::bind(SocketAddrV4::new(*ip, port)).is_ok())
 }
 
-/// Port 22 when we may bind it and it is free on every instance address, else a high port
-/// free on all of them. All sshds of a lab share this port (each on its own addresses).
-pub fn pick_ssh_port(addrs: &[Ipv4Addr], root: bool) -> io::Result<u16> {
+/// `preferred` (an earlier run's port) when it is free on every instance address, else port 22
+/// when we may bind it and it is free on all of them, else a high port free on all of them.
+/// All sshds of a lab share this port (each on its own addresses).
+pub fn pick_ssh_port(addrs: &[Ipv4Addr], root: bool, preferred: Option<u16>) -> io::Result<u16> {
+    if let Some(p) = preferred.filter(|p| (root || *p >= 1024) && port_free_on_all(addrs, *p)) {
+        return Ok(p);
+    }
     if root && port_free_on_all(addrs, 22) {
         return Ok(22);
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::procs;
+use crate::IdentityStatus;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LabRecord {
@@ -16,6 +17,9 @@ pub struct LabRecord {
     pub ssh_port: u16,
     pub env_file: PathBuf,
     pub os_user: String,
+    /// Whether the lab kept the identity of the last run in this state dir.
+    #[serde(default)]
+    pub identity: Option<IdentityStatus>,
 }
 
 impl LabRecord {
@@ -71,7 +75,8 @@ pub fn pid_alive(pid: u32) -> bool {
     i32::try_from(pid).is_ok_and(procs::alive)
 }
 
-/// Instance dirs of earlier labs in a persistent state dir (ids are new for every lab).
+/// The per-run files (sshd config, log, pid) of earlier labs in a persistent state dir; what
+/// outlives a run (ids, host keys) is in `<state>/identity`.
 pub fn clear_old_instances(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;

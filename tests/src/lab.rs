@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use crate::addrs::{pick_ssh_port, Block};
 use crate::catalogue::{self, InstanceState};
 use crate::core::{Core, CoreConfig};
+use crate::identity::{self, IdentityStatus, Saved};
 use crate::policy::{Cidr, Policy};
 use crate::state::{Faults, LabState};
 use crate::{env_file, os_user, server, Fault, LabError, LabInstance, LabOptions, PushRecord};
@@ -21,6 +22,7 @@ pub struct Lab {
     server: Option<ServerThread>,
     env: Vec<(String, String)>,
     env_file: PathBuf,
+    identity: IdentityStatus,
     // Dropped after `Drop::drop` has killed the sshds: the address block, then the temp dir.
     _block: Block,
     _temp: Option<TempDir>,
@@ -110,15 +112,30 @@ impl Lab {
                 (Some(t), p)
             }
         };
-        let block = Block::pick(catalogue::named_count() + opts.extra_instances)
-            .map_err(LabError::io("picking loopback addresses"))?;
-        let instances = catalogue::build(&opts.regions, opts.extra_instances, &block);
+        let (block, instances, saved_port, identity) = world(&opts, &state_dir)?;
+        if let IdentityStatus::Replaced(_) = identity {
+            eprintln!("keyless-lab: {identity}");
+        }
         let addrs: Vec<Ipv4Addr> = instances
             .iter()
             .flat_map(|i| [Some(i.private_ip), i.public_ip])
             .flatten()
             .collect();
-        let ssh_port = pick_ssh_port(&addrs, root).map_err(LabError::io("picking the SSH port"))?;
+        let ssh_port = pick_ssh_port(&addrs, root, saved_port)
+            .map_err(LabError::io("picking the SSH port"))?;
+        if let Some(old) = saved_port.filter(|p| *p != ssh_port) {
+            eprintln!(
+                "keyless-lab: SSH port {old} is taken now; the instances listen on {ssh_port}"
+            );
+        }
+        Saved::of(
+            &opts.regions,
+            opts.extra_instances,
+            block.octets(),
+            ssh_port,
+            &instances,
+        )
+        .save(&state_dir)?;
         let listener = std::net::TcpListener::bind("127.0.0.1:0")
             .map_err(LabError::io("binding the lab port"))?;
         listener
@@ -161,6 +178,7 @@ impl Lab {
             server: Some(server),
             env,
             env_file: PathBuf::new(),
+            identity,
             _block: block,
             _temp: temp,
         };
@@ -202,6 +220,12 @@ impl Lab {
 
     pub fn state_dir(&self) -> &Path {
         &self.core.state_dir
+    }
+
+    /// Whether this lab reused the identity (ids, addresses, host keys) of an earlier run in
+    /// its state dir.
+    pub fn identity(&self) -> &IdentityStatus {
+        &self.identity
     }
 
     pub fn regions(&self) -> &[String] {
@@ -340,6 +364,40 @@ impl Lab {
     pub async fn shutdown(self) {
         let _ = tokio::task::spawn_blocking(move || drop(self)).await;
     }
+}
+
+/// The inventory of a lab, with its address block and the SSH port of the last run: the saved
+/// identity of `state_dir` when it fits `opts`, else a new world (and the old identity, host
+/// keys included, is removed).
+fn world(
+    opts: &LabOptions,
+    state_dir: &Path,
+) -> Result<(Block, Vec<catalogue::Instance>, Option<u16>, IdentityStatus), LabError> {
+    let count = catalogue::named_count() + opts.extra_instances;
+    let reason = match Saved::load(state_dir, &opts.regions, opts.extra_instances) {
+        Ok(None) => None,
+        Err(why) => Some(why),
+        Ok(Some(saved)) => {
+            let (a, b) = saved.block();
+            match Block::claim(a, b, count) {
+                Err(e) => Some(format!("the saved lab identity's addresses: {e}")),
+                Ok(block) => {
+                    let mut inv = catalogue::build(&opts.regions, opts.extra_instances, &block);
+                    match saved.apply(&mut inv) {
+                        Ok(()) => {
+                            return Ok((block, inv, Some(saved.ssh_port), IdentityStatus::Reused))
+                        }
+                        Err(why) => Some(why),
+                    }
+                }
+            }
+        }
+    };
+    identity::forget(state_dir)?;
+    let block = Block::pick(count).map_err(LabError::io("picking loopback addresses"))?;
+    let inv = catalogue::build(&opts.regions, opts.extra_instances, &block);
+    let status = reason.map_or(IdentityStatus::Created, IdentityStatus::Replaced);
+    Ok((block, inv, None, status))
 }
 
 impl Drop for Lab {

@@ -14,6 +14,7 @@ mod env_file;
 mod error;
 mod fault;
 mod identities;
+mod identity;
 mod keys_endpoint;
 mod lab;
 mod options;
@@ -43,6 +44,7 @@ pub use identities::{
     SsoStats, MFA_CODE, MFA_SERIAL, OPS_MFA_ROLE_ARN, OPS_ROLE_ARN, SSO_READONLY_ROLE,
     SSO_ROLE_NAME, SSO_START_URL, SSO_USER,
 };
+pub use identity::{forget as forget_identity, IdentityStatus};
 pub use lab::Lab;
 pub use options::LabOptions;
 pub use ssh_keys::fingerprint_of_line;

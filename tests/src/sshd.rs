@@ -2,6 +2,7 @@
 
 use std::fs::{self, OpenOptions};
 use std::net::{Ipv4Addr, SocketAddr};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,17 +13,21 @@ pub const SSHD: &str = "/usr/sbin/sshd";
 pub const CURL: &str = "/usr/bin/curl";
 
 pub struct Paths {
+    /// Config, log and pid file of this run.
     pub dir: PathBuf,
+    /// The host key, part of the lab's identity (kept across runs, see `identity.rs`).
+    pub key_dir: PathBuf,
 }
 
 impl Paths {
     pub fn new(state_dir: &Path, id: &str) -> Paths {
         Paths {
             dir: state_dir.join(id),
+            key_dir: crate::identity::dir(state_dir).join(id),
         }
     }
     pub fn host_key(&self) -> PathBuf {
-        self.dir.join("ssh_host_ed25519_key")
+        self.key_dir.join("ssh_host_ed25519_key")
     }
     pub fn config(&self) -> PathBuf {
         self.dir.join("sshd_config")
@@ -40,6 +45,14 @@ impl Paths {
 pub async fn ensure_host_key(paths: &Paths, id: &str) -> Result<String, LabError> {
     fs::create_dir_all(&paths.dir)
         .map_err(LabError::io(format!("creating {}", paths.dir.display())))?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&paths.key_dir)
+        .map_err(LabError::io(format!(
+            "creating {}",
+            paths.key_dir.display()
+        )))?;
     let key = paths.host_key();
     let pub_path = key.with_extension("pub");
     if !key.exists() || !pub_path.exists() {

@@ -2,9 +2,6 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::*;
 use keyless_lab::mini_http;
 use keyless_lab::{control, daemon, Fault, Lab, LabInstance, LabOptions};
@@ -69,27 +66,6 @@ async fn http_control_routes() {
         serde_json::from_slice::<Vec<keyless_lab::PushRecord>>(&pushes.body).unwrap(),
         lab.pushes()
     );
-}
-
-fn cli(state_dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_keyless-lab"))
-        .args(args)
-        .arg(format!("--state-dir={}", state_dir.display()))
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// Runs `keyless-lab down` when dropped, so a failing assertion does not leak a background lab.
-struct DownOnDrop(std::path::PathBuf);
-
-impl Drop for DownOnDrop {
-    fn drop(&mut self) {
-        let _ = cli(&self.0, &["down"]);
-    }
 }
 
 #[test]

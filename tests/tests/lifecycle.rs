@@ -190,6 +190,10 @@ async fn two_labs_side_by_side() {
     assert_ne!(a.endpoint(), b.endpoint());
     let a_ips: HashSet<_> = a.instances().iter().map(|i| i.private_ip).collect();
     assert!(b.instances().iter().all(|i| !a_ips.contains(&i.private_ip)));
+    // Temp state dirs: every lab is a new random world (no identity to reuse).
+    assert_eq!(*b.identity(), keyless_lab::IdentityStatus::Created);
+    let a_ids: HashSet<_> = a.all_instances().into_iter().map(|i| i.id).collect();
+    assert!(b.all_instances().iter().all(|i| !a_ids.contains(&i.id)));
     let dir_a = a.state_dir().to_string_lossy().into_owned();
     let dir_b = b.state_dir().to_string_lossy().into_owned();
     a.shutdown().await;

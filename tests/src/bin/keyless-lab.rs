@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use keyless_lab::daemon::{self, LabRecord};
-use keyless_lab::{control, Fault, Lab, LabInstance, LabOptions};
+use keyless_lab::{control, Fault, IdentityStatus, Lab, LabInstance, LabOptions};
 
 #[derive(Parser)]
 #[command(
@@ -61,6 +61,10 @@ struct LabArgs {
     max_page_size: usize,
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// Forget the lab identity of the state dir (instance ids, addresses, host keys) and start
+    /// a new world; without it a lab started again in the same state dir keeps its identity
+    #[arg(long)]
+    fresh: bool,
 }
 
 impl LabArgs {
@@ -71,14 +75,18 @@ impl LabArgs {
     }
 
     fn argv(&self, dir: &Path) -> Vec<String> {
-        vec![
+        let mut v = vec![
             format!("--instances={}", self.instances),
             format!("--regions={}", self.regions.join(",")),
             format!("--eic-latency-ms={}", self.eic_latency_ms),
             format!("--key-ttl-secs={}", self.key_ttl_secs),
             format!("--max-page-size={}", self.max_page_size),
             format!("--state-dir={}", dir.display()),
-        ]
+        ];
+        if self.fresh {
+            v.push("--fresh".into());
+        }
+        v
     }
 }
 
@@ -168,6 +176,11 @@ fn up(args: &LabArgs) -> Result<(), String> {
     };
     let instances = control::fetch_state_of(rec.http_addr(), "all").map_err(|e| e.to_string())?;
     println!("env file: {}", rec.env_file.display());
+    match &rec.identity {
+        Some(i @ IdentityStatus::Replaced(_)) => eprintln!("keyless-lab: {i}"),
+        Some(i) => println!("identity: {i} ({})", dir.join("identity").display()),
+        None => {}
+    }
     print!("{}", table(&instances));
     println!("hint: source {} && keyless ls", rec.env_file.display());
     Ok(())
@@ -188,6 +201,9 @@ fn serve(args: &LabArgs, detached: bool) -> Result<(), String> {
     }
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     daemon::clear_old_instances(&dir);
+    if args.fresh {
+        keyless_lab::forget_identity(&dir).map_err(|e| e.to_string())?;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -210,6 +226,7 @@ fn serve(args: &LabArgs, detached: bool) -> Result<(), String> {
             ssh_port: lab.ssh_port(),
             env_file: lab.env_file().to_path_buf(),
             os_user: lab.os_user().to_string(),
+            identity: Some(lab.identity().clone()),
         };
         daemon::write_record(&dir, &rec).map_err(|e| e.to_string())?;
         println!(

@@ -296,3 +296,25 @@ pub fn running_count(lab: &Lab) -> usize {
         .filter(|i| i.state == "running")
         .count()
 }
+
+/// Runs the `keyless-lab` binary with `--state-dir`.
+pub fn cli(state_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_keyless-lab"))
+        .args(args)
+        .arg(format!("--state-dir={}", state_dir.display()))
+        .output()
+        .unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Runs `keyless-lab down` when dropped, so a failing assertion does not leak a background lab.
+pub struct DownOnDrop(pub PathBuf);
+
+impl Drop for DownOnDrop {
+    fn drop(&mut self) {
+        let _ = cli(&self.0, &["down"]);
+    }
+}
