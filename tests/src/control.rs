@@ -20,8 +20,8 @@ pub(crate) fn routes() -> Router<Arc<Core>> {
         .route("/_lab/pushes", get(pushes))
         .route("/_lab/fault", post(fault))
         .route("/_lab/sso/approve", post(sso_approve))
-        .route("/_lab/sso/device", get(sso_device_page))
         .route("/_lab/sso/stats", get(sso_stats))
+        .merge(crate::device_page::routes())
 }
 
 #[derive(serde::Deserialize)]
@@ -29,7 +29,8 @@ struct Approve {
     user_code: String,
 }
 
-/// The "browser" side of the device flow: what a user clicking "Allow" does.
+/// The "browser" side of the device flow for scripts: what a user clicking "Allow" does (the
+/// page a person clicks is `device_page.rs`).
 async fn sso_approve(
     State(core): State<Arc<Core>>,
     Json(a): Json<Approve>,
@@ -44,16 +45,6 @@ async fn sso_approve(
             ),
         )
     }
-}
-
-/// The verification page a browser opens: says how to approve (there is no form).
-async fn sso_device_page(
-    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
-) -> String {
-    let code = q.get("user_code").cloned().unwrap_or_default();
-    format!(
-        "keyless-lab IAM Identity Center\nUser code: {code}\nApprove with: keyless-lab fault sso-approve {code}\n(or POST /_lab/sso/approve {{\"user_code\":\"{code}\"}})\n"
-    )
 }
 
 async fn sso_stats(State(core): State<Arc<Core>>) -> Json<crate::SsoStats> {

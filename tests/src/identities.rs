@@ -66,7 +66,13 @@ pub struct Device {
     pub device_code: String,
     pub user_code: String,
     pub client_id: String,
+    /// The `clientName` it registered with, and the start URL it signs in to (shown on the
+    /// verification page).
+    pub client_name: String,
+    pub start_url: String,
     pub approved: bool,
+    /// The user clicked "Deny": CreateToken answers AccessDeniedException from now on.
+    pub denied: bool,
     pub redeemed: bool,
     pub expires: Instant,
     /// Grows by 5 s with every slow_down, as RFC 8628 tells the client to do.
@@ -90,6 +96,8 @@ pub struct SsoStats {
 #[derive(Debug, Default)]
 pub struct Identities {
     pub clients: HashMap<String, String>,
+    /// client id → clientName
+    pub client_names: HashMap<String, String>,
     pub devices: Vec<Device>,
     /// access token → expiry
     pub tokens: HashMap<String, Instant>,
@@ -151,20 +159,28 @@ impl Identities {
             .is_some_and(|exp| *exp > Instant::now())
     }
 
-    /// Approves a pending device authorization by its user code (case-insensitive).
-    pub fn approve(&mut self, user_code: &str) -> bool {
+    /// The latest device authorization with this user code (case-insensitive), whatever its state.
+    pub fn device(&mut self, user_code: &str) -> Option<&mut Device> {
         let code = user_code.trim().to_ascii_uppercase();
-        match self
-            .devices
-            .iter_mut()
-            .find(|d| d.user_code == code && !d.redeemed)
-        {
-            Some(d) => {
-                d.approved = true;
-                true
-            }
-            None => false,
-        }
+        self.devices.iter_mut().rev().find(|d| d.user_code == code)
+    }
+
+    /// Approves a device authorization by its user code (case-insensitive); false when none
+    /// is waiting (unknown, already redeemed or denied).
+    pub fn approve(&mut self, user_code: &str) -> bool {
+        self.device(user_code)
+            .filter(|d| !d.redeemed && !d.denied)
+            .map(|d| d.approved = true)
+            .is_some()
+    }
+
+    /// Denies a device authorization nobody decided on yet: its client's polls get
+    /// AccessDeniedException from now on.
+    pub fn deny(&mut self, user_code: &str) -> bool {
+        self.device(user_code)
+            .filter(|d| !d.redeemed && !d.denied && !d.approved)
+            .map(|d| d.denied = true)
+            .is_some()
     }
 }
 

@@ -6,6 +6,7 @@ mod accounts;
 mod addrs;
 mod catalogue;
 mod core;
+mod device_page;
 mod ec2_api;
 mod ec2_filters;
 mod ec2_xml;

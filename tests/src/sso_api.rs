@@ -89,7 +89,11 @@ async fn register_client(State(core): State<Arc<Core>>, body: Bytes) -> Response
     }
     let id = format!("lab-client-{}", random::hex(8));
     let secret = format!("lab-secret-{}", random::hex(16));
-    core.ids().clients.insert(id.clone(), secret.clone());
+    let name = field(&v, "clientName").unwrap_or_default().to_string();
+    let mut ids = core.ids();
+    ids.clients.insert(id.clone(), secret.clone());
+    ids.client_names.insert(id.clone(), name);
+    drop(ids);
     let now = now_secs();
     ok(json!({
         "clientId": id,
@@ -126,11 +130,21 @@ async fn start_device_authorization(State(core): State<Arc<Core>>, body: Bytes) 
     if field(&v, "startUrl").is_none() {
         return bad_request("startUrl is required");
     }
+    let client_id = field(&v, "clientId").unwrap_or_default().to_string();
+    let client_name = core
+        .ids()
+        .client_names
+        .get(&client_id)
+        .cloned()
+        .unwrap_or_default();
     let device = Device {
         device_code: format!("lab-device-{}", random::hex(16)),
         user_code: identities::user_code(),
-        client_id: field(&v, "clientId").unwrap_or_default().to_string(),
+        client_id,
+        client_name,
+        start_url: field(&v, "startUrl").unwrap_or_default().to_string(),
         approved: false,
+        denied: false,
         redeemed: false,
         expires: Instant::now() + Duration::from_secs(identities::DEVICE_EXPIRES_SECS),
         interval: Duration::from_secs(identities::DEVICE_INTERVAL_SECS),
@@ -257,6 +271,14 @@ fn poll_device(core: &Core, client_id: &str, device_code: &str) -> Response {
             "SlowDownException",
             "slow_down",
             "polling too fast; add 5 seconds to the interval",
+        );
+    }
+    if d.denied {
+        return oidc_error(
+            StatusCode::BAD_REQUEST,
+            "AccessDeniedException",
+            "access_denied",
+            "the user denied the authorization request",
         );
     }
     if !d.approved {

@@ -259,3 +259,149 @@ async fn assume_role_with_and_without_mfa() {
         Some("InvalidClientTokenId")
     );
 }
+
+/// `name="value"` of the first element carrying `attr` in `html` (good enough for the lab's page).
+fn attr<'a>(html: &'a str, anchor: &str, attr: &str) -> &'a str {
+    let from = &html[html
+        .find(anchor)
+        .unwrap_or_else(|| panic!("no {anchor} in {html}"))..];
+    let at = from.find(&format!("{attr}=\"")).unwrap() + attr.len() + 2;
+    &from[at..at + from[at..].find('"').unwrap()]
+}
+
+fn post_form(lab: &Lab, path: &str, body: &str) -> keyless_lab::mini_http::Response {
+    let headers = [(
+        "content-type".to_string(),
+        "application/x-www-form-urlencoded".to_string(),
+    )];
+    keyless_lab::mini_http::request(lab.http_addr(), "POST", path, &headers, body.as_bytes())
+        .unwrap()
+}
+
+fn get(lab: &Lab, path: &str) -> keyless_lab::mini_http::Response {
+    keyless_lab::mini_http::request(lab.http_addr(), "GET", path, &[], b"").unwrap()
+}
+
+/// The verification page a person sees: an HTML authorization page whose "Allow" and "Deny"
+/// are real form POSTs; the real SDK's CreateToken then gets a token, or AccessDenied.
+#[tokio::test]
+async fn device_page_allow_and_deny_with_a_browser_form() {
+    let lab = Lab::start(LabOptions::default()).await.unwrap();
+    let oidc = oidc(&lab);
+    let reg = oidc
+        .register_client()
+        .client_name("Keyless <desktop> & \"co\"")
+        .client_type("public")
+        .send()
+        .await
+        .unwrap();
+    let (id, secret) = (reg.client_id().unwrap(), reg.client_secret().unwrap());
+    let start = || async {
+        oidc.start_device_authorization()
+            .client_id(id)
+            .client_secret(secret)
+            .start_url(keyless_lab::SSO_START_URL)
+            .send()
+            .await
+            .unwrap()
+    };
+    let token = |device: String| {
+        oidc.create_token()
+            .client_id(id)
+            .client_secret(secret)
+            .grant_type("urn:ietf:params:oauth:grant-type:device_code")
+            .device_code(device)
+            .send()
+    };
+    let (allowed, denied) = (start().await, start().await);
+
+    // What the browser opens.
+    let url = allowed.verification_uri_complete().unwrap();
+    let path = &url[url.find("/_lab/").unwrap()..];
+    let page = get(&lab, path);
+    assert_eq!(page.status, 200);
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    let html = page.text();
+    let code = allowed.user_code().unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(
+        html.contains(&format!("<div class=\"code\">{code}</div>")),
+        "{html}"
+    );
+    assert!(
+        html.contains("Keyless &lt;desktop&gt; &amp; &quot;co&quot;"),
+        "the client is named, escaped: {html}"
+    );
+    assert!(!html.contains("<desktop>"));
+    assert!(
+        !html.contains("src=") && !html.contains("<link") && !html.contains("<script"),
+        "self-contained: {html}"
+    );
+    assert_eq!(attr(&html, "<form", "method"), "post");
+    let action = attr(&html, "<form", "action");
+    assert_eq!(action, "/_lab/sso/device/approve");
+    assert_eq!(attr(&html, "name=\"user_code\"", "value"), code);
+    let deny_action = attr(&html, ">Allow</button>", "formaction");
+
+    // Not allowed yet.
+    let e = token(allowed.device_code().unwrap().into())
+        .await
+        .unwrap_err();
+    assert!(e
+        .as_service_error()
+        .unwrap()
+        .is_authorization_pending_exception());
+
+    // "Allow", as the browser submits the form.
+    let done = post_form(&lab, action, &format!("user_code={code}"));
+    assert_eq!(done.status, 200, "{}", done.text());
+    assert!(done.text().contains("You can close this tab"));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let tok = token(allowed.device_code().unwrap().into()).await.unwrap();
+    assert!(tok.access_token().is_some_and(|t| !t.is_empty()));
+    // Reloading the page now says it is done, and offers no form.
+    let again = get(&lab, path).text();
+    assert!(
+        again.contains("approved") && !again.contains("<form"),
+        "{again}"
+    );
+
+    // "Deny" on the other request: CreateToken answers AccessDenied, and it cannot be allowed later.
+    let dcode = denied.user_code().unwrap();
+    let no = post_form(&lab, deny_action, &format!("user_code={dcode}"));
+    assert_eq!(no.status, 200, "{}", no.text());
+    assert!(no.text().contains("denied"));
+    let e = token(denied.device_code().unwrap().into())
+        .await
+        .unwrap_err();
+    assert!(
+        e.as_service_error().unwrap().is_access_denied_exception(),
+        "{e:?}"
+    );
+    assert!(!lab.approve_sso(dcode));
+    assert_eq!(
+        post_form(&lab, action, &format!("user_code={dcode}")).status,
+        409
+    );
+
+    // An unknown code, echoed back escaped.
+    let bad = "<script>alert(1)</script>";
+    let query: String = form_urlencoded::byte_serialize(bad.as_bytes()).collect();
+    let page = get(&lab, &format!("/_lab/sso/device?user_code={query}"));
+    assert_eq!(page.status, 404);
+    assert!(page
+        .text()
+        .contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.text().contains(bad));
+    let post = post_form(&lab, action, &format!("user_code={query}"));
+    assert_eq!(post.status, 404);
+    assert!(post.text().contains("Request not found") && !post.text().contains(bad));
+
+    // Without a code: a form to type it in.
+    let blank = get(&lab, "/_lab/sso/device");
+    assert_eq!(blank.status, 200);
+    assert!(blank.text().contains("<input name=\"user_code\""));
+}
