@@ -7,13 +7,13 @@ import { waitForApp } from './ui.js';
 
 /**
  * Registers before/after hooks; returns a context object filled in before() with
- * {lab, app, browser, regions}.
+ * {lab, app, browser, regions}. `extraEnv` goes to the app (e.g. KEYLESS_NO_BROWSER=1).
  */
-export function labAndApp({ regions = ['us-east-1', 'eu-west-1'], instances = 0, name = 'app' } = {}) {
+export function labAndApp({ regions = ['us-east-1', 'eu-west-1'], instances = 0, name = 'app', extraEnv = {} } = {}) {
   const ctx = { regions };
   before(async () => {
     ctx.lab = await Lab.up({ instances });
-    ctx.app = await App.launch({ lab: ctx.lab, regions, name });
+    ctx.app = await App.launch({ lab: ctx.lab, regions, name, extraEnv });
     ctx.browser = ctx.app.browser;
     await waitForApp(ctx.browser);
   }, { timeout: 180_000 });
