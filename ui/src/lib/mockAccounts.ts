@@ -17,6 +17,8 @@ export type MockAccounts = AccountsPart & {
   accountOf(awsProfile: AwsProfileName): string;
   /** Approve the pending sign-in (what the user does in the browser). */
   approveLogin(): void;
+  /** A session through the profile connected: last_used becomes now. */
+  markUsed(name: string): void;
   readonly profiles: Profile[];
 };
 
@@ -95,6 +97,10 @@ export function createMockAccounts(
     },
     approveLogin() {
       pending?.approve();
+    },
+    markUsed(name) {
+      const p = profiles.find((x) => x.name === name);
+      if (p) p.last_used = new Date().toISOString();
     },
     async profilesList() {
       return sorted();

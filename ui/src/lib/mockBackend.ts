@@ -163,6 +163,8 @@ const enc = new TextEncoder();
 type MockSession = {
   id: number;
   request: ConnectRequest;
+  /** The saved profile it was opened through (its last_used is set on connect, as in Rust). */
+  profile: string | null;
   cols: number;
   rows: number;
   onEvent: (e: SessionEvent) => void;
@@ -400,6 +402,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     await step('authenticate', 45);
     if (!s.open) return;
     s.shell = true;
+    if (s.profile) accounts.markUsed(s.profile);
     s.onEvent({ type: 'connected', address: `${address}:${s.request.port}` });
     const os = inst.platform?.includes('Ubuntu') ? 'Ubuntu 24.04.1 LTS (GNU/Linux 6.8.0-1016-aws aarch64)'
       : inst.platform === 'Debian' ? 'Debian GNU/Linux 12 (bookworm)' : 'Amazon Linux 2023.6.20241121';
@@ -443,10 +446,10 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         errors: regions.filter((r) => FAILING[r]).map((r) => ({ region: r, ...FAILING[r]! })),
       };
     },
-    async openSession(_origin, request, cols, rows, onEvent, onOutput) {
+    async openSession(origin, request, cols, rows, onEvent, onOutput) {
       const id = nextId++;
       const s: MockSession = {
-        id, request, cols, rows, onEvent, onOutput, open: true, shell: false, line: '', pasting: false,
+        id, request, profile: origin.profile, cols, rows, onEvent, onOutput, open: true, shell: false, line: '', pasting: false,
         unacked: 0, ackWaiters: [], hostKey: null, cwd: '~',
       };
       sessions.set(id, s);
