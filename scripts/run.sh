@@ -32,6 +32,9 @@ echo "==> no AWS credentials configured: starting the local lab"
 trap '"$bin/keyless-lab" down --state-dir "$state" >/dev/null' EXIT
 set -a; . "$state/env"; set +a
 export KEYLESS_REGIONS=us-east-1,eu-west-1
+# The lab keeps its instance ids and host keys from run to run; its saved profiles and trusted
+# host keys live beside it, apart from the ones you use with AWS.
+export KEYLESS_CONFIG_DIR="$(dirname "$state")/app-config" KEYLESS_DATA_DIR="$(dirname "$state")/app-data"
 # The lab's instances take ec2-user when it runs as root, else the current user (unprivileged sshd).
 if [ "$(id -u)" -eq 0 ]; then user=ec2-user; else user="$(id -un)"; fi
 
