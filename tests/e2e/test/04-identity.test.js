@@ -175,7 +175,7 @@ test('I4. ops-mfa: the MFA dialog refuses a wrong code, 123456 assumes the role'
   await screenshot(browser, 'mfa-ok');
 });
 
-test('I5. sign out of sso-admin: the list offers Sign in; a cancelled sign-in leaves it signed out', { timeout: 120_000 }, async () => {
+test('I5. sign out of sso-admin: the list offers Sign in; a cancelled sign-in leaves it signed out; the status bar signs in again', { timeout: 120_000 }, async () => {
   const { browser } = ctx;
   await chooseProfile(browser, 'sso-admin');
   await waitIdentity(browser, 'sso-admin signed in', (x) => /AdminAccess/.test(x.text) && x.account === MAIN);
@@ -200,4 +200,10 @@ test('I5. sign out of sso-admin: the list offers Sign in; a cancelled sign-in le
   await (await browser.$(sel('login-dialog'))).waitForDisplayed({ reverse: true, timeoutMsg: 'Cancel did not close the sign-in dialog' });
   await panel.waitForDisplayed({ timeoutMsg: 'the list error went away after a cancelled sign-in' });
   assert.equal((await identity(browser)).status, 'error');
+
+  // The status bar's "Not signed in — Sign in" signs in too.
+  await (await browser.$(sel('identity'))).click();
+  await approve(await loginCode(browser));
+  await waitIdentity(browser, 'sso-admin signed in again', (x) => /AdminAccess/.test(x.text));
+  await waitRows(browser, await labIds(null, [ctx.regions[0]]), 'the list back after signing in again');
 });

@@ -48,6 +48,12 @@ export class IdentityState {
   /** The name of the window's profile (the default one for null). */
   readonly currentName = $derived(effectiveName(this.appState().awsProfile, this.defaultProfile));
   readonly currentProfile = $derived(this.awsProfiles.find((p) => p.name === this.currentName) ?? null);
+  /** The window profile's default regions (the region picker's "Defaults"): its `region`, else the app's. */
+  readonly defaultRegions = $derived(
+    this.appState().awsProfile !== null && this.currentProfile?.region
+      ? [this.currentProfile.region]
+      : [...(this.appState().info?.default_regions ?? [])],
+  );
   /** What would fix the window's credentials problem (from whoami, else the list), if anything. */
   readonly recovery = $derived(this.recoveryOf(
     this.appState().awsProfile,
