@@ -10,10 +10,14 @@ use tokio::sync::OnceCell;
 /// The AWS profile a command runs as; `None`: whatever aws-config picks (AWS_PROFILE, default).
 pub type ProfileKey = Option<String>;
 
+/// A profile's context, loaded on first use; the bool: credentials the user gave an MFA code for
+/// (kept until they expire).
+type Loaded = (Arc<OnceCell<AwsContext>>, bool);
+
 #[derive(Default)]
 pub struct AppState {
     base: AwsSelection,
-    contexts: Mutex<HashMap<ProfileKey, Arc<OnceCell<AwsContext>>>>,
+    contexts: Mutex<HashMap<ProfileKey, Loaded>>,
     sessions: Mutex<HashMap<u32, Arc<LiveSession>>>,
     next_id: AtomicU32,
     /// Sign-ins in progress by profile, with a number so a finished one never removes its successor.
@@ -47,6 +51,7 @@ impl AppState {
         let cell = lock(&self.contexts)
             .entry(profile.clone())
             .or_default()
+            .0
             .clone();
         let selection = self.selection(profile);
         cell.get_or_try_init(|| AwsContext::load(&selection))
@@ -56,12 +61,14 @@ impl AppState {
 
     /// Replaces a profile's context (after an MFA AssumeRole).
     pub fn set_aws(&self, profile: &ProfileKey, aws: AwsContext) {
-        lock(&self.contexts).insert(profile.clone(), Arc::new(OnceCell::new_with(Some(aws))));
+        let cell = Arc::new(OnceCell::new_with(Some(aws)));
+        lock(&self.contexts).insert(profile.clone(), (cell, true));
     }
 
-    /// Forgets a profile's context (after sign-in or sign-out), so the next use reloads it.
-    pub fn forget_aws(&self, profile: &ProfileKey) {
-        lock(&self.contexts).remove(profile);
+    /// Forgets every loaded context but the MFA ones (after sign-in or sign-out): profiles that
+    /// share the sso-session, or chain from the profile, must load again too.
+    pub fn forget_all_aws(&self) {
+        lock(&self.contexts).retain(|_, (_, mfa)| *mfa);
     }
 
     pub fn add(&self, session: Arc<LiveSession>) -> u32 {

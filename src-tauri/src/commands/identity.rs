@@ -75,7 +75,7 @@ pub async fn sso_login(
         Error::new(ErrorKind::Credentials, "sign-in cancelled")
             .with_hint("Sign in again when you are ready.")
     })??;
-    state.forget_aws(&aws_profile);
+    state.forget_all_aws();
     Ok(login.expires_at)
 }
 
@@ -88,7 +88,7 @@ pub fn sso_login_cancel(state: State<'_, AppState>, aws_profile: ProfileKey) -> 
 #[tauri::command]
 pub fn sso_logout(state: State<'_, AppState>, aws_profile: ProfileKey) -> Result<bool> {
     let (_, removed) = identity::logout(aws_profile.as_deref())?;
-    state.forget_aws(&aws_profile);
+    state.forget_all_aws();
     Ok(removed)
 }
 
