@@ -66,11 +66,12 @@ export class App {
   /**
    * Starts tauri-driver, then a WebDriver session (which launches the app). `regions` become
    * KEYLESS_REGIONS. Resolves with the App once the session is open (the page may still load).
+   * `home`: the HOME of an earlier run (closed with keepHome), to restart the app on its files.
    */
-  static async launch({ lab, regions = ['us-east-1', 'eu-west-1'], extraEnv = {}, name = 'app', application = APP_BIN, args = [] } = {}) {
+  static async launch({ lab, regions = ['us-east-1', 'eu-west-1'], extraEnv = {}, name = 'app', application = APP_BIN, args = [], home = null } = {}) {
     if (!TAURI_DRIVER) throw new Error('tauri-driver not found (cargo install tauri-driver --locked)');
     if (!existsSync(application)) throw new Error(`no app binary at ${application} (cargo build -p keyless-app)`);
-    const home = freshDir(`${name}-home`);
+    home ??= freshDir(`${name}-home`);
     const env = appEnv({ lab, home, regions, extra: extraEnv });
     const port = await freePort();
     const nativePort = await freePort();

@@ -9,41 +9,9 @@ import { replaceText, rows, screenshot, sel, visibleByTestId, waitFor } from '..
 
 const MAIN = '123456789012';
 const STAGING = '210987654321';
+import { approve, chooseProfile, identity, loginCode, openPicker, waitIdentity } from '../lib/identity.js';
+
 const ctx = labAndApp({ name: 'identity', extraEnv: { KEYLESS_NO_BROWSER: '1' } });
-
-/** The status bar's identity: {text, status, account, arn}, or null when not shown. */
-async function identity(browser) {
-  const [el] = await visibleByTestId(browser, 'identity');
-  if (!el) return null;
-  return { text: el.text, status: el.attrs['data-status'], account: el.attrs['data-account'], arn: el.attrs['data-arn'] };
-}
-
-/** Waits until the identity is known (status ok) and `check(identity)` holds. */
-function waitIdentity(browser, what, check = () => true, timeout = 30_000) {
-  return waitFor(browser, async () => {
-    const id = await identity(browser);
-    return id?.status === 'ok' && check(id) ? id : null;
-  }, { timeout, what: `the status bar identity: ${what}` });
-}
-
-/** Opens the AWS profile picker; resolves with its options [{name, text, selected}]. */
-async function openPicker(browser) {
-  await (await browser.$(sel('aws-profile-picker'))).click();
-  await (await browser.$(sel('aws-profile-menu'))).waitForDisplayed({ timeoutMsg: 'the AWS profile menu did not open' });
-  return browser.execute((s) => [...document.querySelectorAll(s)].map((o) => ({
-    name: o.getAttribute('data-name'),
-    text: (o.innerText ?? o.textContent ?? '').replace(/\s+/g, ' ').trim(),
-    selected: o.getAttribute('aria-selected') === 'true',
-  })), sel('aws-profile-option'));
-}
-
-/** Switches the window to an AWS profile through the picker (a click on its option). */
-async function chooseProfile(browser, name) {
-  await openPicker(browser);
-  await (await browser.$(`${sel('aws-profile-option')}[data-name="${name}"]`)).click();
-  await waitFor(browser, async () => (await browser.$(sel('aws-profile-picker')).getAttribute('data-current')) === name,
-    { what: `the picker to show ${name}` });
-}
 
 /** Visible rows as instance ids once the list holds exactly `want` (ids). */
 async function waitRows(browser, want, what) {
@@ -66,20 +34,6 @@ async function assertInStatusBar(browser) {
     return { bar: box(document.querySelector(a)), id: box(document.querySelector(b)) };
   }, sel('status-bar'), sel('identity'));
   assert.ok(r.id.top >= r.bar.top && r.id.bottom <= r.bar.bottom, `the identity lies inside the status bar: ${JSON.stringify(r)}`);
-}
-
-async function approve(code) {
-  const res = await fetch(`${ctx.lab.endpoint}/_lab/sso/approve`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_code: code }),
-  });
-  assert.equal(res.status, 200, `POST /_lab/sso/approve ${code}: HTTP ${res.status} ${await res.text()}`);
-}
-
-/** The sign-in dialog's code, once the backend has one. */
-async function loginCode(browser) {
-  const el = await browser.$(sel('login-code'));
-  await el.waitForDisplayed({ timeout: 20_000, timeoutMsg: 'the sign-in dialog shows no code' });
-  return (await el.getText()).trim();
 }
 
 test('I1. the status bar shows who the lab credentials are; the picker lists the profiles', { timeout: 90_000 }, async () => {
@@ -116,7 +70,7 @@ test('I2. sso-admin: the sign-in dialog shows a code; approved in the lab, the l
   assert.match(dlg, /sso-admin/, 'the dialog names the profile');
   await screenshot(browser, 'login-dialog');
 
-  await approve(code);
+  await approve(ctx.lab, code);
   await (await browser.$(sel('login-dialog'))).waitForDisplayed({ reverse: true, timeout: 30_000, timeoutMsg: 'the sign-in dialog stayed open after approval' });
   const id = await waitIdentity(browser, 'the SSO role in the main account', (x) => x.account === MAIN && /AdminAccess/.test(x.text));
   assert.match(id.arn, /assumed-role\/AWSReservedSSO_AdminAccess_/);
@@ -203,7 +157,7 @@ test('I5. sign out of sso-admin: the list offers Sign in; a cancelled sign-in le
 
   // The status bar's "Not signed in — Sign in" signs in too.
   await (await browser.$(sel('identity'))).click();
-  await approve(await loginCode(browser));
+  await approve(ctx.lab, await loginCode(browser));
   await waitIdentity(browser, 'sso-admin signed in again', (x) => /AdminAccess/.test(x.text));
   await waitRows(browser, await labIds(null, [ctx.regions[0]]), 'the list back after signing in again');
 });

@@ -1,0 +1,81 @@
+// Saved profiles in the real app's sidebar: rows, the editor, context menus, connecting by click.
+import { hookTabs, replaceText, sel, waitFor } from './ui.js';
+import { waitTabStatus } from './session.js';
+
+export const rowSel = (name, section = 'group') => `${sel('profile-row')}[data-name="${name}"][data-section="${section}"]`;
+
+/** The sidebar's profile rows as {name, section, group, badge, text}. */
+export function profileRows(browser) {
+  return browser.execute((s) => [...document.querySelectorAll(s)].map((r) => ({
+    name: r.getAttribute('data-name'),
+    section: r.getAttribute('data-section'),
+    group: r.getAttribute('data-group'),
+    badge: r.getAttribute('data-badge'),
+    text: (r.innerText ?? r.textContent ?? '').replace(/\s+/g, ' ').trim(),
+  })), sel('profile-row'));
+}
+
+export async function waitRow(browser, name, { section = 'group', gone = false, timeout = 15_000 } = {}) {
+  return waitFor(browser, async () => {
+    const r = (await profileRows(browser)).find((x) => x.name === name && x.section === section);
+    return gone ? !r : r;
+  }, { timeout, what: `profile row "${name}" (${section}) ${gone ? 'to disappear' : 'to appear'}` });
+}
+
+/**
+ * Right-click, as a contextmenu event at the element's centre (WebKitWebDriver's right-button
+ * pointer action leaves its keyboard input source without Shift afterwards: typed capitals and
+ * symbols would arrive unshifted).
+ */
+export async function contextClick(browser, el, menuId) {
+  await el.scrollIntoView({ block: 'center' }).catch(() => {});
+  const menu = await browser.$(sel(menuId));
+  await browser.execute((e) => {
+    const r = e.getBoundingClientRect();
+    e.dispatchEvent(new MouseEvent('contextmenu', { bubbles: true, cancelable: true, button: 2, clientX: r.x + r.width / 2, clientY: r.y + r.height / 2 }));
+  }, el);
+  await menu.waitForDisplayed({ timeout: 5_000, timeoutMsg: `no ${menuId} after a right-click` });
+  return menu;
+}
+
+export async function profileMenu(browser, name, item) {
+  const row = await browser.$(rowSel(name));
+  await row.waitForDisplayed({ timeoutMsg: `profile row ${name} not displayed` });
+  await contextClick(browser, row, 'profile-menu');
+  await (await browser.$(sel(`profile-menu-${item}`))).click();
+}
+
+export async function editor(browser) {
+  const dlg = await browser.$(sel('profile-editor'));
+  await dlg.waitForDisplayed({ timeout: 10_000, timeoutMsg: 'no profile-editor' });
+  return dlg;
+}
+
+export async function fill(browser, fields) {
+  for (const [k, v] of Object.entries(fields)) {
+    const el = await browser.$(sel(`editor-${k}`));
+    if (k === 'via') await el.selectByAttribute('value', v);
+    else await replaceText(browser, el, v);
+  }
+}
+
+export async function saveEditor(browser) {
+  const save = await browser.$(sel('editor-save'));
+  await waitFor(browser, () => save.isEnabled(), { what: 'editor Save enabled' });
+  await save.click();
+  await (await browser.$(sel('profile-editor'))).waitForDisplayed({ reverse: true, timeout: 10_000, timeoutMsg: 'the editor stayed open' });
+}
+
+/** Trusts the host key if asked; waits for tab `index` to be connected. */
+export async function trustAndConnect(browser, index) {
+  const dlg = await browser.$(sel('hostkey-dialog'));
+  await waitFor(browser, async () => (await dlg.isDisplayed().catch(() => false))
+    || (await hookTabs(browser))[index]?.status !== 'connecting', { timeout: 30_000, what: 'host-key dialog or a settled tab' });
+  if (await dlg.isDisplayed().catch(() => false)) await (await browser.$(sel('hostkey-trust'))).click();
+  await waitTabStatus(browser, index, 'connected', 30_000);
+}
+
+export async function pushes(lab) {
+  const res = await fetch(`${lab.endpoint}/_lab/pushes`);
+  return res.ok ? res.json() : [];
+}
