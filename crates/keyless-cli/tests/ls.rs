@@ -19,6 +19,16 @@ fn names(v: &Value) -> Vec<Option<String>> {
         .collect()
 }
 
+/// `keyless ls` over the lab's two regions, as JSON.
+const BOTH_REGIONS_JSON: &[&str] = &[
+    "ls",
+    "--region",
+    "us-east-1",
+    "--region",
+    "eu-west-1",
+    "--json",
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_both_regions_across_pages_with_every_field() {
     // Pages of 5: region 1 holds 9 catalogue instances + filler, so several pages per region.
@@ -28,16 +38,7 @@ async fn lists_both_regions_across_pages_with_every_field() {
         ..Default::default()
     })
     .await;
-    let out = env
-        .run(&[
-            "ls",
-            "--region",
-            "us-east-1",
-            "--region",
-            "eu-west-1",
-            "--json",
-        ])
-        .await;
+    let out = env.run(BOTH_REGIONS_JSON).await;
     assert_eq!(out.code, 0, "{out:?}");
     let v = parse(&out);
     let listed = v["instances"].as_array().unwrap();
@@ -111,16 +112,7 @@ async fn filters_by_state_tag_and_text() {
 async fn a_denied_region_is_reported_without_hiding_the_other() {
     let env = Env::start().await;
     env.lab.deny_region("eu-west-1");
-    let out = env
-        .run(&[
-            "ls",
-            "--region",
-            "us-east-1",
-            "--region",
-            "eu-west-1",
-            "--json",
-        ])
-        .await;
+    let out = env.run(BOTH_REGIONS_JSON).await;
     assert_eq!(out.code, 0, "{out:?}");
     let v = parse(&out);
     let errors = v["errors"].as_array().unwrap();
