@@ -337,9 +337,8 @@ pub async fn connect(
     opts: &ConnectOptions,
 ) -> keyless_core::Result<Connection> {
     let target = Target::parse(target)?;
-    let mut found = resolve::find_candidates(aws, region, &target).await?;
+    let mut found = resolve::running_candidates(aws, region, &target).await?;
     let instance = match found.len() {
-        0 => return Err(resolve::none_running(&target, region)),
         1 => found.remove(0),
         _ if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
             let candidates = found.clone();

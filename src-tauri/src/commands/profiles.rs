@@ -3,7 +3,7 @@
 
 use super::Result;
 use crate::state::AppState;
-use keyless_core::profiles::resolve;
+use keyless_core::profiles;
 use keyless_core::{Instance, Profile, ProfileStore};
 use tauri::State;
 
@@ -36,11 +36,5 @@ pub fn profile_delete(name: String) -> Result<Profile> {
 pub async fn profile_resolve(state: State<'_, AppState>, name: String) -> Result<Vec<Instance>> {
     let profile = ProfileStore::open_default()?.get(&name)?;
     let aws = state.aws(&profile.aws_profile).await?;
-    let region = resolve::profile_region(&aws, &profile)?;
-    let target = profile.parsed_target()?;
-    let found = resolve::find_candidates(&aws, &region, &target).await?;
-    if found.is_empty() {
-        return Err(resolve::none_running(&target, &region));
-    }
-    Ok(found)
+    profiles::profile_candidates(&aws, &profile).await
 }

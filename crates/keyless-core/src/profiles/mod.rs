@@ -15,7 +15,10 @@ mod timefmt;
 pub mod transfer;
 
 pub use model::Profile;
-pub use resolve::{ambiguous_error, find_candidates, resolve_profile_target};
+pub use resolve::{
+    ambiguous_error, find_candidates, profile_candidates, resolve_profile_target,
+    running_candidates,
+};
 pub use store::{ProfileStore, SCHEMA_VERSION};
 pub use target::Target;
 pub use timefmt::now_rfc3339;

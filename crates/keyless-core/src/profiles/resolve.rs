@@ -70,18 +70,37 @@ pub async fn find_candidates(
     }
 }
 
-/// The one running instance of a profile, or `instance_not_found` / `ambiguous_target` (with the
-/// candidates) / `instance_not_running`.
-pub async fn resolve_profile_target(aws: &AwsContext, profile: &Profile) -> Result<Instance> {
+/// The running instances a target may mean, never none: no match is `instance_not_found`, a
+/// stopped instance `instance_not_running`. Several are for the caller to choose from.
+pub async fn running_candidates(
+    aws: &AwsContext,
+    region: &str,
+    target: &Target,
+) -> Result<Vec<Instance>> {
+    let found = find_candidates(aws, region, target).await?;
+    if found.is_empty() {
+        return Err(none_running(target, region));
+    }
+    Ok(found)
+}
+
+/// [`running_candidates`] of a saved profile, in its region, after checking every field.
+pub async fn profile_candidates(aws: &AwsContext, profile: &Profile) -> Result<Vec<Instance>> {
     profile.validate()?;
     let target = profile.parsed_target()?;
     let region = profile_region(aws, profile)?;
-    let mut found = find_candidates(aws, &region, &target).await?;
-    match found.len() {
-        1 => Ok(found.remove(0)),
-        0 => Err(none_running(&target, &region)),
-        _ => Err(ambiguous_error(&target, &region, &found)),
+    running_candidates(aws, &region, &target).await
+}
+
+/// The one running instance of a profile, or `instance_not_found` / `ambiguous_target` (with the
+/// candidates) / `instance_not_running`.
+pub async fn resolve_profile_target(aws: &AwsContext, profile: &Profile) -> Result<Instance> {
+    let mut found = profile_candidates(aws, profile).await?;
+    if found.len() > 1 {
+        let region = profile_region(aws, profile)?;
+        return Err(ambiguous_error(&profile.parsed_target()?, &region, &found));
     }
+    Ok(found.remove(0))
 }
 
 pub fn none_running(target: &Target, region: &str) -> Error {
