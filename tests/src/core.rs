@@ -14,16 +14,7 @@ use crate::state::{LabInstance, LabState};
 use crate::{procs, sshd, LabError};
 
 pub struct Core {
-    pub regions: Vec<String>,
-    pub eic_latency: Duration,
-    pub key_ttl: Duration,
-    pub max_page_size: usize,
-    pub state_dir: PathBuf,
-    pub http_port: u16,
-    pub ssh_port: u16,
-    pub os_user: String,
-    /// Runs curl for sshd's AuthorizedKeysCommand.
-    pub command_user: String,
+    pub config: CoreConfig,
     state: Mutex<LabState>,
     ids: Mutex<Identities>,
     sshds: Mutex<HashMap<String, Child>>,
@@ -34,30 +25,25 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// What does not change while a lab runs.
 pub struct CoreConfig {
     pub regions: Vec<String>,
     pub eic_latency: Duration,
     pub key_ttl: Duration,
+    /// At least 1.
     pub max_page_size: usize,
     pub state_dir: PathBuf,
     pub http_port: u16,
     pub ssh_port: u16,
     pub os_user: String,
+    /// Runs curl for sshd's AuthorizedKeysCommand.
     pub command_user: String,
 }
 
 impl Core {
-    pub fn new(c: CoreConfig, state: LabState) -> Core {
+    pub fn new(config: CoreConfig, state: LabState) -> Core {
         Core {
-            regions: c.regions,
-            eic_latency: c.eic_latency,
-            key_ttl: c.key_ttl,
-            max_page_size: c.max_page_size,
-            state_dir: c.state_dir,
-            http_port: c.http_port,
-            ssh_port: c.ssh_port,
-            os_user: c.os_user,
-            command_user: c.command_user,
+            config,
             state: Mutex::new(state),
             ids: Mutex::new(Identities::default()),
             sshds: Mutex::new(HashMap::new()),
@@ -80,7 +66,7 @@ impl Core {
             .instances
             .iter()
             .filter(|i| account.is_none_or(|a| a == i.account))
-            .map(|i| LabInstance::of(i, self.ssh_port))
+            .map(|i| LabInstance::of(i, self.config.ssh_port))
             .collect()
     }
 
@@ -103,9 +89,13 @@ impl Core {
             .collect())
     }
 
+    fn paths(&self, id: &str) -> sshd::Paths {
+        sshd::Paths::new(&self.config.state_dir, id)
+    }
+
     /// Makes sure the instance has a host key and records its public half.
     pub async fn ensure_host_key(&self, id: &str) -> Result<(), LabError> {
-        let line = sshd::ensure_host_key(&sshd::Paths::new(&self.state_dir, id), id).await?;
+        let line = sshd::ensure_host_key(&self.paths(id), id).await?;
         if let Some(i) = self.state().instance_mut(id) {
             i.host_public_key = line;
         }
@@ -117,13 +107,13 @@ impl Core {
         self.kill_sshd_now(id).await;
         self.ensure_host_key(id).await?;
         let addrs = self.addrs(id)?;
-        let paths = sshd::Paths::new(&self.state_dir, id);
+        let paths = self.paths(id);
         let input = sshd::ConfigInput {
             id,
             addrs: &addrs,
-            port: self.ssh_port,
-            keys_port: self.http_port,
-            command_user: &self.command_user,
+            port: self.config.ssh_port,
+            keys_port: self.config.http_port,
+            command_user: &self.config.command_user,
         };
         let child = sshd::spawn(&paths, &sshd::config_text(&paths, &input))?;
         lock(&self.sshds).insert(id.to_string(), child);
@@ -132,7 +122,7 @@ impl Core {
                 .get_mut(id)
                 .is_none_or(|c| !matches!(c.try_wait(), Ok(None)))
         };
-        if let Err(why) = sshd::wait_ready(&addrs, self.ssh_port, exited).await {
+        if let Err(why) = sshd::wait_ready(&addrs, self.config.ssh_port, exited).await {
             self.kill_sshd_now(id).await;
             return Err(LabError::Setup(format!(
                 "sshd for {id}: {why}\n{}",
@@ -193,7 +183,7 @@ impl Core {
     /// New host key; a running instance gets its sshd restarted with it.
     pub async fn rekey(self: &Arc<Self>, id: &str) -> Result<(), LabError> {
         self.addrs(id)?;
-        sshd::remove_host_key(&sshd::Paths::new(&self.state_dir, id));
+        sshd::remove_host_key(&self.paths(id));
         self.ensure_host_key(id).await?;
         let running = self
             .state()

@@ -36,7 +36,7 @@ pub fn handle(
     params: &[(String, String)],
     request_id: &str,
 ) -> Reply {
-    if !core.regions.iter().any(|r| r == region) {
+    if !core.config.regions.iter().any(|r| r == region) {
         return err(
             StatusCode::UNAUTHORIZED,
             "OptInRequired",
@@ -48,7 +48,7 @@ pub fn handle(
         Some("DescribeInstances") => describe_instances(core, caller, region, params, request_id),
         Some("DescribeRegions") => (
             StatusCode::OK,
-            ec2_xml::describe_regions(&core.regions, request_id),
+            ec2_xml::describe_regions(&core.config.regions, request_id),
         ),
         Some(other) => bad(
             "InvalidAction",
@@ -196,7 +196,7 @@ fn describe_instances(
         return bad("InvalidParameterValue", "Invalid value for nextToken", rid);
     }
     let page_size = if ids.is_empty() {
-        max_results.unwrap_or(1000).min(core.max_page_size.max(1))
+        max_results.unwrap_or(1000).min(core.config.max_page_size)
     } else {
         usize::MAX
     };

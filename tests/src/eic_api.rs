@@ -206,13 +206,13 @@ async fn send_ssh_public_key(
         st.faults.expire = st.faults.expire.saturating_sub(1);
         expire
     };
-    if !core.eic_latency.is_zero() {
-        tokio::time::sleep(core.eic_latency).await;
+    if !core.config.eic_latency.is_zero() {
+        tokio::time::sleep(core.config.eic_latency).await;
     }
     let fingerprint = fingerprint_of_line(&key).unwrap_or_default();
     let line = key.trim().to_string();
     let mut st = core.state();
-    st.keys.retain(|k| k.pushed.elapsed() < core.key_ttl);
+    st.keys.retain(|k| k.pushed.elapsed() < core.config.key_ttl);
     st.keys.push(ActiveKey {
         instance_id: id,
         user,

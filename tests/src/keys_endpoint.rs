@@ -32,7 +32,7 @@ fn authorized_keys(core: &Core, id: &str, user: &str, fp: &str) -> String {
     st.keys
         .iter()
         .filter(|k| k.instance_id == id && k.user == user && k.fingerprint == fp)
-        .filter(|k| !k.never_served && k.pushed.elapsed() < core.key_ttl)
+        .filter(|k| !k.never_served && k.pushed.elapsed() < core.config.key_ttl)
         .map(|k| format!("{}\n", k.line))
         .collect()
 }

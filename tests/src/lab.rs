@@ -202,11 +202,11 @@ impl Lab {
 
     /// `http://127.0.0.1:PORT`, the endpoint for every AWS service.
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.core.http_port)
+        format!("http://127.0.0.1:{}", self.core.config.http_port)
     }
 
     pub fn http_addr(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.core.http_port))
+        SocketAddr::from(([127, 0, 0, 1], self.core.config.http_port))
     }
 
     /// The variables of the env file, in order.
@@ -219,7 +219,7 @@ impl Lab {
     }
 
     pub fn state_dir(&self) -> &Path {
-        &self.core.state_dir
+        &self.core.config.state_dir
     }
 
     /// Whether this lab reused the identity (ids, addresses, host keys) of an earlier run in
@@ -229,16 +229,16 @@ impl Lab {
     }
 
     pub fn regions(&self) -> &[String] {
-        &self.core.regions
+        &self.core.config.regions
     }
 
     /// `ec2-user` when running as root, else the current user's name.
     pub fn os_user(&self) -> &str {
-        &self.core.os_user
+        &self.core.config.os_user
     }
 
     pub fn ssh_port(&self) -> u16 {
-        self.core.ssh_port
+        self.core.config.ssh_port
     }
 
     /// The main account's instances ([`crate::ACCOUNT_ID`]): what the static key, `sso-admin`
