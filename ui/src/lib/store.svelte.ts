@@ -5,6 +5,7 @@ import type { AwsProfileName, SessionOrigin } from './backend';
 import { toApiError } from './errors';
 import { filterInstances, NO_FILTERS, type Filters } from './filter';
 import { IdentityState } from './identity.svelte';
+import { parseRegions, regionsPrefKey } from './identityText';
 import { readPref, writePref, clampFontSize, FONT_SIZE } from './prefs';
 import { ProfilesState } from './profiles.svelte';
 import { SessionTab } from './session.svelte';
@@ -12,11 +13,7 @@ import { sortInstances, type Sort } from './sort';
 
 function loadRegions(info: AppInfo): string[] {
   if (info.e2e) return [...info.default_regions];
-  try {
-    const saved = JSON.parse(readPref('regions') ?? 'null') as unknown;
-    if (Array.isArray(saved) && saved.length && saved.every((r) => typeof r === 'string')) return saved as string[];
-  } catch { /* ignore */ }
-  return [...info.default_regions];
+  return parseRegions(readPref(regionsPrefKey(null))) ?? [...info.default_regions];
 }
 
 export class AppState {
