@@ -75,14 +75,10 @@ pub async fn handle(
     let id = req.instance_id.clone().unwrap_or_default();
     let user = req.instance_os_user.clone().unwrap_or_default();
     let key = req.ssh_public_key.clone().unwrap_or_default();
-    let reply = send_ssh_public_key(&core, caller, &region, peer, req).await;
-    let outcome = if reply.0 == StatusCode::OK {
-        "Success".to_string()
-    } else {
-        serde_json::from_str::<serde_json::Value>(&reply.1)
-            .ok()
-            .and_then(|v| v["__type"].as_str().map(str::to_string))
-            .unwrap_or_default()
+    let result = send_ssh_public_key(&core, caller, &region, peer, req).await;
+    let outcome = match &result {
+        Ok(()) => "Success",
+        Err(r) => r.code,
     };
     core.state().pushes.push(PushRecord {
         account: caller.account.clone(),
@@ -90,16 +86,31 @@ pub async fn handle(
         instance_id: id,
         user,
         key,
-        outcome,
+        outcome: outcome.to_string(),
         at: SystemTime::now(),
     });
-    if reply.0 == StatusCode::OK {
-        return (
+    match result {
+        Ok(()) => (
             StatusCode::OK,
             json!({ "RequestId": request_id, "Success": true }).to_string(),
-        );
+        ),
+        Err(r) => error(r.status, r.code, &r.message),
     }
-    reply
+}
+
+/// A refused push: its AWS error code is also what the push record keeps.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal {
+        status: StatusCode::BAD_REQUEST,
+        code,
+        message: message.into(),
+    }
 }
 
 fn check_fields(req: &Request) -> Result<(String, String, String), String> {
@@ -134,10 +145,10 @@ async fn send_ssh_public_key(
     region: &str,
     peer: IpAddr,
     req: Request,
-) -> Reply {
+) -> Result<(), Refusal> {
     let (id, user, key) = match check_fields(&req) {
         Ok(f) => f,
-        Err(msg) => return bad("InvalidArgsException", &msg),
+        Err(msg) => return Err(refuse("InvalidArgsException", msg)),
     };
     let account = caller.account.as_str();
     let arn = instance_arn(region, account, &id);
@@ -145,15 +156,15 @@ async fn send_ssh_public_key(
         let mut st = core.state();
         if st.faults.throttle > 0 {
             st.faults.throttle -= 1;
-            return bad("ThrottlingException", "Rate exceeded");
+            return Err(refuse("ThrottlingException", "Rate exceeded"));
         }
         if st.faults.fail > 0 {
             st.faults.fail -= 1;
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "ServiceException",
-                "An internal error occurred. Please try again.",
-            );
+            return Err(Refusal {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "ServiceException",
+                message: "An internal error occurred. Please try again.".into(),
+            });
         }
         // The policy grants every instance ARN except the `restricted` one's.
         let arn_allowed = st
@@ -163,43 +174,43 @@ async fn send_ssh_public_key(
             .policy
             .check_push(&caller.arn, &arn, arn_allowed, &user, peer)
         {
-            return bad("AccessDeniedException", &msg);
+            return Err(refuse("AccessDeniedException", msg));
         }
         let Some(inst) = st.instance_of(account, &id).filter(|i| i.region == region) else {
-            return bad(
+            return Err(refuse(
                 "EC2InstanceNotFoundException",
-                &format!("Instance {id} not found in {region}"),
-            );
+                format!("Instance {id} not found in {region}"),
+            ));
         };
         if req
             .availability_zone
             .as_deref()
             .is_some_and(|az| az != inst.az)
         {
-            return bad(
+            return Err(refuse(
                 "InvalidArgsException",
-                &format!(
+                format!(
                     "Instance {id} is not in availability zone {}",
                     req.availability_zone.unwrap_or_default()
                 ),
-            );
+            ));
         }
         match inst.state {
             InstanceState::Running => {}
             InstanceState::Pending => {
-                return bad(
+                return Err(refuse(
                     "EC2InstanceUnavailableException",
                     "The instance is not available yet. Try again shortly.",
-                )
+                ))
             }
             _ => {
-                return bad(
+                return Err(refuse(
                     "EC2InstanceStateInvalidException",
-                    &format!(
+                    format!(
                         "Instance {id} is not in a valid state for this operation: {}",
                         inst.state.name()
                     ),
-                )
+                ))
             }
         }
         let expire = st.faults.expire > 0;
@@ -221,5 +232,5 @@ async fn send_ssh_public_key(
         pushed: Instant::now(),
         never_served,
     });
-    (StatusCode::OK, String::new())
+    Ok(())
 }
