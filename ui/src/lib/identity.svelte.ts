@@ -172,7 +172,8 @@ export class IdentityState {
     if (who.status === 'error' && app.awsProfile === p) await this.recover(p, who.error);
   }
 
-  private async loadRegionChoices(p: AwsProfileName): Promise<void> {
+  /** The region picker's choices for `p` (the selected regions when they cannot be listed). */
+  async loadRegionChoices(p: AwsProfileName): Promise<void> {
     let choices: string[];
     try {
       choices = await backend.listRegions(p);

@@ -60,11 +60,7 @@ export class AppState {
     }
     void this.refresh();
     void this.identity.init();
-    try {
-      this.regionChoices = await backend.listRegions(this.awsProfile);
-    } catch {
-      this.regionChoices = [...this.selectedRegions];
-    }
+    await this.identity.loadRegionChoices(this.awsProfile);
   }
 
   async refresh(): Promise<void> {
