@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::core::Core;
+use crate::identities::Identities;
 // `&<>"'` escaped: fine for HTML text and double-quoted attribute values too.
 use crate::ec2_xml::escape;
 
@@ -84,8 +85,7 @@ enum Seen {
     Expired,
 }
 
-fn look(core: &Core, code: &str) -> Seen {
-    let mut ids = core.ids();
+fn look(ids: &mut Identities, code: &str) -> Seen {
     match ids.device(code) {
         None => Seen::Unknown,
         Some(d) if d.denied => Seen::Denied,
@@ -114,7 +114,8 @@ autocomplete=\"off\" required><button class=\"allow\" type=\"submit\">Next</butt
         );
     }
     let c = escape(code);
-    match look(&core, code) {
+    let seen = look(&mut core.ids(), code);
+    match seen {
         Seen::Unknown => unknown(code),
         Seen::Approved => done(true, code),
         Seen::Denied => done(false, code),
@@ -191,9 +192,10 @@ async fn deny(State(core): State<Arc<Core>>, body: Bytes) -> Response {
 }
 
 fn decide(core: &Core, code: &str, allow: bool) -> Response {
-    match look(core, code) {
+    // One lock for the look and the decision: nothing changes the request in between.
+    let mut ids = core.ids();
+    match look(&mut ids, code) {
         Seen::Waiting { .. } => {
-            let mut ids = core.ids();
             if allow {
                 ids.approve(code);
             } else {

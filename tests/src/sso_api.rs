@@ -150,7 +150,11 @@ async fn start_device_authorization(State(core): State<Arc<Core>>, body: Bytes) 
         interval: Duration::from_secs(identities::DEVICE_INTERVAL_SECS),
         last_poll: None,
     };
-    let base = format!("http://127.0.0.1:{}/_lab/sso/device", core.config.http_port);
+    let base = format!(
+        "http://127.0.0.1:{}{}",
+        core.config.http_port,
+        crate::device_page::PAGE
+    );
     let body = json!({
         "deviceCode": device.device_code,
         "userCode": device.user_code,
