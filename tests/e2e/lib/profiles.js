@@ -75,6 +75,20 @@ export async function trustAndConnect(browser, index) {
   await waitTabStatus(browser, index, 'connected', 30_000);
 }
 
+/**
+ * One click on a profile's row; resolves with the new tab's index once it is connected. With
+ * `trust`, a host-key question is answered Trust; without, none may come (the tab must connect).
+ */
+export async function connectByClick(browser, name, { trust = true } = {}) {
+  const before = (await hookTabs(browser)).length;
+  await (await browser.$(rowSel(name))).click();
+  await waitFor(browser, async () => (await hookTabs(browser)).length > before, { timeout: 20_000, what: `a tab for ${name}` });
+  if (trust) await trustAndConnect(browser, before);
+  else await waitTabStatus(browser, before, 'connected', 30_000);
+  return before;
+}
+
+/** The keys the lab was asked to push, oldest first. */
 export async function pushes(lab) {
   const res = await fetch(`${lab.endpoint}/_lab/pushes`);
   return res.ok ? res.json() : [];

@@ -4,13 +4,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { labAndApp } from '../lib/fixture.js';
-import { activateTab, roundTrip, waitTabStatus } from '../lib/session.js';
+import { activateTab, roundTrip } from '../lib/session.js';
 import {
   hookTabs, replaceText, rowOf, screenshot, sel, setSearch, terminalLines, visibleByTestId, waitFor,
 } from '../lib/ui.js';
-
 import {
-  contextClick, editor, fill, profileMenu, profileRows, pushes, rowSel, saveEditor, trustAndConnect, waitRow,
+  connectByClick, contextClick, editor, fill, profileMenu, pushes, rowSel, saveEditor, trustAndConnect, waitRow,
 } from '../lib/profiles.js';
 
 const ctx = labAndApp({ name: 'profiles' });
@@ -37,11 +36,7 @@ test('P1. Save as profile from an instance row: the editor is prefilled, the pro
 
 test('P2. one click on the profile connects: a real shell, the tab is named after it, Recent lists it', { timeout: 120_000 }, async () => {
   const { browser } = ctx;
-  const before = (await hookTabs(browser)).length;
-  await (await browser.$(rowSel('db-primary'))).click();
-  await waitFor(browser, async () => (await hookTabs(browser)).length > before, { timeout: 20_000, what: 'a tab for the profile' });
-  const index = before;
-  await trustAndConnect(browser, index);
+  const index = await connectByClick(browser, 'db-primary');
   assert.equal((await hookTabs(browser))[index].title, 'db-primary');
   assert.equal(await roundTrip(browser, index, 'echo $((6*7))'), '42');
   const lines = await terminalLines(browser, index);

@@ -7,9 +7,9 @@ import { after, before, test } from 'node:test';
 import { App } from '../lib/app.js';
 import { approve, chooseProfile, loginCode, waitIdentity } from '../lib/identity.js';
 import { Lab } from '../lib/lab.js';
-import { editor, fill, rowSel, saveEditor, trustAndConnect, waitRow } from '../lib/profiles.js';
-import { activateTab, roundTrip, waitTabStatus } from '../lib/session.js';
-import { hookTabs, screenshot, sel, visibleByTestId, waitFor, waitForApp } from '../lib/ui.js';
+import { connectByClick, editor, fill, pushes, saveEditor, waitRow } from '../lib/profiles.js';
+import { roundTrip } from '../lib/session.js';
+import { hookTabs, screenshot, sel, visibleByTestId, waitForApp } from '../lib/ui.js';
 
 const REGIONS = ['us-east-1', 'eu-west-1'];
 const ENV = { KEYLESS_NO_BROWSER: '1' };
@@ -40,22 +40,16 @@ async function plan() {
   ];
 }
 
-/** One click on the profile's row; resolves with the new tab's index once connected. */
-async function clickToConnect(browser, name, { trust }) {
-  await activateTab(browser, 0);
-  const before = (await hookTabs(browser)).length;
-  await (await browser.$(rowSel(name))).click();
-  await waitFor(browser, async () => (await hookTabs(browser)).length > before, { timeout: 20_000, what: `a tab for ${name}` });
-  if (trust) await trustAndConnect(browser, before);
-  else await waitTabStatus(browser, before, 'connected', 30_000);
-  assert.equal((await hookTabs(browser))[before].title, name);
-  return before;
+/** Successful pushes to instance `id` so far. */
+async function pushedTo(id) {
+  return (await pushes(ctx.lab)).filter((p) => p.instance_id === id && p.outcome === 'Success').length;
 }
 
-async function pushedTo(id) {
-  const res = await fetch(`${ctx.lab.endpoint}/_lab/pushes`);
-  const all = await res.json();
-  return all.filter((p) => p.instance_id === id && p.outcome === 'Success').length;
+/** One click connects the profile's tab, named after it. */
+async function clickToConnect(browser, name, opts) {
+  const index = await connectByClick(browser, name, opts);
+  assert.equal((await hookTabs(browser))[index].title, name);
+  return index;
 }
 
 test('F1. sign in, save three profiles across two accounts and regions, connect to each', { timeout: 240_000 }, async () => {
