@@ -377,27 +377,33 @@ fn world(
     let reason = match Saved::load(state_dir, &opts.regions, opts.extra_instances) {
         Ok(None) => None,
         Err(why) => Some(why),
-        Ok(Some(saved)) => {
-            let (a, b) = saved.block();
-            match Block::claim(a, b, count) {
-                Err(e) => Some(format!("the saved lab identity's addresses: {e}")),
-                Ok(block) => {
-                    let mut inv = catalogue::build(&opts.regions, opts.extra_instances, &block);
-                    match saved.apply(&mut inv) {
-                        Ok(()) => {
-                            return Ok((block, inv, Some(saved.ssh_port), IdentityStatus::Reused))
-                        }
-                        Err(why) => Some(why),
-                    }
-                }
+        Ok(Some(saved)) => match reuse(&saved, opts, count) {
+            Ok((block, inv)) => {
+                return Ok((block, inv, Some(saved.ssh_port), IdentityStatus::Reused))
             }
-        }
+            Err(why) => Some(why),
+        },
     };
     identity::forget(state_dir)?;
     let block = Block::pick(count).map_err(LabError::io("picking loopback addresses"))?;
     let inv = catalogue::build(&opts.regions, opts.extra_instances, &block);
     let status = reason.map_or(IdentityStatus::Created, IdentityStatus::Replaced);
     Ok((block, inv, None, status))
+}
+
+/// The saved world of `state_dir`: its address block claimed again and the catalogue given
+/// the saved ids, addresses and launch times; the reason when that is not possible.
+fn reuse(
+    saved: &Saved,
+    opts: &LabOptions,
+    count: usize,
+) -> Result<(Block, Vec<catalogue::Instance>), String> {
+    let (a, b) = saved.block();
+    let block = Block::claim(a, b, count)
+        .map_err(|e| format!("the saved lab identity's addresses: {e}"))?;
+    let mut inv = catalogue::build(&opts.regions, opts.extra_instances, &block);
+    saved.apply(&mut inv)?;
+    Ok((block, inv))
 }
 
 impl Drop for Lab {
