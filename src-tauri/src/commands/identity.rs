@@ -71,10 +71,21 @@ pub async fn sso_login(
     let n = state.login_started(&aws_profile, task.inner().abort_handle());
     let outcome = task.await;
     state.login_finished(&aws_profile, n);
-    let login = outcome.map_err(|_| {
-        Error::new(ErrorKind::Credentials, "sign-in cancelled")
-            .with_hint("Sign in again when you are ready.")
-    })??;
+    let login = match outcome {
+        Ok(login) => login?,
+        Err(tauri::Error::JoinError(e)) if e.is_cancelled() => {
+            return Err(Error::new(ErrorKind::Credentials, "sign-in cancelled")
+                .with_hint("Sign in again when you are ready."))
+        }
+        // A bug, not the user's doing: say so rather than "cancelled".
+        Err(e) => {
+            return Err(Error::new(
+                ErrorKind::Credentials,
+                format!("the sign-in stopped unexpectedly: {e}"),
+            )
+            .with_hint("Try signing in again; `keyless login` in a terminal does the same."))
+        }
+    };
     state.forget_all_aws();
     Ok(login.expires_at)
 }
