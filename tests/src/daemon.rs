@@ -39,7 +39,7 @@ pub fn default_state_dir() -> PathBuf {
     home.join(".local/state/keyless-lab")
 }
 
-pub fn record_path(dir: &Path) -> PathBuf {
+fn record_path(dir: &Path) -> PathBuf {
     dir.join("lab.json")
 }
 
