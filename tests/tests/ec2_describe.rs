@@ -31,6 +31,17 @@ fn named(lab: &Lab, pred: impl Fn(&keyless_lab::LabInstance) -> bool) -> HashSet
         .collect()
 }
 
+/// DescribeInstances of one us-east-1 instance, as XML.
+fn describe_one(lab: &Lab, id: &str) -> String {
+    ec2(
+        lab,
+        "us-east-1",
+        "DescribeInstances",
+        &[("InstanceId.1", id)],
+    )
+    .text()
+}
+
 fn error_of(lab: &Lab, region: &str, params: &[(&str, &str)]) -> (u16, String) {
     let r = ec2(lab, region, "DescribeInstances", params);
     (r.status, xml_error_code(&r.text()))
@@ -388,13 +399,7 @@ async fn instance_fields() {
         .into_iter()
         .find(|i| i.public_ip.is_some() && i.region == "us-east-1")
         .unwrap();
-    let xml = ec2(
-        &lab,
-        "us-east-1",
-        "DescribeInstances",
-        &[("InstanceId.1", &web.id)],
-    )
-    .text();
+    let xml = describe_one(&lab, &web.id);
     assert!(xml.starts_with("<?xml"));
     assert!(xml.contains(
         "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
@@ -418,55 +423,28 @@ async fn instance_fields() {
     assert!(launch.ends_with(".000Z"));
 
     let no_imds = lab.instance_named("no-imds");
-    let xml = ec2(
-        &lab,
-        "us-east-1",
-        "DescribeInstances",
-        &[("InstanceId.1", &no_imds.id)],
-    )
-    .text();
+    let xml = describe_one(&lab, &no_imds.id);
     assert_eq!(xml_values(&xml, "httpEndpoint"), vec!["disabled"]);
     // Non-ASCII names survive the round trip.
     let cafe = lab.instance_named("café-α");
-    let xml = ec2(
-        &lab,
-        "us-east-1",
-        "DescribeInstances",
-        &[("InstanceId.1", &cafe.id)],
-    )
-    .text();
+    let xml = describe_one(&lab, &cafe.id);
     assert!(xml.contains("<value>café-α</value>"));
     // Stopped: no public address.
     let batch = lab.instance_named("batch");
-    let xml = ec2(
-        &lab,
-        "us-east-1",
-        "DescribeInstances",
-        &[("InstanceId.1", &batch.id)],
-    )
-    .text();
+    let xml = describe_one(&lab, &batch.id);
     assert!(xml.contains("<name>stopped</name>") && xml_values(&xml, "ipAddress").is_empty());
 }
 
 #[tokio::test]
 async fn sts_get_caller_identity() {
     let lab = Lab::start(LabOptions::default()).await.unwrap();
-    let body = form(&[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")]);
-    let headers = vec![(
-        "content-type".to_string(),
-        "application/x-www-form-urlencoded".to_string(),
-    )];
-    let headers = signed_headers(
-        lab.http_addr(),
+    let r = query_with(
+        &lab,
         "us-east-1",
         "sts",
-        headers,
-        body.as_bytes(),
+        &[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")],
         &lab_creds(),
     );
-    let r =
-        keyless_lab::mini_http::request(lab.http_addr(), "POST", "/", &headers, body.as_bytes())
-            .unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(xml_values(&r.text(), "Account"), vec!["123456789012"]);
 }

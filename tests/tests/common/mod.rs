@@ -67,15 +67,36 @@ pub fn signed_headers(
 }
 
 pub fn form(params: &[(&str, &str)]) -> String {
-    let mut s = form_urlencoded_serializer();
+    let mut s = form_urlencoded::Serializer::new(String::new());
     for (k, v) in params {
         s.append_pair(k, v);
     }
     s.finish()
 }
 
-fn form_urlencoded_serializer() -> form_urlencoded::Serializer<'static, String> {
-    form_urlencoded::Serializer::new(String::new())
+/// A signed Query-protocol call (EC2, STS): `POST /` with the form-encoded `params`.
+pub fn query_with(
+    lab: &Lab,
+    region: &str,
+    service: &str,
+    params: &[(&str, &str)],
+    creds: &Creds,
+) -> Response {
+    let body = form(params);
+    let headers = vec![(
+        "content-type".to_string(),
+        "application/x-www-form-urlencoded".to_string(),
+    )];
+    let headers = signed_headers(
+        lab.http_addr(),
+        region,
+        service,
+        headers,
+        body.as_bytes(),
+        creds,
+    );
+    mini_http::request(lab.http_addr(), "POST", "/", &headers, body.as_bytes())
+        .expect("Query request")
 }
 
 /// A signed EC2 Query call: `Action=…&Version=2016-11-15&params…`.
@@ -88,21 +109,7 @@ pub fn ec2_with(
 ) -> Response {
     let mut all = vec![("Action", action), ("Version", "2016-11-15")];
     all.extend_from_slice(params);
-    let body = form(&all);
-    let headers = vec![(
-        "content-type".to_string(),
-        "application/x-www-form-urlencoded".to_string(),
-    )];
-    let headers = signed_headers(
-        lab.http_addr(),
-        region,
-        "ec2",
-        headers,
-        body.as_bytes(),
-        creds,
-    );
-    mini_http::request(lab.http_addr(), "POST", "/", &headers, body.as_bytes())
-        .expect("EC2 request")
+    query_with(lab, region, "ec2", &all, creds)
 }
 
 pub fn ec2(lab: &Lab, region: &str, action: &str, params: &[(&str, &str)]) -> Response {
