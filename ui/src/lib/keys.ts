@@ -12,6 +12,13 @@ export const TERMINAL_ACTIONS: ReadonlySet<Action['type']> = new Set(['find', 'c
 /** Actions only on the instances tab (Ctrl+R / Ctrl+F belong to the shell in a terminal). */
 export const HOME_ACTIONS: ReadonlySet<Action['type']> = new Set(['refresh', 'focus-search']);
 
+/** A text field (or select) has the keyboard: plain keys and Ctrl+Z belong to it, not to the app.
+ *  xterm's input is a textarea, so the terminal counts too. */
+export function isEditable(t: EventTarget | null): boolean {
+  const el = t as HTMLElement | null;
+  return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
+}
+
 export function matchShortcut(e: KeyLike, mac = false): Action | null {
   const mod = e.ctrlKey || (mac && e.metaKey);
   if (e.key === 'F5' && !mod && !e.altKey) return { type: 'refresh' };
