@@ -32,8 +32,8 @@ export interface ProfilesHost {
 export type EditorState = { previous: string | null; initial: Profile; title: string };
 /** Several running instances match a profile: the user picks one. */
 export type PickerState = { profile: Profile; candidates: Instance[] };
-/** The last deleted profile, restorable until `until` (ms). */
-export type UndoState = { profile: Profile; until: number };
+/** The last deleted profile, restorable for UNDO_MS. */
+export type UndoState = { profile: Profile };
 
 export const UNDO_MS = 8000;
 
@@ -193,7 +193,7 @@ export class ProfilesState {
 
   private offerUndo(profile: Profile): void {
     if (this.undoTimer) clearTimeout(this.undoTimer);
-    this.undo = { profile, until: Date.now() + UNDO_MS };
+    this.undo = { profile };
     this.undoTimer = setTimeout(() => this.dismissUndo(), UNDO_MS);
   }
 
