@@ -29,13 +29,18 @@ async fn caller_arn(lab: &Lab, creds: Credentials) -> (String, String) {
     )
 }
 
-/// SendSSHPublicKey as `creds`; the AWS error code, or "Success".
+/// SendSSHPublicKey of [`KEY`] as `creds`; the AWS error code, or "Success".
 async fn push_as(lab: &Lab, creds: Credentials, region: &str, id: &str) -> String {
+    push_key_as(lab, creds, region, id, KEY).await
+}
+
+/// SendSSHPublicKey of `key` as `creds`; the AWS error code, or "Success".
+async fn push_key_as(lab: &Lab, creds: Credentials, region: &str, id: &str, key: &str) -> String {
     let out = sdk::eic(lab, region, creds)
         .send_ssh_public_key()
         .instance_id(id)
         .instance_os_user(lab.os_user())
-        .ssh_public_key(KEY)
+        .ssh_public_key(key)
         .send()
         .await;
     match out {
@@ -201,15 +206,10 @@ async fn staging_instances_run_and_pushes_stay_in_their_account() {
     );
     let tmp = tempfile::tempdir().unwrap();
     let (key, line) = ed25519(tmp.path(), "id");
-    let pushed = sdk::eic(&lab, &first, staging.clone())
-        .send_ssh_public_key()
-        .instance_id(&web.id)
-        .instance_os_user(lab.os_user())
-        .ssh_public_key(&line)
-        .send()
-        .await
-        .unwrap();
-    assert!(pushed.success());
+    assert_eq!(
+        push_key_as(&lab, staging.clone(), &first, &web.id, &line).await,
+        "Success"
+    );
     let out = ssh(
         &key,
         lab.ssh_port(),

@@ -5,7 +5,7 @@ mod common;
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{Filter, InstanceStateName};
-use common::sdk::static_creds;
+use common::sdk::{name_tag, static_creds};
 use keyless_lab::{Lab, LabOptions};
 
 fn ec2(lab: &Lab, region: &str) -> aws_sdk_ec2::Client {
@@ -48,12 +48,7 @@ async fn describe_instances_pages_parse() {
     assert_eq!(seen.len(), expected.len());
     for (got, want) in seen.iter().zip(&expected) {
         assert_eq!(got.instance_id(), Some(want.id.as_str()));
-        let name = got
-            .tags()
-            .iter()
-            .find(|t| t.key() == Some("Name"))
-            .and_then(|t| t.value());
-        assert_eq!(name, want.name.as_deref());
+        assert_eq!(name_tag(got), want.name.as_deref());
         assert_eq!(
             got.state().and_then(|s| s.name()).map(|n| n.as_str()),
             Some(want.state.as_str())
@@ -161,13 +156,14 @@ async fn send_ssh_public_key_parses() {
     let client = eic(&lab, "us-east-1");
     let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMLNutKj9VqC4EZWaaatd6Xaggr1lhZ8qNRFICuIU97";
     let db = lab.instance_named("db-primary");
-    let push = || {
+    let push_to = |client: &aws_sdk_ec2instanceconnect::Client, id: &str| {
         client
             .send_ssh_public_key()
-            .instance_id(&db.id)
+            .instance_id(id)
             .instance_os_user(lab.os_user())
             .ssh_public_key(key)
     };
+    let push = || push_to(&client, &db.id);
 
     let ok = push().send().await.unwrap();
     assert!(ok.success());
@@ -181,11 +177,7 @@ async fn send_ssh_public_key_parses() {
     assert!(err.is_service_exception(), "{err:?}");
 
     let restricted = lab.instance_named("restricted");
-    let err = client
-        .send_ssh_public_key()
-        .instance_id(&restricted.id)
-        .instance_os_user(lab.os_user())
-        .ssh_public_key(key)
+    let err = push_to(&client, &restricted.id)
         .send()
         .await
         .unwrap_err()
@@ -196,21 +188,13 @@ async fn send_ssh_public_key_parses() {
     );
 
     let batch = lab.instance_named("batch");
-    let err = client
-        .send_ssh_public_key()
-        .instance_id(&batch.id)
-        .instance_os_user(lab.os_user())
-        .ssh_public_key(key)
+    let err = push_to(&client, &batch.id)
         .send()
         .await
         .unwrap_err()
         .into_service_error();
     assert!(err.is_ec2_instance_state_invalid_exception(), "{err:?}");
-    let err = eic(&lab, "eu-west-1")
-        .send_ssh_public_key()
-        .instance_id(&db.id)
-        .instance_os_user(lab.os_user())
-        .ssh_public_key(key)
+    let err = push_to(&eic(&lab, "eu-west-1"), &db.id)
         .send()
         .await
         .unwrap_err()

@@ -165,6 +165,14 @@ pub async fn sso_profile_credentials(lab: &Lab, profile: &str) -> (Credentials, 
     (creds, p["region"].clone())
 }
 
+/// An instance's Name tag, as DescribeInstances reports it.
+pub fn name_tag(i: &aws_sdk_ec2::types::Instance) -> Option<&str> {
+    i.tags()
+        .iter()
+        .find(|t| t.key() == Some("Name"))
+        .and_then(|t| t.value())
+}
+
 /// Name tags of what DescribeInstances shows `creds` in `region` (every page), in order.
 pub async fn listed_names(lab: &Lab, region: &str, creds: Credentials) -> Vec<String> {
     let pages: Vec<_> = ec2(lab, region, creds)
@@ -177,12 +185,7 @@ pub async fn listed_names(lab: &Lab, region: &str, creds: Credentials) -> Vec<St
     for page in pages {
         for r in page.expect("DescribeInstances").reservations() {
             for i in r.instances() {
-                let name = i
-                    .tags()
-                    .iter()
-                    .find(|t| t.key() == Some("Name"))
-                    .and_then(|t| t.value());
-                names.push(name.unwrap_or("-").to_string());
+                names.push(name_tag(i).unwrap_or("-").to_string());
             }
         }
     }
