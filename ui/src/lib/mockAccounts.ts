@@ -5,6 +5,7 @@ import type {
   ApiError, AwsProfile, AwsProfiles, CallerIdentity, Instance, LoginPrompt, Profile,
 } from '../generated/bindings';
 import type { AwsProfileName, Backend } from './backend';
+import { checkName, parseTarget } from './profileList';
 
 type AccountsPart = Pick<Backend,
   'profilesList' | 'profileSave' | 'profileDelete' | 'profileResolve' | 'awsProfiles' | 'whoami' |
@@ -55,8 +56,6 @@ function seedProfiles(): Profile[] {
   ];
 }
 
-const NAME = /^[^@\-\s\p{Cc}](.{0,62}[^\s\p{Cc}])?$/u;
-
 export function createMockAccounts(
   opts: { empty?: boolean; instances: () => Instance[]; delay: (ms: number) => Promise<void> },
 ): MockAccounts {
@@ -75,7 +74,7 @@ export function createMockAccounts(
     return p;
   };
   const check = (p: Profile) => {
-    if (!NAME.test(p.name)) throw fail('invalid_input', `the profile name '${p.name}' must be 1–64 characters, not starting with '@' or '-'`);
+    if (checkName(p.name)) throw fail('invalid_input', `the profile name '${p.name}' must be 1–64 characters, not starting with '@' or '-'`);
     if (!p.target.trim()) throw fail('invalid_input', `profile '${p.name}': the target is empty`, 'Use an instance id (i-…) or tags such as Name=web-*.');
   };
 
@@ -130,15 +129,17 @@ export function createMockAccounts(
       await opts.delay(120);
       const region = p.region ?? 'us-east-1';
       const inRegion = opts.instances().filter((i) => i.region === region);
-      if (p.target.startsWith('i-')) {
+      const target = parseTarget(p.target);
+      if ('error' in target) throw fail('invalid_input', `profile '${p.name}': ${target.error}`);
+      if (target.ok.kind === 'id') {
         const i = inRegion.find((x) => x.instance_id === p.target);
         if (!i) throw fail('instance_not_found', `instance ${p.target} was not found in ${region}`, 'It may have been terminated, or it is in another region or account.');
         if (i.state !== 'running') throw fail('instance_not_running', `${i.name ?? i.instance_id} (${i.instance_id}) is ${i.state}, not running`, 'Start the instance (or wait until it is running), then connect again.');
         return [i];
       }
-      const want = p.target.split(',').map((kv) => kv.split('=') as [string, string]);
+      const want = target.ok.tags;
       const glob = (pat: string, s: string) => new RegExp(`^${pat.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(s);
-      const found = inRegion.filter((i) => i.state === 'running' && want.every(([k, v]) => i.tags[k] !== undefined && glob(v ?? '', i.tags[k]!)));
+      const found = inRegion.filter((i) => i.state === 'running' && want.every(([k, v]) => i.tags[k] !== undefined && glob(v, i.tags[k]!)));
       if (!found.length) throw fail('instance_not_found', `no running instance matches '${p.target}' in ${region}`, 'Check the tags, region and AWS profile.');
       return found;
     },
