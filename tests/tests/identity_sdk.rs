@@ -5,7 +5,7 @@
 mod common;
 
 use aws_sdk_ec2::config::Credentials;
-use common::sdk::{oidc, region, sso, static_creds, sts};
+use common::sdk::{device_token, oidc, region, sso, start_device, static_creds, sts};
 use keyless_lab::{Fault, Lab, LabOptions};
 use std::time::Duration;
 
@@ -27,14 +27,7 @@ async fn device_flow_portal_and_sts_with_the_real_sdks() {
         .unwrap();
     let (id, secret) = (reg.client_id().unwrap(), reg.client_secret().unwrap());
     assert!(reg.client_secret_expires_at() > reg.client_id_issued_at());
-    let auth = oidc
-        .start_device_authorization()
-        .client_id(id)
-        .client_secret(secret)
-        .start_url(keyless_lab::SSO_START_URL)
-        .send()
-        .await
-        .unwrap();
+    let auth = start_device(&oidc, id, secret).send().await.unwrap();
     assert_eq!(auth.interval(), 1);
     assert!(auth.expires_in() > 60);
     let code = auth.user_code().unwrap().to_string();
@@ -42,14 +35,7 @@ async fn device_flow_portal_and_sts_with_the_real_sdks() {
         .verification_uri_complete()
         .unwrap()
         .ends_with(&format!("user_code={code}")));
-    let poll = || {
-        oidc.create_token()
-            .client_id(id)
-            .client_secret(secret)
-            .grant_type("urn:ietf:params:oauth:grant-type:device_code")
-            .device_code(auth.device_code().unwrap())
-            .send()
-    };
+    let poll = || device_token(&oidc, id, secret, auth.device_code().unwrap()).send();
     let e = poll().await.unwrap_err();
     assert!(
         e.as_service_error()
@@ -86,25 +72,17 @@ async fn device_flow_portal_and_sts_with_the_real_sdks() {
         .is_invalid_grant_exception());
 
     // Refresh tokens rotate.
-    let refreshed = oidc
-        .create_token()
-        .client_id(id)
-        .client_secret(secret)
-        .grant_type("refresh_token")
-        .refresh_token(&refresh)
-        .send()
-        .await
-        .unwrap();
+    let refresh_with = || {
+        oidc.create_token()
+            .client_id(id)
+            .client_secret(secret)
+            .grant_type("refresh_token")
+            .refresh_token(&refresh)
+            .send()
+    };
+    let refreshed = refresh_with().await.unwrap();
     assert_ne!(refreshed.access_token().unwrap(), access);
-    let e = oidc
-        .create_token()
-        .client_id(id)
-        .client_secret(secret)
-        .grant_type("refresh_token")
-        .refresh_token(&refresh)
-        .send()
-        .await
-        .unwrap_err();
+    let e = refresh_with().await.unwrap_err();
     assert!(e.as_service_error().unwrap().is_invalid_grant_exception());
     let stats = lab.sso_stats();
     assert_eq!(
@@ -296,23 +274,8 @@ async fn device_page_allow_and_deny_with_a_browser_form() {
         .await
         .unwrap();
     let (id, secret) = (reg.client_id().unwrap(), reg.client_secret().unwrap());
-    let start = || async {
-        oidc.start_device_authorization()
-            .client_id(id)
-            .client_secret(secret)
-            .start_url(keyless_lab::SSO_START_URL)
-            .send()
-            .await
-            .unwrap()
-    };
-    let token = |device: String| {
-        oidc.create_token()
-            .client_id(id)
-            .client_secret(secret)
-            .grant_type("urn:ietf:params:oauth:grant-type:device_code")
-            .device_code(device)
-            .send()
-    };
+    let start = || async { start_device(&oidc, id, secret).send().await.unwrap() };
+    let token = |device: String| device_token(&oidc, id, secret, &device).send();
     let (allowed, denied) = (start().await, start().await);
 
     // What the browser opens.

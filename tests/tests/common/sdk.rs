@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 
 use aws_sdk_ec2::config::Credentials;
+use aws_sdk_ssooidc::operation::create_token::builders::CreateTokenFluentBuilder;
+use aws_sdk_ssooidc::operation::start_device_authorization::builders::StartDeviceAuthorizationFluentBuilder;
 use keyless_lab::{Lab, ACCESS_KEY_ID, SECRET_ACCESS_KEY, SSO_START_URL};
 
 pub fn static_creds() -> Credentials {
@@ -69,6 +71,32 @@ pub enum Registration {
     Legacy,
 }
 
+/// StartDeviceAuthorization of a registered client for the lab's start URL.
+pub fn start_device(
+    oidc: &aws_sdk_ssooidc::Client,
+    client_id: &str,
+    secret: &str,
+) -> StartDeviceAuthorizationFluentBuilder {
+    oidc.start_device_authorization()
+        .client_id(client_id)
+        .client_secret(secret)
+        .start_url(SSO_START_URL)
+}
+
+/// CreateToken polling for a device code (the device_code grant).
+pub fn device_token(
+    oidc: &aws_sdk_ssooidc::Client,
+    client_id: &str,
+    secret: &str,
+    device_code: &str,
+) -> CreateTokenFluentBuilder {
+    oidc.create_token()
+        .client_id(client_id)
+        .client_secret(secret)
+        .grant_type("urn:ietf:params:oauth:grant-type:device_code")
+        .device_code(device_code)
+}
+
 /// The device flow with the real aws-sdk-ssooidc client, the "user" approving at once;
 /// returns the access token.
 pub async fn sso_sign_in(lab: &Lab, registration: Registration) -> String {
@@ -85,21 +113,12 @@ pub async fn sso_sign_in(lab: &Lab, registration: Registration) -> String {
     }
     let reg = req.send().await.expect("RegisterClient");
     let (id, secret) = (reg.client_id().unwrap(), reg.client_secret().unwrap());
-    let auth = oidc
-        .start_device_authorization()
-        .client_id(id)
-        .client_secret(secret)
-        .start_url(SSO_START_URL)
+    let auth = start_device(&oidc, id, secret)
         .send()
         .await
         .expect("StartDeviceAuthorization");
     assert!(lab.approve_sso(auth.user_code().unwrap()));
-    let token = oidc
-        .create_token()
-        .client_id(id)
-        .client_secret(secret)
-        .grant_type("urn:ietf:params:oauth:grant-type:device_code")
-        .device_code(auth.device_code().unwrap())
+    let token = device_token(&oidc, id, secret, auth.device_code().unwrap())
         .send()
         .await
         .expect("CreateToken");
