@@ -44,6 +44,10 @@ export class AppState {
   readonly all = $derived(this.inventory?.instances ?? []);
   readonly sorted = $derived(sortInstances(this.all, this.sort));
   readonly visible = $derived(filterInstances(this.sorted, this.filters));
+  /** Regions the loaded inventory could not list. */
+  readonly failedRegions = $derived(new Set((this.inventory?.errors ?? []).map((e) => e.region)));
+  /** The selected regions the loaded inventory speaks for (listed without an error). */
+  readonly okRegions = $derived(this.selectedRegions.filter((r) => !this.failedRegions.has(r)));
   readonly activeTab = $derived(this.tabs.find((t) => t.key === this.activeKey) ?? null);
   /** Index of the active tab among all tabs (0 = Instances). */
   readonly activeIndex = $derived(this.activeKey === null ? 0 : this.tabs.findIndex((t) => t.key === this.activeKey) + 1);
