@@ -182,7 +182,7 @@ export class ProfilesState {
   async remove(name: string): Promise<void> {
     try {
       const removed = await backend.profileDelete(name);
-      this.list = this.list.filter((p) => p.name !== name);
+      this.apply(this.list.filter((p) => p.name !== name));
       this.clearError(name);
       this.actionError = null;
       this.offerUndo(removed);
