@@ -1,5 +1,6 @@
 //! `ui/src/generated/bindings.ts` must be what the Rust types generate today.
-//! `UPDATE_BINDINGS=1 cargo test -p keyless-app --test bindings` rewrites it.
+//! `UPDATE_BINDINGS=1 cargo test -p keyless-app --test bindings` rewrites it — never under CI,
+//! where a rewrite would compare the file with itself and pass whatever is committed.
 
 use std::path::PathBuf;
 
@@ -8,6 +9,11 @@ fn bindings_are_up_to_date() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/generated/bindings.ts");
     let fresh = keyless_app_lib::bindings::typescript();
     if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "UPDATE_BINDINGS is set under CI (CI is set): CI checks the committed bindings, it \
+             must not rewrite them; unset UPDATE_BINDINGS"
+        );
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &fresh).unwrap();
     }
