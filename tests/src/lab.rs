@@ -15,7 +15,9 @@ use crate::core::{Core, CoreConfig};
 use crate::identity::{self, IdentityStatus, Saved};
 use crate::policy::{Cidr, Policy};
 use crate::state::{Faults, LabState};
-use crate::{env_file, os_user, server, Fault, LabError, LabInstance, LabOptions, PushRecord};
+use crate::{
+    env_file, os_user, server, ApiRequest, Fault, LabError, LabInstance, LabOptions, PushRecord,
+};
 
 pub struct Lab {
     core: Arc<Core>,
@@ -165,6 +167,7 @@ impl Lab {
             instances,
             keys: Vec::new(),
             pushes: Vec::new(),
+            requests: Vec::new(),
             faults: Faults::default(),
             policy: Policy::seed(&os_user),
         };
@@ -276,6 +279,11 @@ impl Lab {
 
     pub fn pushes(&self) -> Vec<PushRecord> {
         self.core.state().pushes.clone()
+    }
+
+    /// Every AWS API request the lab received so far, oldest first.
+    pub fn requests(&self) -> Vec<ApiRequest> {
+        self.core.state().requests.clone()
     }
 
     pub fn throttle_next_pushes(&self, n: u32) {

@@ -49,7 +49,7 @@ pub use identity::{forget as forget_identity, IdentityStatus};
 pub use lab::Lab;
 pub use options::LabOptions;
 pub use ssh_keys::fingerprint_of_line;
-pub use state::{LabInstance, PushRecord};
+pub use state::{ApiRequest, LabInstance, PushRecord};
 
 /// The lab's only access key; any other key is "unrecognized".
 pub const ACCESS_KEY_ID: &str = "AKIALABKEYLESS000001";

@@ -14,6 +14,7 @@ use axum::Router;
 
 use crate::core::Core;
 use crate::sigv4_verify::{self, Received, SigError};
+use crate::state::ApiRequest;
 use crate::{control, ec2_api, ec2_xml, eic_api, keys_endpoint, random, sso_api, sts_api};
 
 pub fn router(core: Arc<Core>) -> Router {
@@ -22,7 +23,30 @@ pub fn router(core: Arc<Core>) -> Router {
         .route("/_lab/keys/{id}", get(keys_endpoint::serve))
         .merge(control::routes())
         .merge(sso_api::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            core.clone(),
+            log_request,
+        ))
         .with_state(core)
+}
+
+/// Records every request to an emulated AWS API (everything but the lab's own `/_lab/…` routes).
+async fn log_request(
+    State(core): State<Arc<Core>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    if !path.starts_with("/_lab/") {
+        let record = ApiRequest {
+            method: req.method().to_string(),
+            path: path.to_string(),
+            target: header_str(req.headers(), "x-amz-target").map(str::to_string),
+            at: SystemTime::now(),
+        };
+        core.state().requests.push(record);
+    }
+    next.run(req).await
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -33,6 +33,8 @@ pub struct LabState {
     pub instances: Vec<Instance>,
     pub keys: Vec<ActiveKey>,
     pub pushes: Vec<PushRecord>,
+    /// Every request to an emulated AWS API (not `/_lab/…`), in arrival order.
+    pub requests: Vec<ApiRequest>,
     pub faults: Faults,
     pub policy: Policy,
 }
@@ -63,6 +65,19 @@ pub struct PushRecord {
     pub key: String,
     /// `"Success"` or the AWS error code returned.
     pub outcome: String,
+    pub at: SystemTime,
+}
+
+/// One request to an emulated AWS API (EC2, EIC, STS, IAM Identity Center) as it arrived, whatever
+/// its outcome: what tests check when Keyless must fail "before any request", or must have a
+/// call in flight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiRequest {
+    pub method: String,
+    pub path: String,
+    /// The `X-Amz-Target` header (JSON protocols such as EIC's), if any.
+    pub target: Option<String>,
+    /// Arrival time.
     pub at: SystemTime,
 }
 
