@@ -183,5 +183,6 @@ async fn bad_input_is_rejected_before_any_request() {
         assert_eq!(out.code, 2, "{args:?}: {out:?}");
         assert!(out.stderr.contains(needle), "{args:?}: {out:?}");
         assert!(out.stderr.contains("hint:"), "{out:?}");
+        assert_eq!(env.lab.requests(), vec![], "{args:?} reached AWS");
     }
 }

@@ -371,6 +371,18 @@ async fn ssh_at_name_runs_a_command_and_records_last_used() {
         .run(&["connect", "db", "-l", "nobody-here", "--", "true"])
         .await;
     assert_eq!(out.code, 255, "{out:?}");
+    // Refused for that user, by the push policy: the flag, not the profile's user, was used.
+    assert!(out.stderr.contains("as 'nobody-here'"), "{out:?}");
+    assert!(
+        out.stderr.contains("ec2:osuser must allow 'nobody-here'"),
+        "{out:?}"
+    );
+    let refused = env.lab.pushes().pop().expect("a push was tried");
+    assert_eq!(
+        (refused.instance_id.as_str(), refused.user.as_str()),
+        (db.id.as_str(), "nobody-here")
+    );
+    assert_eq!(refused.outcome, "AccessDeniedException");
 
     // An instance-id profile whose instance is stopped says so before pushing any key.
     let batch = env.lab.instance_named("batch");

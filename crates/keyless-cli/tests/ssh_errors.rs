@@ -160,20 +160,34 @@ async fn an_expired_key_is_pushed_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_rejected_before_any_request() {
     let env = Env::start().await;
-    for (args, needle) in [
-        (vec!["ssh", "i-0ABCDEF12345"], "'i-0ABCDEF12345'"),
-        (vec!["ssh", "bad;user@web"], "'bad;user'"),
-        (vec!["ssh", "web", "-p", "0"], "port 0"),
-        (vec!["ssh", "web", "-p", "ssh"], "'ssh'"),
-        (vec!["ssh", "web", "--region", "us_east_1"], "'us_east_1'"),
+    for (args, needle, hint) in [
+        (
+            vec!["ssh", "i-0ABCDEF12345"],
+            "'i-0ABCDEF12345'",
+            "lower-case hex",
+        ),
+        (vec!["ssh", "bad;user@web"], "'bad;user'", "e.g. ec2-user"),
+        (vec!["ssh", "web", "-p", "0"], "port 0", "from 1 to 65535"),
+        (vec!["ssh", "web", "-p", "ssh"], "'ssh'", "from 1 to 65535"),
+        (
+            vec!["ssh", "web", "--region", "us_east_1"],
+            "'us_east_1'",
+            "look like us-east-1",
+        ),
         (
             vec!["ssh", "web", "--via", "carrier-pigeon"],
             "'carrier-pigeon'",
+            "private, public or auto",
         ),
-        (vec!["ssh", "web", "--host-key-policy", "yolo"], "'yolo'"),
+        (
+            vec!["ssh", "web", "--host-key-policy", "yolo"],
+            "'yolo'",
+            "ask, accept-new or strict",
+        ),
     ] {
         let out = env.run(&args).await;
-        assert_fails(&out, needle, "");
+        assert_fails(&out, needle, hint);
+        assert_eq!(env.lab.requests(), vec![], "{args:?} reached AWS");
     }
     assert!(env.lab.pushes().is_empty());
 }
