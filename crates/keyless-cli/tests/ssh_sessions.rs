@@ -194,3 +194,125 @@ async fn no_private_key_reaches_the_disk() {
         assert!(!text.contains(&blob), "the one-time key appears in {f:?}");
     }
 }
+
+/// Proxies one TCP connection from `listener` to `upstream` and returns when (by the shared
+/// clock) the client's SSH_MSG_NEWKEYS went through: the end of its key exchange, the last
+/// packet in plaintext. The upstream connection waits until `push_arrived()`, so the key
+/// exchange can only run while a push is on its way.
+async fn proxy_ssh(
+    listener: tokio::net::TcpListener,
+    upstream: std::net::SocketAddr,
+    push_arrived: impl Fn() -> bool,
+) -> std::time::SystemTime {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (client, _) = listener.accept().await.unwrap();
+    let mut waited = 0;
+    while !push_arrived() {
+        assert!(
+            waited < 2000,
+            "no key push reached the lab while the SSH connection was open: the push does not \
+             overlap the handshake"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    let server = tokio::net::TcpStream::connect(upstream).await.unwrap();
+    let (mut cr, mut cw) = client.into_split();
+    let (mut sr, mut sw) = server.into_split();
+    let down = async move {
+        let _ = tokio::io::copy(&mut sr, &mut cw).await;
+        let _ = cw.shutdown().await;
+    };
+    let up = async move {
+        let (mut seen, mut newkeys) = (Vec::new(), None);
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            let n = match cr.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if sw.write_all(&chunk[..n]).await.is_err() {
+                break;
+            }
+            if newkeys.is_none() {
+                seen.extend_from_slice(&chunk[..n]);
+                if sent_newkeys(&seen) {
+                    newkeys = Some(std::time::SystemTime::now());
+                }
+            }
+        }
+        let _ = sw.shutdown().await;
+        newkeys.expect("the client finished a key exchange")
+    };
+    tokio::join!(down, up).1
+}
+
+/// Whether the client's plaintext stream (version line, then binary packets without MAC, RFC
+/// 4253 §4.2, §6) holds SSH_MSG_NEWKEYS (21).
+fn sent_newkeys(stream: &[u8]) -> bool {
+    let Some(eol) = stream.iter().position(|&b| b == b'\n') else {
+        return false;
+    };
+    let mut at = eol + 1;
+    while let Some(head) = stream.get(at..at + 6) {
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        if head[5] == 21 {
+            return true;
+        }
+        at += 4 + len;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_key_push_overlaps_the_handshake() {
+    // A slow SendSSHPublicKey (as on AWS, where it is the slowest step) leaves room to see the
+    // order; the assertions are about order only.
+    let env = Env::with(keyless_lab::LabOptions {
+        eic_latency: Duration::from_secs(3),
+        ..Default::default()
+    })
+    .await;
+    let user = env.lab.os_user().to_owned();
+    let db = env.lab.instance_named("db-primary");
+    // A port of our own on the instance's address, in front of its sshd (`-p` dials it).
+    let listener = tokio::net::TcpListener::bind((db.private_ip, 0))
+        .await
+        .unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let upstream = std::net::SocketAddr::from((db.private_ip, env.lab.ssh_port()));
+    let push_arrived = || {
+        env.lab.requests().iter().any(|r| {
+            r.target
+                .as_deref()
+                .is_some_and(|t| t.ends_with(".SendSSHPublicKey"))
+        })
+    };
+    let target = format!("{user}@db-primary");
+    let args = [
+        "ssh",
+        &target,
+        "-p",
+        &port,
+        "--via",
+        "private",
+        "--host-key-policy",
+        "accept-new",
+        "--",
+        "echo",
+        "overlapped",
+    ];
+    let (newkeys, out) = tokio::join!(proxy_ssh(listener, upstream, push_arrived), env.run(&args));
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout.trim(), "overlapped");
+    let pushes = env.lab.pushes();
+    assert_eq!(pushes.len(), 1, "{pushes:?}");
+    assert_eq!(pushes[0].outcome, "Success");
+    // The key exchange started after the push arrived (the proxy waited for it) and finished
+    // before the lab answered it.
+    assert!(
+        newkeys < pushes[0].at,
+        "the key exchange ended after the push was answered: {newkeys:?} vs {:?}",
+        pushes[0].at
+    );
+}
