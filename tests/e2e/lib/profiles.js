@@ -66,12 +66,19 @@ export async function saveEditor(browser) {
   await (await browser.$(sel('profile-editor'))).waitForDisplayed({ reverse: true, timeout: 10_000, timeoutMsg: 'the editor stayed open' });
 }
 
-/** Trusts the host key if asked; waits for tab `index` to be connected. */
+/**
+ * Answers the host-key question of tab `index` with Trust, then waits for it to be connected.
+ * The question must come (a fresh HOME has nothing pinned): a path that trusts silently fails.
+ */
 export async function trustAndConnect(browser, index) {
   const dlg = await browser.$(sel('hostkey-dialog'));
-  await waitFor(browser, async () => (await dlg.isDisplayed().catch(() => false))
-    || (await hookTabs(browser))[index]?.status !== 'connecting', { timeout: 30_000, what: 'host-key dialog or a settled tab' });
-  if (await dlg.isDisplayed().catch(() => false)) await (await browser.$(sel('hostkey-trust'))).click();
+  const settled = await waitFor(browser, async () => {
+    if (await dlg.isDisplayed().catch(() => false)) return 'asked';
+    const status = (await hookTabs(browser))[index]?.status;
+    return status && status !== 'connecting' ? status : null;
+  }, { timeout: 30_000, what: `the host-key dialog for tab ${index}` });
+  if (settled !== 'asked') throw new Error(`tab ${index} became "${settled}" without asking about the host key`);
+  await (await browser.$(sel('hostkey-trust'))).click();
   await waitTabStatus(browser, index, 'connected', 30_000);
 }
 
@@ -88,8 +95,9 @@ export async function connectByClick(browser, name, { trust = true } = {}) {
   return before;
 }
 
-/** The keys the lab was asked to push, oldest first. */
+/** The keys the lab was asked to push, oldest first (throws when the lab does not answer). */
 export async function pushes(lab) {
   const res = await fetch(`${lab.endpoint}/_lab/pushes`);
-  return res.ok ? res.json() : [];
+  if (!res.ok) throw new Error(`GET /_lab/pushes: HTTP ${res.status} ${await res.text()}`);
+  return res.json();
 }
