@@ -69,7 +69,10 @@ test('3. a region the credentials may not list shows its banner; the other regio
     const bs = (await banners(browser)).filter((x) => x.visible && x.region === 'eu-west-1');
     return bs.length ? bs : null;
   }, { timeout: 30_000, what: 'a visible region-banner for eu-west-1' });
-  assert.match(b[0].text, /eu-west-1|not authorized|UnauthorizedOperation|denied/i, 'the banner says what failed');
+  // AWS's own code and the action that was refused (not merely the region's name).
+  const [banner] = await browser.$$(`${sel('region-banner')}[data-region="eu-west-1"]`);
+  assert.equal(await banner.$('.b-code').getText(), 'UnauthorizedOperation', `the banner shows AWS's code: "${b[0].text}"`);
+  assert.match(b[0].text, /is not authorized to perform: ec2:DescribeInstances/, 'the banner says what was refused');
   assert.equal((await banners(browser)).filter((x) => x.visible && x.region === 'us-east-1').length, 0,
     'no banner for us-east-1');
   const us = (await lab.state()).filter((i) => i.region === 'us-east-1');
