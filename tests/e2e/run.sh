@@ -5,6 +5,7 @@
 # Installs what is missing, builds what is stale, runs `node --test`, exits non-zero on failure.
 #   tests/e2e/run.sh                         # everything
 #   tests/e2e/run.sh --test-name-pattern=42  # extra arguments go to node --test
+#   tests/e2e/run.sh test/02-sessions.test.js  # only that file
 # KEYLESS_E2E_NO_BUILD=1 skips the builds; KEYLESS_E2E_KEEP=1 keeps the app's private HOMEs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,10 +37,14 @@ leftovers() {
   echo "${pids[@]:-}"
 }
 
+# Test files named on the command line run alone; otherwise every file under test/.
+files=(test/)
+for a in "$@"; do case "$a" in *.test.js) files=() ;; esac; done
+
 echo "==> node --test (under Xvfb)"
 status=0
 (cd "$repo/tests/e2e" && KEYLESS_E2E_RUN_ID="$run_id" xvfb-run -a -s "-screen 0 1280x800x24" \
-  node --test --test-concurrency=1 --test-timeout=600000 "$@" test/) || status=$?
+  node --test --test-concurrency=1 --test-timeout=600000 "$@" "${files[@]}") || status=$?
 
 left="$(leftovers)"
 if [ -n "$left" ]; then

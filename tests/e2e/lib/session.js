@@ -4,9 +4,14 @@ import assert from 'node:assert/strict';
 import {
   domTabs, hookActiveTab, hookTabs, replaceText, rowOf, sel, setSearch, terminalLines, visibleByTestId, waitFor,
 } from './ui.js';
+import { doubleClick } from './x11.js';
 
-/** Opens the connect dialog of an instance row (double-click; Enter as a fallback). */
-export async function openConnectDialog(browser, instanceId) {
+/**
+ * Opens the connect dialog of an instance row, by one gesture and no other: `enter` (a click
+ * selects the row, Enter opens it) or `dblclick` (a real X pointer's double-click: WebDriver's
+ * double-click never reaches the page as a `dblclick`).
+ */
+export async function openConnectDialog(browser, instanceId, { gesture = 'enter' } = {}) {
   await activateTab(browser, 0); // the Instances tab
   // The list is virtualised: a row far down is not in the DOM; narrow the list to it by id.
   const rowSel = `${sel('instance-row')}[data-instance-id="${instanceId}"]`;
@@ -15,15 +20,16 @@ export async function openConnectDialog(browser, instanceId) {
   }
   const row = await rowOf(browser, instanceId);
   await row.scrollIntoView({ block: 'center' }).catch(() => {});
-  await row.doubleClick();
-  const dialog = await browser.$(sel('connect-dialog'));
-  try {
-    await dialog.waitForDisplayed({ timeout: 3_000 });
-  } catch {
+  if (gesture === 'dblclick') {
+    await doubleClick(browser, row);
+  } else if (gesture === 'enter') {
     await row.click();
     await browser.keys('Enter');
-    await dialog.waitForDisplayed({ timeout: 10_000, timeoutMsg: `no connect-dialog after double-click/Enter on ${instanceId}` });
+  } else {
+    throw new Error(`unknown gesture ${gesture}`);
   }
+  const dialog = await browser.$(sel('connect-dialog'));
+  await dialog.waitForDisplayed({ timeout: 10_000, timeoutMsg: `no connect-dialog after ${gesture} on ${instanceId}` });
   return dialog;
 }
 

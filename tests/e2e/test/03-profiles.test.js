@@ -1,4 +1,4 @@
-// Profiles P1–P6: saved connection profiles in the sidebar of the real app, against the lab
+// Profiles P1–P7: saved connection profiles in the sidebar of the real app, against the lab
 // (a real sshd behind every running instance; the profiles file lives in the app's private HOME).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -11,6 +11,7 @@ import {
 import {
   connectByClick, contextClick, editor, fill, profileMenu, pushes, rowSel, saveEditor, trustAndConnect, waitRow,
 } from '../lib/profiles.js';
+import { doubleClick } from '../lib/x11.js';
 
 const ctx = labAndApp({ name: 'profiles' });
 
@@ -128,10 +129,33 @@ test('P6. a tag selector with two running matches shows the picker; the chosen o
   assert.deepEqual([...ids].sort(), webs.map((w) => w.id).sort());
   await screenshot(browser, 'profiles-picker');
   const pick = webs.find((w) => w.public_ip) ?? webs[0];
-  await (await browser.$(`${sel('candidate-row')}[data-instance-id="${pick.id}"]`)).doubleClick();
+  await doubleClick(browser, await browser.$(`${sel('candidate-row')}[data-instance-id="${pick.id}"]`));
   await waitFor(browser, async () => (await hookTabs(browser)).length > before, { timeout: 20_000, what: 'a tab for the picked instance' });
   await trustAndConnect(browser, before);
   assert.equal((await hookTabs(browser))[before].title, 'any web');
   assert.equal(await roundTrip(browser, before, 'echo picked'), 'picked');
   await screenshot(browser, 'profiles-picked');
+});
+
+test('P7. a profile whose address choice the instance lacks: its tab says so, and no key is pushed', { timeout: 60_000 }, async () => {
+  const { browser, lab } = ctx;
+  const staging = (await lab.state()).find((i) => i.name === 'web' && !i.public_ip && i.state === 'running');
+  assert.ok(staging, 'the lab has the private-only `web`');
+  await (await browser.$(sel('profile-new'))).click();
+  await editor(browser);
+  await fill(browser, { name: 'staging public', target: staging.id, region: staging.region, user: lab.osUser, via: 'public' });
+  await saveEditor(browser);
+  await waitRow(browser, 'staging public');
+  const before = (await hookTabs(browser)).length;
+  const pushed = (await pushes(lab)).length;
+  await (await browser.$(rowSel('staging public'))).click();
+  const err = await waitFor(browser, async () => (await visibleByTestId(browser, 'session-error'))[0] ?? null,
+    { timeout: 20_000, what: 'a session-error for an address the instance lacks' });
+  await screenshot(browser, 'profiles-no-address');
+  assert.equal(err.attrs['data-kind'], 'no_address', `kind no_address: ${JSON.stringify(err)}`);
+  assert.ok(err.text.includes(`${staging.id}`) && err.text.includes('has no public IPv4 address'), `the error says which address is missing: "${err.text}"`);
+  const tabs = await hookTabs(browser);
+  assert.equal(tabs.length, before + 1, 'one tab for the attempt');
+  assert.equal(tabs[before].status, 'failed');
+  assert.equal((await pushes(lab)).length, pushed, 'no key was pushed');
 });
