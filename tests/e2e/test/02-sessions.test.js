@@ -1,14 +1,20 @@
-// Scenarios 4–9: shells through the real app to the lab's real sshd.
+// Scenarios 4–12: shells through the real app to the lab's real sshd: connecting (both gestures,
+// every host-key answer, the address and port fields), typing, resizing, tabs, refusals, reconnects,
+// a 100 MB flood, copy/paste/find.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { labAndApp } from '../lib/fixture.js';
+import { Relay } from '../lib/relay.js';
 import {
   activateTab, connect, openConnectDialog, roundTrip, submitConnect, typeLine, waitTabStatus,
 } from '../lib/session.js';
 import {
   domTabs, hookTabs, replaceText, screenshot, sel, terminalLines, visibleByTestId, waitFor,
 } from '../lib/ui.js';
+import { clipboardText, doubleClick, holdClipboard } from '../lib/x11.js';
 
 const ctx = labAndApp({ name: 'sessions' });
 /** instance name/id → tab index of a connected session opened by an earlier test. */
@@ -50,6 +56,81 @@ test('4. connect to db-primary: host-key dialog, trust, then a shell that answer
   await waitFor(browser, async () => hasLine(await terminalLines(browser, index), '42'),
     { timeout: 20_000, what: 'a line "42" in the db-primary terminal' });
   await screenshot(browser, 'terminal-42');
+});
+
+/** The connect dialog is open for `inst` (its title and id); closes it with Escape. */
+async function assertDialogFor(browser, inst) {
+  try {
+    const shown = await visibleByTestId(browser, 'connect-dialog');
+    assert.equal(shown.length, 1, `one connect dialog: ${JSON.stringify(shown)}`);
+    const { text } = shown[0];
+    assert.ok(text.includes(`Connect to ${inst.name}`) && text.includes(inst.id), `the dialog is for ${inst.name} (${inst.id}): "${text}"`);
+  } finally {
+    await browser.keys('Escape');
+    await waitFor(browser, async () => (await visibleByTestId(browser, 'connect-dialog')).length === 0,
+      { what: 'Escape to close the connect dialog' });
+  }
+}
+
+test('4c. a double-click on a row (a real X pointer) opens its connect dialog', { timeout: 60_000 }, async () => {
+  const { browser, lab } = ctx;
+  const cafe = await lab.named('café-α');
+  await openConnectDialog(browser, cafe.id, { gesture: 'dblclick' });
+  await assertDialogFor(browser, cafe);
+});
+
+test('4d. Enter on the selected row opens its connect dialog', { timeout: 60_000 }, async () => {
+  const { browser, lab } = ctx;
+  const cafe = await lab.named('café-α');
+  await openConnectDialog(browser, cafe.id, { gesture: 'enter' });
+  await assertDialogFor(browser, cafe);
+});
+
+/** Lines of the app's known-hosts file that pin `id` (none when the file does not exist). */
+function pinned(id) {
+  let text = '';
+  try { text = readFileSync(join(ctx.app.home, '.local', 'share', 'keyless', 'known_hosts'), 'utf8'); } catch { /* none yet */ }
+  return text.split('\n').filter((l) => l.split(' ')[0] === id);
+}
+
+/** Submits the connect dialog of `id`; resolves with the new tab's index once the host-key question shows. */
+async function askedAboutHostKey(browser, id, user) {
+  const before = (await hookTabs(browser)).length;
+  await openConnectDialog(browser, id);
+  await submitConnect(browser, { user });
+  const dlg = await browser.$(sel('hostkey-dialog'));
+  await dlg.waitForDisplayed({ timeout: 20_000, timeoutMsg: `no hostkey-dialog for ${id}` });
+  assert.equal(await (await browser.$(sel('hostkey-instance'))).getText(), id);
+  return before;
+}
+
+test('4e. host key: Cancel connects nothing and pins nothing; "Connect once" connects and pins nothing', { timeout: 120_000 }, async () => {
+  const { browser, lab } = ctx;
+  const inst = (await lab.state()).find((i) => i.name === null && i.state === 'running');
+  assert.ok(inst, 'the lab has a running instance without a Name tag');
+  assert.deepEqual(pinned(inst.id), [], 'nothing pinned before');
+
+  const cancelled = await askedAboutHostKey(browser, inst.id, lab.osUser);
+  await (await browser.$(sel('hostkey-cancel'))).click();
+  const t = await waitFor(browser, async () => {
+    const s = (await hookTabs(browser))[cancelled]?.status;
+    return s && s !== 'connecting' ? s : null;
+  }, { timeout: 20_000, what: 'the cancelled tab to settle' });
+  assert.notEqual(t, 'connected', 'Cancel does not connect');
+  assert.deepEqual(pinned(inst.id), [], 'Cancel pins nothing');
+
+  const once = await askedAboutHostKey(browser, inst.id, lab.osUser);
+  await (await browser.$(sel('hostkey-once'))).click();
+  await waitTabStatus(browser, once, 'connected', 30_000);
+  assert.equal(await roundTrip(browser, once, "echo $SSH_CONNECTION | cut -d' ' -f3"), inst.private_ip);
+  assert.deepEqual(pinned(inst.id), [], '"Connect once" pins nothing');
+
+  // Still unknown: the next connect asks again.
+  const again = await askedAboutHostKey(browser, inst.id, lab.osUser);
+  await (await browser.$(sel('hostkey-cancel'))).click();
+  await waitFor(browser, async () => (await hookTabs(browser))[again]?.status !== 'connecting',
+    { timeout: 20_000, what: 'the third tab to settle' });
+  assert.deepEqual(pinned(inst.id), []);
 });
 
 test('4b. a burst of keystrokes (one Send Keys per line) arrives in order', { timeout: 90_000 }, async () => {
@@ -227,4 +308,133 @@ test('9. sshd killed: tab lost with scrollback kept; sshd back: Reconnect in the
   const iKeep = after.findIndex((l) => l.includes('keep-25'));
   const iBack = after.findIndex((l) => /^<\d+>back-81</.test(l));
   assert.ok(iKeep >= 0 && iBack > iKeep, `new output (row ${iBack}) below the old (row ${iKeep})`);
+});
+
+test('10. 100 MB through the real window arrive whole (every byte counted as xterm parses it)', { timeout: 420_000 }, async () => {
+  const { browser, lab } = ctx;
+  const index = await session('café-α', (await lab.named('café-α')).id);
+  const N = 100_000_000;
+  await activateTab(browser, index);
+  // '%' (octal 045) is nowhere else on this screen: not in the typed line, the prompt or
+  // bash's control sequences, so every '%' xterm parses is one of the N.
+  await browser.execute((i) => window.__keyless.countBytes(i, 0x25), index);
+  const tag = 7000 + Math.floor(Math.random() * 1000);
+  await typeLine(browser, index, `head -c ${N} /dev/zero | tr '\\0' '\\045'; echo; echo "flood-$((${tag}+1))"`);
+  const counted = () => browser.execute((i) => window.__keyless.countedBytes(i), index);
+  await waitFor(browser, async () => { const c = await counted(); return c.matching >= N ? c : null; },
+    { timeout: 360_000, interval: 1_000, what: `${N} bytes of '%' parsed by xterm` });
+  await waitFor(browser, async () => hasLine(await terminalLines(browser, index), `flood-${tag + 1}`),
+    { timeout: 30_000, interval: 1_000, what: 'the line after the flood' });
+  const c = await counted();
+  assert.equal(c.matching, N, 'exactly N data bytes: none lost, none doubled');
+  await screenshot(browser, 'flood-done');
+});
+
+test('11. copy (Ctrl+Shift+C), paste with the multi-line warning (Ctrl+Shift+V) and find (Ctrl+Shift+F)', { timeout: 120_000 }, async () => {
+  const { browser, lab } = ctx;
+  const index = await session('db-primary', (await lab.named('db-primary')).id);
+  await activateTab(browser, index);
+  const tag = 5000 + Math.floor(Math.random() * 1000);
+  const word = `copy${tag + 1}me`;
+  // A word alone on the top row of a cleared screen: where a real double-click selects it.
+  await typeLine(browser, index, `clear; echo "copy$((${tag}+1))me"`);
+  await waitFor(browser, async () => (await terminalLines(browser, index))[0] === word,
+    { what: `"${word}" on the first row` });
+  let screen = null;
+  for (const e of await browser.$$(`${sel('terminal')} .xterm-screen`)) if (await e.isDisplayed()) screen = e;
+  assert.ok(screen, 'a visible xterm screen');
+  const rows = Number((await roundTrip(browser, index, 'stty size')).split(' ')[0]);
+  await doubleClick(browser, screen, { fx: 0.01, fy: 0.5 / rows });
+  await browser.keys(['Control', 'Shift', 'c']);
+  await waitFor(browser, async () => (await clipboardText()) === word,
+    { timeout: 5_000, what: `the clipboard to hold "${word}"` });
+
+  // Two lines on the clipboard: the paste asks first, then both run.
+  const release = await holdClipboard(browser, 'echo "pasted-$((2+3))"\necho "pasted-$((3+4))"\n');
+  try {
+    await typeLine(browser, index, '', { enter: false });
+    await browser.keys(['Control', 'Shift', 'v']);
+    const dlg = await browser.$(sel('paste-dialog'));
+    await dlg.waitForDisplayed({ timeout: 10_000, timeoutMsg: 'no paste-dialog for a two-line paste' });
+    const text = (await dlg.getText()).replace(/\s+/g, ' ');
+    assert.match(text, /Paste 2 lines\?/, `the warning counts the lines: "${text}"`);
+    assert.ok(text.includes('echo "pasted-$((2+3))"'), `the warning shows what would be pasted: "${text}"`);
+    await screenshot(browser, 'paste-dialog');
+    await (await browser.$(sel('paste-confirm'))).click();
+    await dlg.waitForDisplayed({ reverse: true, timeoutMsg: 'the paste dialog stayed open' });
+  } finally {
+    await release();
+  }
+  await typeLine(browser, index, ''); // bracketed paste: the pasted lines run on Enter
+  await waitFor(browser, async () => {
+    const ls = await terminalLines(browser, index);
+    return hasLine(ls, 'pasted-5') && hasLine(ls, 'pasted-7');
+  }, { timeout: 20_000, what: 'both pasted lines to run' });
+
+  // Find: three matches of a word the shell printed.
+  await typeLine(browser, index, `for i in 1 2 3; do echo "find$((${tag}+2))me"; done`);
+  const needle = `find${tag + 2}me`;
+  await waitFor(browser, async () => (await terminalLines(browser, index)).filter((l) => l === needle).length === 3,
+    { what: `three "${needle}" lines` });
+  await browser.keys(['Control', 'Shift', 'f']);
+  const input = await browser.$(sel('find-input'));
+  await input.waitForDisplayed({ timeout: 5_000, timeoutMsg: 'Ctrl+Shift+F opened no find bar' });
+  await input.addValue(needle);
+  const count = await browser.$('.findbar .count');
+  await waitFor(browser, async () => /^\d of 3$/.test(await count.getText()),
+    { what: `the find bar to count 3 matches of ${needle}` });
+  await screenshot(browser, 'find');
+  await browser.keys('Escape');
+  await input.waitForDisplayed({ reverse: true, timeoutMsg: 'Escape did not close the find bar' });
+});
+
+test('12. the connect dialog: each address choice dials that address; the port field dials that port', { timeout: 120_000 }, async () => {
+  const { browser, lab } = ctx;
+  const eu = await lab.named('eu-web');
+  const staging = (await lab.state()).find((i) => i.name === 'web' && !i.public_ip);
+  // An address the instance lacks cannot be chosen, and says so.
+  await openConnectDialog(browser, staging.id);
+  const optPublic = await browser.$(`${sel('connect-via')} option[value="public"]`);
+  assert.equal(await optPublic.isEnabled(), false, 'no public address: "public" is disabled');
+  assert.match(await optPublic.getText(), /none/);
+  await browser.keys('Escape');
+  await (await browser.$(sel('connect-dialog'))).waitForDisplayed({ reverse: true });
+
+  const serverIp = "echo $SSH_CONNECTION | cut -d' ' -f3";
+  let first = true;
+  for (const [via, ip] of [['private', eu.private_ip], ['public', eu.public_ip], ['auto', eu.public_ip]]) {
+    const before = (await hookTabs(browser)).length;
+    await openConnectDialog(browser, eu.id);
+    await submitConnect(browser, { user: lab.osUser, via });
+    if (first) {
+      await (await browser.$(sel('hostkey-dialog'))).waitForDisplayed({ timeout: 20_000 });
+      await (await browser.$(sel('hostkey-trust'))).click();
+      first = false;
+    }
+    await waitTabStatus(browser, before, 'connected', 30_000);
+    assert.equal(await roundTrip(browser, before, serverIp), ip, `via ${via}`);
+  }
+
+  // The port field: a relay of ours on eu-web's public address, in front of its sshd.
+  const relay = await Relay.start(eu.public_ip, { host: eu.public_ip, port: lab.sshPort });
+  try {
+    const before = (await hookTabs(browser)).length;
+    await openConnectDialog(browser, eu.id);
+    await submitConnect(browser, { user: lab.osUser, via: 'public', port: relay.port });
+    await waitTabStatus(browser, before, 'connected', 30_000);
+    assert.equal(await roundTrip(browser, before, 'echo relayed-$((4+5))'), 'relayed-9');
+    assert.equal(relay.accepted, 1, 'the session came through the port that was typed');
+  } finally {
+    await relay.close();
+  }
+  // A port nothing listens on (the relay's, now closed): the tab says it could not connect there.
+  const before = (await hookTabs(browser)).length;
+  await openConnectDialog(browser, eu.id);
+  await submitConnect(browser, { user: lab.osUser, via: 'public', port: relay.port });
+  const err = await waitFor(browser, async () => (await visibleByTestId(browser, 'session-error'))[0] ?? null,
+    { timeout: 30_000, what: 'a session-error for a closed port' });
+  assert.equal(err.attrs['data-kind'], 'network', `a network error: ${JSON.stringify(err)}`);
+  assert.ok(err.text.includes(`${eu.public_ip}:${relay.port}`) && /refused/i.test(err.text),
+    `the error names the address and port, refused: "${err.text}"`);
+  assert.notEqual((await hookTabs(browser))[before]?.status, 'connected');
 });

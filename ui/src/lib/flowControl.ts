@@ -59,8 +59,8 @@ export interface Writable {
   write(data: Uint8Array | string, callback?: () => void): void;
 }
 
-/** Writes a chunk and acks it only once xterm has processed it. */
-export function writeWithAck(term: Writable, bytes: Uint8Array, acker: Acker): void {
+/** Writes a chunk and acks it only once xterm has processed it (then tells `parsed`, if any). */
+export function writeWithAck(term: Writable, bytes: Uint8Array, acker: Acker, parsed?: (bytes: Uint8Array) => void): void {
   const n = bytes.byteLength;
-  term.write(bytes, () => acker.written(n));
+  term.write(bytes, () => { acker.written(n); parsed?.(bytes); });
 }

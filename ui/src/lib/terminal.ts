@@ -46,6 +46,8 @@ export class TerminalController {
   private readonly fit = new FitAddon();
   private readonly search = new SearchAddon();
   private webgl: WebglAddon | null = null;
+  /** Told of each session chunk once xterm has parsed it (the e2e hook counts what arrived). */
+  onParsed: ((bytes: Uint8Array) => void) | null = null;
   /** Called when WebGL is lost and the DOM renderer takes over. */
   onRendererChange: ((r: 'WebGL' | 'DOM') => void) | null = null;
   private readonly onTheme = () => { this.term.options.theme = currentTheme(); };
@@ -111,7 +113,7 @@ export class TerminalController {
   }
 
   write(bytes: Uint8Array, acker: Acker): void {
-    writeWithAck(this.term, bytes, acker);
+    writeWithAck(this.term, bytes, acker, this.onParsed ?? undefined);
   }
 
   /** Local text (banners, resets) that does not come from the session: no flow-control ack. */

@@ -7,6 +7,10 @@ export type KeylessTestHook = {
   tabs(): Array<{ title: string; status: string }>;
   /** Index of the active tab in tabs() (0 = Instances). */
   activeTab(): number;
+  /** From now on, count the session bytes tab `index`'s xterm parses: all, and those equal to `byte`. */
+  countBytes(index: number, byte: number): void;
+  /** What countBytes has counted in tab `index` so far. */
+  countedBytes(index: number): { total: number; matching: number };
 };
 
 declare global {
@@ -15,6 +19,8 @@ declare global {
 
 /** Installed only when app_info.e2e is true: end-to-end tests read the terminal through it. */
 export function installTestHook(app: AppState): void {
+  const counts = new Map<number, { total: number; matching: number }>();
+  const termOf = (index: number) => (index >= 1 ? app.tabs[index - 1]?.term : undefined) ?? null;
   window.__keyless = {
     terminalText(index?: number): string {
       const i = index ?? app.activeIndex;
@@ -26,6 +32,21 @@ export function installTestHook(app: AppState): void {
     },
     activeTab() {
       return app.activeIndex;
+    },
+    countBytes(index: number, byte: number) {
+      const term = termOf(index);
+      if (!term) throw new Error(`no terminal in tab ${index}`);
+      const c = { total: 0, matching: 0 };
+      counts.set(index, c);
+      term.onParsed = (bytes) => {
+        c.total += bytes.byteLength;
+        for (let i = 0; i < bytes.byteLength; i++) if (bytes[i] === byte) c.matching++;
+      };
+    },
+    countedBytes(index: number) {
+      const c = counts.get(index);
+      if (!c) throw new Error(`countBytes(${index}) was not called`);
+      return { ...c };
     },
   };
 }
