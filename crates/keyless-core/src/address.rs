@@ -5,6 +5,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::instance::Instance;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::net::IpAddr;
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -43,15 +44,17 @@ impl fmt::Display for Via {
     }
 }
 
-pub fn choose_address(instance: &Instance, via: Via) -> Result<String> {
-    let private = instance.private_ip.clone();
-    let public = instance.public_ip.clone();
+/// The address to dial, as an IP literal: never a name to resolve, so what is dialled is exactly
+/// what AWS reported for the instance.
+pub fn choose_address(instance: &Instance, via: Via) -> Result<IpAddr> {
+    let private = instance.private_ip.as_deref();
+    let public = instance.public_ip.as_deref();
     let chosen = match via {
         Via::Private => private,
         Via::Public => public,
         Via::Auto => public.or(private),
     };
-    chosen.ok_or_else(|| {
+    let text = chosen.ok_or_else(|| {
         let what = match via {
             Via::Private => "private IPv4 address",
             Via::Public => "public IPv4 address",
@@ -71,6 +74,16 @@ pub fn choose_address(instance: &Instance, via: Via) -> Result<String> {
             format!("{} has no {what}", instance.label()),
         )
         .with_hint(hint)
+    })?;
+    text.parse().map_err(|_| {
+        Error::new(
+            ErrorKind::Service,
+            format!(
+                "AWS reported '{}' as the address of {}, which is not an IP address",
+                text.escape_debug(),
+                instance.label()
+            ),
+        )
     })
 }
 
@@ -85,14 +98,23 @@ mod tests {
     #[test]
     fn picks_the_requested_address() {
         let both = instance(Some("10.0.0.5"), Some("3.3.3.3"));
-        assert_eq!(choose_address(&both, Via::Private).unwrap(), "10.0.0.5");
-        assert_eq!(choose_address(&both, Via::Public).unwrap(), "3.3.3.3");
-        assert_eq!(choose_address(&both, Via::Auto).unwrap(), "3.3.3.3");
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(choose_address(&both, Via::Private).unwrap(), ip("10.0.0.5"));
+        assert_eq!(choose_address(&both, Via::Public).unwrap(), ip("3.3.3.3"));
+        assert_eq!(choose_address(&both, Via::Auto).unwrap(), ip("3.3.3.3"));
         let private_only = instance(Some("10.0.0.5"), None);
         assert_eq!(
             choose_address(&private_only, Via::Auto).unwrap(),
-            "10.0.0.5"
+            ip("10.0.0.5")
         );
+    }
+
+    #[test]
+    fn a_name_is_never_dialled() {
+        let named = instance(Some("evil.example.com"), None);
+        let e = choose_address(&named, Via::Private).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Service);
+        assert!(e.message.contains("not an IP address"), "{e:?}");
     }
 
     #[test]

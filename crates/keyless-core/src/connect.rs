@@ -13,6 +13,7 @@ use crate::push::{push_key, PushReceipt, PushRequest, KEY_LIFETIME};
 use crate::session::Connection;
 use crate::verifier::{HostKeyPrompt, Refusal, Verifier};
 use serde::Serialize;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -57,7 +58,7 @@ fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S:
 }
 
 impl ConnectOptions {
-    fn report(&self, step: Step, since: Instant) -> StepTiming {
+    pub(crate) fn report(&self, step: Step, since: Instant) -> StepTiming {
         let timing = StepTiming {
             step,
             took: since.elapsed(),
@@ -128,7 +129,13 @@ pub async fn connect_instance(
     };
     let handshake = async {
         let t = Instant::now();
-        let r = handshake(&address, opts.port, verifier, &refusal, &instance).await;
+        let r = handshake(
+            SocketAddr::new(address, opts.port),
+            verifier,
+            &refusal,
+            &instance,
+        )
+        .await;
         (r, opts.report(Step::Handshake, t))
     };
     let ((pushed, push_timing), (handle, handshake_timing)) = tokio::join!(push, handshake);
@@ -154,19 +161,15 @@ pub async fn connect_instance(
 }
 
 async fn handshake(
-    address: &str,
-    port: u16,
+    address: SocketAddr,
     verifier: Verifier,
     refusal: &Refusal,
     instance: &Instance,
 ) -> Result<russh::client::Handle<Verifier>> {
-    let socket = tokio::time::timeout(
-        TCP_CONNECT_TIMEOUT,
-        tokio::net::TcpStream::connect((address, port)),
-    )
-    .await
-    .map_err(|_| unreachable(instance, address, port, "timed out"))?
-    .map_err(|e| unreachable(instance, address, port, &e.to_string()))?;
+    let socket = tokio::time::timeout(TCP_CONNECT_TIMEOUT, tokio::net::TcpStream::connect(address))
+        .await
+        .map_err(|_| unreachable(instance, address, "timed out"))?
+        .map_err(|e| unreachable(instance, address, &e.to_string()))?;
     socket.set_nodelay(true).ok();
     russh::client::connect_stream(Arc::new(crate::session::ssh_config()), socket, verifier)
         .await
@@ -178,20 +181,17 @@ async fn handshake(
                 .unwrap_or_else(|| {
                     Error::new(
                         ErrorKind::Ssh,
-                        format!("SSH handshake with {address}:{port} failed: {e}"),
+                        format!("SSH handshake with {address} failed: {e}"),
                     )
                     .with_hint("Is an SSH server listening on that port?")
                 })
         })
 }
 
-fn unreachable(instance: &Instance, address: &str, port: u16, why: &str) -> Error {
+fn unreachable(instance: &Instance, address: SocketAddr, why: &str) -> Error {
     Error::new(
         ErrorKind::Network,
-        format!(
-            "cannot reach {} at {address}:{port}: {why}",
-            instance.label()
-        ),
+        format!("cannot reach {} at {address}: {why}", instance.label()),
     )
     .with_hint(
         "Check that you can route to that address (VPN/Direct Connect for private IPs), that the \

@@ -6,6 +6,7 @@ use crate::instance::Instance;
 use crate::verifier::Verifier;
 use russh::client::{Handle, Msg};
 use russh::{ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Disconnect};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ pub(crate) fn ssh_config() -> russh::client::Config {
 pub struct Connection {
     handle: Handle<Verifier>,
     pub instance: Instance,
-    pub address: String,
+    pub address: IpAddr,
     /// How long each step of the connect took, in order.
     pub timings: Vec<StepTiming>,
 }
@@ -46,7 +47,7 @@ impl Connection {
     pub(crate) fn new(
         handle: Handle<Verifier>,
         instance: Instance,
-        address: String,
+        address: IpAddr,
         timings: Vec<StepTiming>,
     ) -> Self {
         Connection {
