@@ -106,31 +106,12 @@ impl KnownHosts {
     }
 
     pub fn keys_for(&self, instance_id: &str) -> Result<Vec<PublicKey>> {
-        let text = self.read()?;
-        let mut keys = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            let Some((id, key)) = parse_line(line) else {
-                continue;
-            };
-            if id != instance_id {
-                continue;
-            }
-            keys.push(PublicKey::from_openssh(key).map_err(|e| {
-                Error::new(
-                    ErrorKind::Io,
-                    format!(
-                        "{}:{}: unreadable host key: {e}",
-                        self.path.display(),
-                        n + 1
-                    ),
-                )
-                .with_hint("Fix or delete that line; Keyless will ask about the key again.")
-            })?);
-        }
-        Ok(keys)
+        pinned_in(&self.read()?, instance_id, &self.path)
     }
 
-    /// Remembers `key` for the instance (replacing nothing: a changed key must be forgotten first).
+    /// Remembers `key` for the instance. Checked again under the store's lock, so two first
+    /// connects that saw different keys cannot both pin theirs: the second gets `host_key_changed`.
+    /// Replaces nothing: a changed key must be forgotten first.
     pub fn trust(&self, instance_id: &str, key: &PublicKey) -> Result<()> {
         crate::validate::instance_id(instance_id)?;
         let mut public = key.clone();
@@ -142,9 +123,16 @@ impl KnownHosts {
                 .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?
         );
         self.rewrite(|text| {
-            if !text.lines().any(|l| l.trim_end() == line.trim_end()) {
-                text.push_str(&line);
+            let pinned = pinned_in(text, instance_id, &self.path)?;
+            if pinned.iter().any(|k| k.key_data() == key.key_data()) {
+                return Ok(());
             }
+            if !pinned.is_empty() {
+                let trusted: Vec<String> = pinned.iter().map(fingerprint).collect();
+                return Err(changed_error(instance_id, &fingerprint(key), &trusted));
+            }
+            text.push_str(&line);
+            Ok(())
         })
     }
 
@@ -156,6 +144,7 @@ impl KnownHosts {
                 .filter(|l| parse_line(l).map(|(id, _)| id) != Some(instance_id))
                 .map(|l| format!("{l}\n"))
                 .collect();
+            Ok(())
         })
     }
 
@@ -171,7 +160,7 @@ impl KnownHosts {
     }
 
     /// Read-modify-write under an exclusive lock, replacing the file atomically (temp, fsync, rename).
-    fn rewrite(&self, edit: impl FnOnce(&mut String)) -> Result<()> {
+    fn rewrite(&self, edit: impl FnOnce(&mut String) -> Result<()>) -> Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir)?;
         let lock = OpenOptions::new()
@@ -184,7 +173,8 @@ impl KnownHosts {
         if text.is_empty() {
             text.push_str("# Keyless trusted host keys: <instance-id> <key type> <key>\n");
         }
-        edit(&mut text);
+        // Nothing is written when the edit refuses; the lock is released on drop.
+        edit(&mut text)?;
         let tmp = self
             .path
             .with_extension(format!("tmp.{}", std::process::id()));
@@ -197,6 +187,44 @@ impl KnownHosts {
         lock.unlock()?;
         Ok(())
     }
+}
+
+/// The keys `text` (the file's content) pins for an instance; `path` names the file in errors.
+fn pinned_in(text: &str, instance_id: &str, path: &Path) -> Result<Vec<PublicKey>> {
+    let mut keys = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let Some((id, key)) = parse_line(line) else {
+            continue;
+        };
+        if id != instance_id {
+            continue;
+        }
+        keys.push(PublicKey::from_openssh(key).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("{}:{}: unreadable host key: {e}", path.display(), n + 1),
+            )
+            .with_hint("Fix or delete that line; Keyless will ask about the key again.")
+        })?);
+    }
+    Ok(keys)
+}
+
+/// The refusal when an instance presents a key other than the one(s) pinned for it.
+pub(crate) fn changed_error(instance_id: &str, offered: &str, trusted: &[String]) -> Error {
+    Error::new(
+        ErrorKind::HostKeyChanged,
+        format!(
+            "HOST KEY CHANGED for {instance_id}: it presented {offered}, but Keyless trusts {}. \
+             Refusing to connect.",
+            trusted.join(", ")
+        ),
+    )
+    .with_hint(format!(
+        "Someone may be impersonating the instance, or it was rebuilt. Verify the new key out of \
+         band (e.g. the instance's console output); only then run `keyless known-hosts forget \
+         {instance_id}` and connect again."
+    ))
 }
 
 fn parse_line(line: &str) -> Option<(&str, &str)> {
@@ -263,6 +291,38 @@ mod tests {
         for id in ids {
             assert_eq!(store.keys_for(&id).unwrap().len(), 1, "{id}");
         }
+    }
+
+    #[test]
+    fn two_first_connects_with_different_keys_pin_only_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("known_hosts");
+        let id = "i-0123456789abcdef0";
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let (store, barrier) = (KnownHosts::at(&path), barrier.clone());
+                std::thread::spawn(move || {
+                    let key = key();
+                    // Both saw "unknown" before either answered the prompt.
+                    assert_eq!(store.check(id, &key).unwrap(), HostKeyStatus::Unknown);
+                    barrier.wait();
+                    (key.clone(), store.trust(id, &key))
+                })
+            })
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let pinned: Vec<_> = results.iter().filter(|(_, r)| r.is_ok()).collect();
+        let refused: Vec<_> = results.iter().filter(|(_, r)| r.is_err()).collect();
+        assert_eq!((pinned.len(), refused.len()), (1, 1), "{results:?}");
+        let error = refused[0].1.as_ref().unwrap_err();
+        assert_eq!(error.kind, ErrorKind::HostKeyChanged, "{error:?}");
+        assert!(
+            error.message.contains(&fingerprint(&pinned[0].0)),
+            "{error:?}"
+        );
+        let store = KnownHosts::at(&path);
+        assert_eq!(store.keys_for(id).unwrap(), vec![pinned[0].0.clone()]);
     }
 
     #[test]

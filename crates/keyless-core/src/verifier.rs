@@ -4,7 +4,8 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::hostkeys::{
-    fingerprint, HostKeyPolicy, HostKeyStatus, KnownHosts, TrustDecision, UnknownHostKey,
+    changed_error, fingerprint, HostKeyPolicy, HostKeyStatus, KnownHosts, TrustDecision,
+    UnknownHostKey,
 };
 use futures::future::BoxFuture;
 use russh::client;
@@ -34,19 +35,7 @@ impl Verifier {
             HostKeyStatus::Trusted => Ok(()),
             HostKeyStatus::Changed {
                 trusted_fingerprints,
-            } => Err(Error::new(
-                ErrorKind::HostKeyChanged,
-                format!(
-                    "HOST KEY CHANGED for {id}: it presented {offered_fp}, but Keyless trusts {}. \
-                     Refusing to connect.",
-                    trusted_fingerprints.join(", ")
-                ),
-            )
-            .with_hint(format!(
-                "Someone may be impersonating the instance, or it was rebuilt. Verify the new key \
-                 out of band (e.g. the instance's console output); only then run \
-                 `keyless known-hosts forget {id}` and connect again."
-            ))),
+            } => Err(changed_error(id, &offered_fp, &trusted_fingerprints)),
             HostKeyStatus::Unknown => {
                 let unknown = UnknownHostKey {
                     instance_id: id.clone(),
