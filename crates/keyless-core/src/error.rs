@@ -41,6 +41,8 @@ pub enum ErrorKind {
     AuthFailed,
     /// The SSH connection dropped during a session.
     ConnectionLost,
+    /// Input was refused: too much is already waiting for the remote side to read it.
+    InputBacklog,
     /// Any other SSH protocol failure.
     Ssh,
     /// Local file or terminal trouble.

@@ -9,6 +9,7 @@
 //! - [`session`]: shells and commands on a connection.
 //! - [`profiles`]: saved connection profiles (one TOML file) and their tag selectors.
 //! - [`live`]: a background session for a GUI, with coalesced output and flow control.
+//! - [`KnownInstances`]: what the backend saw AWS report, the only instances the app dials.
 
 pub mod address;
 pub mod aws;
@@ -19,6 +20,7 @@ pub mod hostkeys;
 pub mod identity;
 pub mod instance;
 pub mod inventory;
+mod known_instances;
 pub mod live;
 pub mod onetime_key;
 pub mod paths;
@@ -36,7 +38,8 @@ pub use filter::InstanceFilter;
 pub use hostkeys::{HostKeyPolicy, KnownHosts, TrustDecision, UnknownHostKey};
 pub use instance::Instance;
 pub use inventory::{enabled_regions, list_instances, resolve_target, Inventory, RegionError};
-pub use live::{ConnectRequest, ExitInfo, LiveEvent, LiveSession, LiveSink};
+pub use known_instances::{AwsProfileKey, KnownInstances};
+pub use live::{ConnectRequest, ExitInfo, LiveEvent, LiveSession, LiveSink, INPUT_BUDGET};
 pub use onetime_key::OneTimeKey;
 pub use profiles::{Profile, ProfileStore};
 pub use session::{Connection, Exit, PtySize, Session, SessionEvent, SessionInput, SessionSpec};

@@ -9,12 +9,13 @@ use crate::connect::{connect_instance, ConnectOptions, Step};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hostkeys::{HostKeyPolicy, KnownHosts, TrustDecision, UnknownHostKey};
 use crate::instance::Instance;
+use crate::inventory::resolve_target;
 use crate::session::{Connection, Exit, PtySize, Session, SessionEvent, SessionInput, SessionSpec};
 use futures::FutureExt;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 /// Output is sent in chunks of at most this size…
@@ -26,14 +27,33 @@ pub const FLOW_HIGH: usize = 1024 * 1024;
 /// …and resume below this.
 pub const FLOW_LOW: usize = 256 * 1024;
 
-/// What the UI asks to connect to.
+/// Queued input may hold at most this much (a paste while the remote side is not reading):
+/// beyond it `send` refuses instead of growing memory.
+pub const INPUT_BUDGET: usize = 4 * 1024 * 1024;
+
+/// What the UI asks to connect to: names, never an address. The backend looks the instance up
+/// itself (its own inventory, else `DescribeInstances`) and dials only an address AWS reported,
+/// so a compromised webview cannot point it anywhere else.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
 pub struct ConnectRequest {
-    pub instance: Instance,
+    pub region: String,
+    pub instance_id: String,
     pub os_user: String,
     pub port: u16,
     pub via: Via,
+}
+
+impl ConnectRequest {
+    /// Checked before anything else happens (no lookup, no push, no TCP).
+    pub fn validate(&self) -> Result<()> {
+        crate::validate::region(&self.region)?;
+        crate::validate::instance_id(&self.instance_id)?;
+        crate::validate::os_user(&self.os_user)?;
+        crate::validate::port(u32::from(self.port))?;
+        Ok(())
+    }
 }
 
 /// How a remote shell ended, as the UI shows it.
@@ -93,17 +113,23 @@ pub struct LiveSession {
     /// Keystrokes and resizes queue here and one writer task sends them, so calls that arrive
     /// concurrently (a fast typist, a paste) can never overtake one another.
     outgoing: Mutex<Option<mpsc::UnboundedSender<Outgoing>>>,
-    host_key_answer: Mutex<Option<oneshot::Sender<TrustDecision>>>,
+    /// The pending host-key question: the fingerprint asked about and where the answer goes.
+    host_key_answer: Mutex<Option<(String, oneshot::Sender<TrustDecision>)>>,
+    /// Input bytes queued and not yet handed to SSH (bounded by [`INPUT_BUDGET`]).
+    queued_input: Arc<AtomicUsize>,
     unacked: AtomicUsize,
     drained: Notify,
     closing: Notify,
 }
 
 impl LiveSession {
-    /// Starts connecting in the background and returns at once.
+    /// Starts connecting in the background and returns at once. `known` is the instance as the
+    /// backend last listed it (it must be what AWS reported); without it the instance is looked
+    /// up first. The request must be [validated](ConnectRequest::validate).
     pub fn start(
         aws: AwsContext,
         request: ConnectRequest,
+        known: Option<Instance>,
         size: PtySize,
         known_hosts: KnownHosts,
         sink: Arc<dyn LiveSink>,
@@ -111,6 +137,7 @@ impl LiveSession {
         let live = Arc::new(LiveSession {
             outgoing: Mutex::new(None),
             host_key_answer: Mutex::new(None),
+            queued_input: Arc::default(),
             unacked: AtomicUsize::new(0),
             drained: Notify::new(),
             closing: Notify::new(),
@@ -118,14 +145,14 @@ impl LiveSession {
         let runner = live.clone();
         tokio::spawn(async move {
             let (connection, session) = match runner
-                .connect(&aws, request, size, known_hosts, &sink)
+                .connect(&aws, request, known, size, known_hosts, &sink)
                 .await
             {
                 Ok(open) => open,
                 Err(error) => return sink.event(LiveEvent::Failed { error }),
             };
             sink.event(LiveEvent::Connected {
-                address: connection.address.clone(),
+                address: connection.address.to_string(),
             });
             let end = runner.pump(session, &sink).await;
             *lock(&runner.outgoing) = None;
@@ -141,6 +168,7 @@ impl LiveSession {
         self: &Arc<Self>,
         aws: &AwsContext,
         request: ConnectRequest,
+        known: Option<Instance>,
         size: PtySize,
         known_hosts: KnownHosts,
         sink: &Arc<dyn LiveSink>,
@@ -160,8 +188,21 @@ impl LiveSession {
                 })
             })),
         };
+        let connect = async {
+            let instance = match known {
+                Some(instance) => instance,
+                None => {
+                    let started = Instant::now();
+                    let instance =
+                        resolve_target(aws, &request.region, &request.instance_id).await?;
+                    opts.report(Step::Resolve, started);
+                    instance
+                }
+            };
+            connect_instance(aws, instance, &opts).await
+        };
         let connection = tokio::select! {
-            c = connect_instance(aws, request.instance, &opts) => c?,
+            c = connect => c?,
             _ = self.closing.notified() => return Err(cancelled()),
         };
         let session = connection
@@ -171,7 +212,11 @@ impl LiveSession {
             })
             .await?;
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_in_order(session.input(), rx));
+        tokio::spawn(write_in_order(
+            session.input(),
+            rx,
+            self.queued_input.clone(),
+        ));
         *lock(&self.outgoing) = Some(tx);
         Ok((connection, session))
     }
@@ -182,7 +227,7 @@ impl LiveSession {
         Arc::new(move |key: UnknownHostKey| {
             let (tx, rx) = oneshot::channel();
             if let Some(live) = live.upgrade() {
-                *lock(&live.host_key_answer) = Some(tx);
+                *lock(&live.host_key_answer) = Some((key.fingerprint.clone(), tx));
             }
             sink.event(LiveEvent::HostKeyUnknown {
                 instance_id: key.instance_id,
@@ -277,9 +322,34 @@ impl LiveSession {
         }
     }
 
-    /// Queues input for the remote side (in call order).
+    /// Queues input for the remote side (in call order). Refused, with nothing queued, when it
+    /// would take the queue past [`INPUT_BUDGET`] (the remote side has stopped reading).
     pub fn send(&self, data: &[u8]) -> Result<()> {
-        self.queue(Outgoing::Data(data.to_vec()))
+        let fits = self
+            .queued_input
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |queued| {
+                queued
+                    .checked_add(data.len())
+                    .filter(|&total| total <= INPUT_BUDGET)
+            })
+            .is_ok();
+        if !fits {
+            return Err(Error::new(
+                ErrorKind::InputBacklog,
+                format!(
+                    "{} of input are already waiting to be sent: the remote side is not reading, \
+                     so these {} bytes were not queued",
+                    format_args!("{} MiB", INPUT_BUDGET / (1024 * 1024)),
+                    data.len()
+                ),
+            )
+            .with_hint("Wait until the remote program reads its input, then send the rest."));
+        }
+        let queued = self.queue(Outgoing::Data(data.to_vec()));
+        if queued.is_err() {
+            self.queued_input.fetch_sub(data.len(), Ordering::SeqCst);
+        }
+        queued
     }
 
     /// Queues a terminal size change (in order with the input around it).
@@ -287,11 +357,22 @@ impl LiveSession {
         self.queue(Outgoing::Resize(size))
     }
 
-    pub fn answer_host_key(&self, decision: TrustDecision) -> Result<()> {
-        match lock(&self.host_key_answer).take() {
-            Some(tx) => {
+    /// Answers this session's pending host-key question. The answer names the fingerprint it
+    /// was given, so it can only decide the question that was shown; anything else is refused
+    /// and the question stays open.
+    pub fn answer_host_key(&self, fingerprint: &str, decision: TrustDecision) -> Result<()> {
+        let mut pending = lock(&self.host_key_answer);
+        match pending.take() {
+            Some((asked, tx)) if asked == fingerprint => {
                 let _ = tx.send(decision);
                 Ok(())
+            }
+            Some(other) => {
+                *pending = Some(other);
+                Err(Error::invalid(format!(
+                    "the host key question of this session is not about {}",
+                    fingerprint.escape_debug()
+                )))
             }
             None => Err(Error::invalid(
                 "no host key question is waiting for an answer",
@@ -303,7 +384,7 @@ impl LiveSession {
     pub fn close(&self) {
         // A stored permit: the background task sees it even if it is not waiting right now.
         self.closing.notify_one();
-        if let Some(tx) = lock(&self.host_key_answer).take() {
+        if let Some((_, tx)) = lock(&self.host_key_answer).take() {
             let _ = tx.send(TrustDecision::Reject);
         }
     }
@@ -324,10 +405,18 @@ impl LiveSession {
 
 /// The one writer of a session: sends queued input and resizes, in order, until the queue closes
 /// or the connection fails.
-async fn write_in_order(input: SessionInput, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
+async fn write_in_order(
+    input: SessionInput,
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    queued: Arc<AtomicUsize>,
+) {
     while let Some(item) = rx.recv().await {
         let sent = match item {
-            Outgoing::Data(bytes) => input.send(&bytes).await,
+            Outgoing::Data(bytes) => {
+                let sent = input.send(&bytes).await;
+                queued.fetch_sub(bytes.len(), Ordering::SeqCst);
+                sent
+            }
             Outgoing::Resize(size) => input.resize(size).await,
         };
         if sent.is_err() {

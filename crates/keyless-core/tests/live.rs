@@ -69,6 +69,17 @@ async fn instance(lab: &Lab, name: &str) -> (AwsContext, Instance) {
     (aws, i)
 }
 
+fn request_for(lab: &Lab, region: &str, instance_id: &str) -> ConnectRequest {
+    ConnectRequest {
+        region: region.to_owned(),
+        instance_id: instance_id.to_owned(),
+        os_user: lab.os_user().to_owned(),
+        port: lab.ssh_port(),
+        via: Via::Private,
+    }
+}
+
+/// Starts a session to an instance the caller listed (as the app does from its inventory).
 fn start(
     lab: &Lab,
     aws: AwsContext,
@@ -76,15 +87,22 @@ fn start(
     store: &KnownHosts,
     rec: &Arc<Recorder>,
 ) -> Arc<LiveSession> {
-    let request = ConnectRequest {
-        instance,
-        os_user: lab.os_user().to_owned(),
-        port: lab.ssh_port(),
-        via: Via::Private,
-    };
+    let request = request_for(lab, &instance.region, &instance.instance_id);
+    start_request(aws, request, Some(instance), store, rec)
+}
+
+fn start_request(
+    aws: AwsContext,
+    request: ConnectRequest,
+    known: Option<Instance>,
+    store: &KnownHosts,
+    rec: &Arc<Recorder>,
+) -> Arc<LiveSession> {
+    request.validate().unwrap();
     LiveSession::start(
         aws,
         request,
+        known,
         PtySize {
             cols: 100,
             rows: 30,
@@ -106,7 +124,8 @@ async fn connected(lab: &Lab, name: &str, decision: TrustDecision) -> Connected 
         r.has(|e| matches!(e, LiveEvent::HostKeyUnknown { .. }))
     })
     .await;
-    live.answer_host_key(decision).unwrap();
+    live.answer_host_key(&asked_fingerprint(&rec), decision)
+        .unwrap();
     rec.wait_for("connected", |r| {
         r.has(|e| matches!(e, LiveEvent::Connected { .. }))
     })
@@ -118,6 +137,18 @@ async fn connected(lab: &Lab, name: &str, decision: TrustDecision) -> Connected 
         instance,
         _dir: dir,
     }
+}
+
+fn asked_fingerprint(rec: &Recorder) -> String {
+    rec.events
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|e| match e {
+            LiveEvent::HostKeyUnknown { fingerprint, .. } => Some(fingerprint.clone()),
+            _ => None,
+        })
+        .expect("a host key question")
 }
 
 struct Connected {
@@ -320,4 +351,159 @@ async fn keystrokes_arrive_in_the_order_they_were_sent() {
     c.rec
         .wait_for("the line back, in order", |r| r.text().contains(&upper))
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_not_listed_is_looked_up_by_id_before_anything_is_dialled() {
+    let lab = Lab::start(LabOptions::default()).await.unwrap();
+    let db = lab.instance_named("db-primary");
+    let aws = aws_for(&lab).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = KnownHosts::at(dir.path().join("known_hosts"));
+    let rec = Arc::new(Recorder::default());
+    let live = start_request(
+        aws.clone(),
+        request_for(&lab, &db.region, &db.id),
+        None,
+        &store,
+        &rec,
+    );
+    rec.wait_for("the host key question", |r| {
+        r.has(|e| matches!(e, LiveEvent::HostKeyUnknown { .. }))
+    })
+    .await;
+    assert!(rec.has(|e| matches!(
+        e,
+        LiveEvent::Step {
+            step: keyless_core::Step::Resolve,
+            ..
+        }
+    )));
+    live.close();
+
+    // An id AWS does not know: refused by the lookup, no key pushed, nothing dialled.
+    let rec = Arc::new(Recorder::default());
+    let unknown = request_for(&lab, &db.region, "i-0123456789abcdef9");
+    let pushes_before = lab.pushes().len();
+    let _live = start_request(aws, unknown, None, &store, &rec);
+    rec.wait_for("the refusal", |r| {
+        r.has(|e| matches!(e, LiveEvent::Failed { error } if error.kind == ErrorKind::InstanceNotFound))
+    })
+    .await;
+    assert_eq!(lab.pushes().len(), pushes_before, "no key pushed");
+    assert!(!rec.has(|e| matches!(
+        e,
+        LiveEvent::Step {
+            step: keyless_core::Step::Handshake,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn a_request_is_checked_before_anything_happens() {
+    let ok = ConnectRequest {
+        region: "us-east-1".into(),
+        instance_id: "i-0123456789abcdef0".into(),
+        os_user: "ec2-user".into(),
+        port: 22,
+        via: Via::Private,
+    };
+    ok.validate().unwrap();
+    let bad = [
+        ConnectRequest {
+            region: "us-east-1; rm".into(),
+            ..ok.clone()
+        },
+        ConnectRequest {
+            instance_id: "10.0.0.5".into(),
+            ..ok.clone()
+        },
+        ConnectRequest {
+            os_user: "-oProxyCommand=x".into(),
+            ..ok.clone()
+        },
+        ConnectRequest {
+            port: 0,
+            ..ok.clone()
+        },
+    ];
+    for request in bad {
+        let e = request.validate().unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInput, "{request:?}: {e:?}");
+    }
+    // The webview cannot hand over an address: the old shape is refused outright.
+    let with_address = serde_json::json!({
+        "instance": {"instance_id": "i-0123456789abcdef0", "private_ip": "127.0.0.1"},
+        "region": "us-east-1", "instance_id": "i-0123456789abcdef0",
+        "os_user": "ec2-user", "port": 22, "via": "private"
+    });
+    let refused = serde_json::from_value::<ConnectRequest>(with_address).unwrap_err();
+    assert!(
+        refused.to_string().contains("unknown field `instance`"),
+        "{refused}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_key_answer_must_name_the_key_that_was_asked_about() {
+    let lab = Lab::start(LabOptions::default()).await.unwrap();
+    let (aws, db) = instance(&lab, "db-primary").await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = KnownHosts::at(dir.path().join("known_hosts"));
+    let rec = Arc::new(Recorder::default());
+    let live = start(&lab, aws, db.clone(), &store, &rec);
+    assert_eq!(
+        live.answer_host_key("SHA256:whatever", TrustDecision::Always)
+            .unwrap_err()
+            .kind,
+        ErrorKind::InvalidInput,
+        "no question yet"
+    );
+    rec.wait_for("the host key question", |r| {
+        r.has(|e| matches!(e, LiveEvent::HostKeyUnknown { .. }))
+    })
+    .await;
+    let e = live
+        .answer_host_key("SHA256:someOtherKey", TrustDecision::Always)
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput, "{e:?}");
+    assert!(store.keys_for(&db.instance_id).unwrap().is_empty());
+    // The question is still open for the right answer.
+    live.answer_host_key(&asked_fingerprint(&rec), TrustDecision::Always)
+        .unwrap();
+    rec.wait_for("connected", |r| {
+        r.has(|e| matches!(e, LiveEvent::Connected { .. }))
+    })
+    .await;
+    assert_eq!(store.keys_for(&db.instance_id).unwrap().len(), 1);
+    live.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_the_remote_side_does_not_read_is_bounded() {
+    let lab = Lab::start(LabOptions::default()).await.unwrap();
+    let c = connected(&lab, "db-primary", TrustDecision::Once).await;
+    // The remote side stops reading its terminal; the SSH window and the queue fill up.
+    c.live.send(b"stty raw -echo; sleep 600\n").unwrap();
+    let chunk = vec![b'x'; 1024 * 1024];
+    let mut accepted = 0;
+    let refusal = loop {
+        match c.live.send(&chunk) {
+            Ok(()) => accepted += chunk.len(),
+            Err(e) => break e,
+        }
+        assert!(
+            accepted <= 64 * 1024 * 1024,
+            "never refused after {accepted} bytes"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(refusal.kind, ErrorKind::InputBacklog, "{refusal:?}");
+    assert!(refusal.message.contains("MiB"), "{refusal:?}");
+    // Still connected: a refusal loses the paste, not the session.
+    assert!(!c
+        .rec
+        .has(|e| matches!(e, LiveEvent::Lost { .. } | LiveEvent::Ended { .. })));
+    c.live.close();
 }
