@@ -1,6 +1,7 @@
 //! Delivers a live session's events and output to the webview: events as JSON on one channel,
 //! terminal bytes as raw binary on another (a `Vec<u8>` through JSON would be an array of numbers).
 
+use crate::state::SessionEnd;
 use keyless_core::{LiveEvent, LiveSink, ProfileStore};
 use tauri::ipc::{Channel, InvokeResponseBody};
 
@@ -9,6 +10,8 @@ pub struct ChannelSink {
     pub output: Channel<InvokeResponseBody>,
     /// The saved profile the session was opened through, if any.
     pub profile: Option<String>,
+    /// Takes the session out of the app's map when it is over.
+    pub end: SessionEnd,
 }
 
 impl LiveSink for ChannelSink {
@@ -22,8 +25,15 @@ impl LiveSink for ChannelSink {
                 );
             }
         }
+        let over = matches!(
+            event,
+            LiveEvent::Failed { .. } | LiveEvent::Ended { .. } | LiveEvent::Lost { .. }
+        );
         // The window may be gone; nothing useful to do about a failed send.
         let _ = self.events.send(event);
+        if over {
+            self.end.ended();
+        }
     }
 
     fn output(&self, chunk: Vec<u8>) {

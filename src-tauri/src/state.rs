@@ -1,7 +1,8 @@
-//! What the app keeps between commands: one AWS context per AWS profile in use, the open sessions
-//! by id, and the sign-ins in progress.
+//! What the app keeps between commands: one AWS context per AWS profile in use, the instances AWS
+//! reported (the only ones a session may dial), the live sessions by id, and the sign-ins in
+//! progress.
 
-use keyless_core::{AwsContext, AwsSelection, Error, ErrorKind, LiveSession};
+use keyless_core::{AwsContext, AwsSelection, Error, ErrorKind, KnownInstances, LiveSession};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,11 +19,32 @@ type Loaded = (Arc<OnceCell<AwsContext>>, bool);
 pub struct AppState {
     base: AwsSelection,
     contexts: Mutex<HashMap<ProfileKey, Loaded>>,
-    sessions: Mutex<HashMap<u32, Arc<LiveSession>>>,
-    next_id: AtomicU32,
+    /// Filled by `list_instances` and `profile_resolve`; `open_session` looks instances up here.
+    pub instances: KnownInstances,
+    sessions: Arc<Sessions>,
     /// Sign-ins in progress by profile, with a number so a finished one never removes its successor.
     logins: Mutex<HashMap<ProfileKey, (u64, tokio::task::AbortHandle)>>,
     next_login: AtomicU64,
+}
+
+#[derive(Default)]
+struct Sessions {
+    by_id: Mutex<HashMap<u32, Arc<LiveSession>>>,
+    next_id: AtomicU32,
+}
+
+/// Given to a session's sink: called once the session is over, it drops the backend's handle.
+pub struct SessionEnd {
+    sessions: std::sync::Weak<Sessions>,
+    id: u32,
+}
+
+impl SessionEnd {
+    pub fn ended(&self) {
+        if let Some(sessions) = self.sessions.upgrade() {
+            lock(&sessions.by_id).remove(&self.id);
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -71,21 +93,35 @@ impl AppState {
         lock(&self.contexts).retain(|_, (_, mfa)| *mfa);
     }
 
-    pub fn add(&self, session: Arc<LiveSession>) -> u32 {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        lock(&self.sessions).insert(id, session);
+    /// Starts a session under a new id. `start` gets the [`SessionEnd`] to call when the session
+    /// ends, fails or is lost, which takes it out of the map.
+    pub fn add_session(&self, start: impl FnOnce(SessionEnd) -> Arc<LiveSession>) -> u32 {
+        let sessions = &self.sessions;
+        let id = sessions.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let end = SessionEnd {
+            sessions: Arc::downgrade(sessions),
+            id,
+        };
+        // Held while the session starts, so its end (on another task) cannot come before its insert.
+        let mut map = lock(&sessions.by_id);
+        map.insert(id, start(end));
         id
     }
 
     pub fn get(&self, id: u32) -> Result<Arc<LiveSession>, Error> {
-        lock(&self.sessions).get(&id).cloned().ok_or_else(|| {
+        lock(&self.sessions.by_id).get(&id).cloned().ok_or_else(|| {
             Error::new(ErrorKind::InvalidInput, format!("no session {id}"))
-                .with_hint("The tab's session was closed; reconnect to open a new one.")
+                .with_hint("The tab's session has ended; reconnect to open a new one.")
         })
     }
 
     pub fn remove(&self, id: u32) -> Option<Arc<LiveSession>> {
-        lock(&self.sessions).remove(&id)
+        lock(&self.sessions.by_id).remove(&id)
+    }
+
+    /// How many sessions the backend holds (connecting or connected).
+    pub fn session_count(&self) -> usize {
+        lock(&self.sessions.by_id).len()
     }
 
     /// Records a sign-in task so it can be cancelled; a previous one for the profile is stopped.

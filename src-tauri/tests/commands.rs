@@ -78,3 +78,116 @@ fn only_our_commands_and_only_for_the_main_window() {
     let denied = invoke(&other, "app_info", json!({})).unwrap_err();
     assert!(denied.to_string().contains("not allowed"), "{denied}");
 }
+
+/// Waits (bounded) until `cond` holds; a hang guard, not a timing assertion.
+fn until(what: &str, cond: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn sessions(w: &tauri::WebviewWindow<tauri::test::MockRuntime>) -> usize {
+    use tauri::Manager;
+    w.state::<keyless_app_lib::AppState>().session_count()
+}
+
+/// The invoke arguments of `open_session` around `request`.
+fn open_args(request: serde_json::Value) -> serde_json::Value {
+    json!({
+        "request": request, "cols": 80, "rows": 24,
+        "events": "__CHANNEL__:1", "output": "__CHANNEL__:2",
+    })
+}
+
+#[test]
+fn open_session_dials_only_what_aws_reported() {
+    let lab = start_lab();
+    let w = window(&lab);
+    let bait = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    bait.set_nonblocking(true).unwrap();
+    let port = bait.local_addr().unwrap().port();
+    let region = &lab.regions()[0];
+
+    // The old contract, with an address of the webview's choosing: refused as a whole.
+    let old = invoke(
+        &w,
+        "open_session",
+        open_args(json!({
+            "instance": {"instance_id": "i-0123456789abcdef9", "private_ip": "127.0.0.1"},
+            "os_user": lab.os_user(), "port": port, "via": "private",
+        })),
+    )
+    .unwrap_err();
+    assert!(
+        old.to_string().contains("unknown field `instance`"),
+        "{old}"
+    );
+
+    // Bad names are refused before anything starts.
+    let bad = invoke(
+        &w,
+        "open_session",
+        open_args(json!({
+            "region": region, "instance_id": "127.0.0.1",
+            "os_user": lab.os_user(), "port": port, "via": "private",
+        })),
+    )
+    .unwrap_err();
+    assert_eq!(bad["kind"], "invalid_input", "{bad}");
+    assert_eq!(sessions(&w), 0);
+
+    // An id the backend never listed and AWS does not know: the lookup refuses it.
+    invoke(
+        &w,
+        "open_session",
+        open_args(json!({
+            "region": region, "instance_id": "i-0123456789abcdef9",
+            "os_user": lab.os_user(), "port": port, "via": "private",
+        })),
+    )
+    .unwrap();
+    until("the failed session is gone", || sessions(&w) == 0);
+    assert!(
+        matches!(bait.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "nothing may dial the webview's address"
+    );
+    assert!(lab.pushes().is_empty(), "no key pushed");
+}
+
+#[test]
+fn sessions_that_end_leave_the_backend() {
+    let lab = start_lab();
+    let db = lab.instance_named("db-primary");
+    // A trusted host key, so each connect runs through without a question.
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("known_hosts"),
+        format!("{} {}\n", db.id, db.host_public_key),
+    )
+    .unwrap();
+    std::env::set_var("KEYLESS_DATA_DIR", data.path()); // only this test opens shells
+    let w = window(&lab);
+    invoke(&w, "list_instances", json!({"regions": [db.region]})).unwrap();
+    let request = json!({
+        "region": db.region, "instance_id": db.id,
+        "os_user": lab.os_user(), "port": lab.ssh_port(), "via": "private",
+    });
+    let connected = |id: &serde_json::Value| {
+        // Input is taken once the shell is up.
+        invoke(&w, "session_input", json!({"id": id, "data": ""})).is_ok()
+    };
+    for attempt in 0..10 {
+        let id = invoke(&w, "open_session", open_args(request.clone())).unwrap();
+        until("connected", || connected(&id));
+        assert_eq!(sessions(&w), 1, "attempt {attempt}");
+        invoke(&w, "session_input", json!({"id": id, "data": "exit\n"})).unwrap();
+        until("the ended session is gone", || sessions(&w) == 0);
+    }
+    let id = invoke(&w, "open_session", open_args(request)).unwrap();
+    until("connected", || connected(&id));
+    assert_eq!(sessions(&w), 1, "after ten reconnects, one session");
+    invoke(&w, "session_close", json!({"id": id})).unwrap();
+    assert_eq!(sessions(&w), 0);
+}

@@ -34,5 +34,9 @@ pub async fn list_instances(
         keyless_core::validate::region(r)?;
     }
     let aws = state.aws(&aws_profile).await?;
-    Ok(keyless_core::list_instances(&aws, &regions, &InstanceFilter::default()).await)
+    let inventory = keyless_core::list_instances(&aws, &regions, &InstanceFilter::default()).await;
+    state
+        .instances
+        .record_listing(&aws_profile, &regions, &inventory);
+    Ok(inventory)
 }

@@ -36,5 +36,8 @@ pub fn profile_delete(name: String) -> Result<Profile> {
 pub async fn profile_resolve(state: State<'_, AppState>, name: String) -> Result<Vec<Instance>> {
     let profile = ProfileStore::open_default()?.get(&name)?;
     let aws = state.aws(&profile.aws_profile).await?;
-    profiles::profile_candidates(&aws, &profile).await
+    let candidates = profiles::profile_candidates(&aws, &profile).await?;
+    // The UI connects to one of these by id: the backend must know them.
+    state.instances.record(&profile.aws_profile, &candidates);
+    Ok(candidates)
 }

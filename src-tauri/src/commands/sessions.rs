@@ -21,15 +21,23 @@ pub async fn open_session(
     events: Channel<LiveEvent>,
     output: Channel<InvokeResponseBody>,
 ) -> Result<u32> {
+    // Names only, checked before anything else; the address comes from AWS, never from here.
+    request.validate()?;
     let aws = state.aws(&aws_profile).await?;
-    let sink = Arc::new(ChannelSink {
-        events,
-        output,
-        profile,
-    });
+    let known_hosts = KnownHosts::open_default()?;
+    let listed = state
+        .instances
+        .get(&aws_profile, &request.region, &request.instance_id);
     let size = PtySize { cols, rows };
-    let live = LiveSession::start(aws, request, size, KnownHosts::open_default()?, sink);
-    Ok(state.add(live))
+    Ok(state.add_session(|end| {
+        let sink = Arc::new(ChannelSink {
+            events,
+            output,
+            profile,
+            end,
+        });
+        LiveSession::start(aws, request, listed, size, known_hosts, sink)
+    }))
 }
 
 // Synchronous on purpose: Tauri runs these in arrival order and the session queues them, so a
@@ -50,13 +58,15 @@ pub fn session_ack(state: State<'_, AppState>, id: u32, bytes: usize) -> Result<
     Ok(())
 }
 
+/// Answers session `id`'s host-key question; `fingerprint` is the one the user was shown.
 #[tauri::command]
 pub fn session_host_key(
     state: State<'_, AppState>,
     id: u32,
+    fingerprint: String,
     decision: TrustDecision,
 ) -> Result<()> {
-    state.get(id)?.answer_host_key(decision)
+    state.get(id)?.answer_host_key(&fingerprint, decision)
 }
 
 #[tauri::command]

@@ -28,7 +28,8 @@ export interface Backend {
   sessionInput(id: number, data: string): Promise<void>;
   sessionResize(id: number, cols: number, rows: number): Promise<void>;
   sessionAck(id: number, bytes: number): Promise<void>;
-  sessionHostKey(id: number, decision: TrustDecision): Promise<void>;
+  /** Answers the session's host-key question about `fingerprint` (the one shown). */
+  sessionHostKey(id: number, fingerprint: string, decision: TrustDecision): Promise<void>;
   sessionClose(id: number): Promise<void>;
   profilesList(): Promise<Profile[]>;
   /** Adds (previous = null) or replaces `previous` (maybe renamed); the new list. */
@@ -82,7 +83,7 @@ const tauriBackend: Backend = {
   sessionInput: (id, data) => call<void>('session_input', { id, data }),
   sessionResize: (id, cols, rows) => call<void>('session_resize', { id, cols, rows }),
   sessionAck: (id, bytes) => call<void>('session_ack', { id, bytes }),
-  sessionHostKey: (id, decision) => call<void>('session_host_key', { id, decision }),
+  sessionHostKey: (id, fingerprint, decision) => call<void>('session_host_key', { id, fingerprint, decision }),
   sessionClose: (id) => call<void>('session_close', { id }),
   profilesList: () => call<Profile[]>('profiles_list'),
   profileSave: (previous, profile) => call<Profile[]>('profile_save', { previous, profile }),
@@ -128,8 +129,8 @@ export const sessionResize = async (id: number, cols: number, rows: number): Pro
   (await backend()).sessionResize(id, cols, rows);
 export const sessionAck = async (id: number, bytes: number): Promise<void> =>
   (await backend()).sessionAck(id, bytes);
-export const sessionHostKey = async (id: number, decision: TrustDecision): Promise<void> =>
-  (await backend()).sessionHostKey(id, decision);
+export const sessionHostKey = async (id: number, fingerprint: string, decision: TrustDecision): Promise<void> =>
+  (await backend()).sessionHostKey(id, fingerprint, decision);
 export const sessionClose = async (id: number): Promise<void> =>
   (await backend()).sessionClose(id);
 export const profilesList = async (): Promise<Profile[]> => (await backend()).profilesList();

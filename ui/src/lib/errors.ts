@@ -84,6 +84,8 @@ export function adviceFor(kind: ErrorKind): ErrorAdvice {
       return { title: 'Unknown host key', actions: ['Verify the fingerprint, then trust it.'], retryable: true };
     case 'connection_lost':
       return { title: 'Connection lost', actions: ['Reconnect: a fresh key is pushed, the scrollback stays.'], retryable: true };
+    case 'input_backlog':
+      return { title: 'Input not sent', actions: [], retryable: false };
     case 'ambiguous_target':
       return { title: 'Ambiguous target', actions: ['Connect by instance id.'], retryable: false };
     case 'invalid_input':

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../generated/bindings';
 import { createMockBackend, fillerInstances, mockInstances } from './mockBackend';
+import { toConnectRequest } from './tabRequest';
 
 const dec = new TextDecoder();
 const until = async (cond: () => boolean, ms = 2000) => {
@@ -15,9 +16,10 @@ function open(b: ReturnType<typeof createMockBackend>, name: string, opts: { via
   const instance = mockInstances().find((i) => i.name === name)!;
   const events: SessionEvent[] = [];
   let out = '';
-  const idP = b.openSession({ awsProfile: null, profile: null }, { instance, os_user: 'ec2-user', port: 22, via: opts.via ?? 'private' }, 100, 30,
+  const idP = b.openSession({ awsProfile: null, profile: null }, toConnectRequest({ instance, os_user: 'ec2-user', port: 22, via: opts.via ?? 'private' }), 100, 30,
     (e) => events.push(e), (bytes) => { out += dec.decode(bytes); void idP.then((id) => b.sessionAck(id, bytes.byteLength)); });
-  return { events, output: () => out, idP, types: () => events.map((e) => e.type) };
+  const asked = () => events.flatMap((e) => (e.type === 'host_key_unknown' ? [e.fingerprint] : []))[0]!;
+  return { events, output: () => out, idP, types: () => events.map((e) => e.type), asked };
 }
 
 describe('mock backend', () => {
@@ -59,7 +61,8 @@ describe('mock backend', () => {
     const s = open(b, 'staging-api');
     const id = await s.idP;
     await until(() => s.types().includes('host_key_unknown'));
-    await b.sessionHostKey(id, 'always');
+    await expect(b.sessionHostKey(id, 'SHA256:notTheOneAsked', 'always')).rejects.toMatchObject({ kind: 'invalid_input' });
+    await b.sessionHostKey(id, s.asked(), 'always');
     await until(() => s.types().includes('connected'));
     const again = open(b, 'staging-api');
     await until(() => again.types().includes('connected'));
@@ -71,7 +74,7 @@ describe('mock backend', () => {
     const s = open(b, 'staging-api');
     const id = await s.idP;
     await until(() => s.types().includes('host_key_unknown'));
-    await b.sessionHostKey(id, 'reject');
+    await b.sessionHostKey(id, s.asked(), 'reject');
     await until(() => s.types().includes('failed'));
     expect((s.events.at(-1) as { error: { kind: string } }).error.kind).toBe('host_key_rejected');
   });
@@ -103,7 +106,7 @@ describe('mock backend', () => {
     const instance = mockInstances().find((i) => i.name === 'web-1')!;
     let received = 0;
     let connected = false;
-    const id = await b.openSession({ awsProfile: null, profile: null }, { instance, os_user: 'ec2-user', port: 22, via: 'private' }, 80, 24,
+    const id = await b.openSession({ awsProfile: null, profile: null }, toConnectRequest({ instance, os_user: 'ec2-user', port: 22, via: 'private' }), 80, 24,
       (e) => { if (e.type === 'connected') connected = true; }, (bytes) => { received += bytes.byteLength; });
     await until(() => connected);
     await new Promise((r) => setTimeout(r, 10));

@@ -163,6 +163,8 @@ const enc = new TextEncoder();
 type MockSession = {
   id: number;
   request: ConnectRequest;
+  /** What the request names, looked up as the backend does (null: no such instance). */
+  inst: Instance | null;
   /** The saved profile it was opened through (its last_used is set on connect, as in Rust). */
   profile: string | null;
   cols: number;
@@ -175,7 +177,8 @@ type MockSession = {
   pasting: boolean;
   unacked: number;
   ackWaiters: Array<() => void>;
-  hostKey: ((d: TrustDecision) => void) | null;
+  /** The pending host-key question: its fingerprint and where the answer goes. */
+  hostKey: { fingerprint: string; answer: (d: TrustDecision) => void } | null;
   cwd: string;
 };
 
@@ -234,7 +237,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   }
 
   function host(s: MockSession): string {
-    const ip = s.request.instance.private_ip ?? '10.0.0.1';
+    const ip = s.inst?.private_ip ?? '10.0.0.1';
     return `ip-${ip.replaceAll('.', '-')}`;
   }
 
@@ -292,7 +295,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         await out('mock shell: echo, whoami, hostname, pwd, date, uname -a, ls, stty, colors, unicode, seq N, clear, drop, exit [N], kill\n');
         break;
       case 'drop':
-        end(s, { type: 'lost', error: fail('connection_lost', `the connection to ${s.request.instance.instance_id} dropped: keepalive timeout (no answer for 45 s)`, 'Check your network or VPN, then reconnect.') });
+        end(s, { type: 'lost', error: fail('connection_lost', `the connection to ${s.request.instance_id} dropped: keepalive timeout (no answer for 45 s)`, 'Check your network or VPN, then reconnect.') });
         return;
       case 'kill':
         await out('Killed\n');
@@ -344,7 +347,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   }
 
   async function connect(s: MockSession): Promise<void> {
-    const inst = s.request.instance;
+    const inst = s.inst;
     const step = async (name: Step, ms: number) => {
       const t = ms * (0.8 + Math.random() * 0.4);
       await delay(t);
@@ -353,6 +356,10 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     const failWith = (e: ApiError) => end(s, { type: 'failed', error: e });
     await step('resolve', 3);
     if (!s.open) return;
+    if (!inst) {
+      return failWith(fail('instance_not_found', `instance ${s.request.instance_id} was not found in ${s.request.region}`,
+        'Check the region and the AWS profile.'));
+    }
     if (inst.state !== 'running') {
       return failWith(fail('instance_not_running', `${inst.name || inst.instance_id} (${inst.instance_id}) is ${inst.state}, not running`,
         'Start the instance (or wait until it is running), then connect again.'));
@@ -383,7 +390,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     }
     if (!trusted.has(inst.instance_id)) {
       s.onEvent({ type: 'host_key_unknown', instance_id: inst.instance_id, algorithm: 'ssh-ed25519', fingerprint: fp });
-      const decision = await new Promise<TrustDecision>((r) => { s.hostKey = r; });
+      const decision = await new Promise<TrustDecision>((r) => { s.hostKey = { fingerprint: fp, answer: r }; });
       s.hostKey = null;
       if (!s.open) return;
       if (decision === 'reject') {
@@ -449,7 +456,9 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     async openSession(origin, request, cols, rows, onEvent, onOutput) {
       const id = nextId++;
       const s: MockSession = {
-        id, request, profile: origin.profile, cols, rows, onEvent, onOutput, open: true, shell: false, line: '', pasting: false,
+        id, request, inst: instancesOf(origin.awsProfile)
+          .find((i) => i.region === request.region && i.instance_id === request.instance_id) ?? null,
+        profile: origin.profile, cols, rows, onEvent, onOutput, open: true, shell: false, line: '', pasting: false,
         unacked: 0, ackWaiters: [], hostKey: null, cwd: '~',
       };
       sessions.set(id, s);
@@ -473,13 +482,18 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       s.unacked = Math.max(0, s.unacked - bytes);
       if (s.unacked < LOW_WATER) s.ackWaiters.splice(0).forEach((r) => r());
     },
-    async sessionHostKey(id, decision) {
-      sessions.get(id)?.hostKey?.(decision);
+    async sessionHostKey(id, fingerprint, decision) {
+      const pending = sessions.get(id)?.hostKey;
+      if (!pending) throw fail('invalid_input', 'no host key question is waiting for an answer');
+      if (pending.fingerprint !== fingerprint) {
+        throw fail('invalid_input', `the host key question of this session is not about ${fingerprint}`);
+      }
+      pending.answer(decision);
     },
     async sessionClose(id) {
       const s = sessions.get(id);
       if (!s) return;
-      s.hostKey?.('reject');
+      s.hostKey?.answer('reject');
       s.open = false;
       s.ackWaiters.splice(0).forEach((r) => r());
       sessions.delete(id);

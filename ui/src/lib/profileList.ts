@@ -1,8 +1,9 @@
 // Saved connection profiles, the pure part: grouping, search, recent, duplicate names, the
 // editor's form ⇄ Profile conversion and its checks (the same rules as keyless-core's
 // profiles/model.rs and profiles/target.rs, so a bad value is caught before the backend sees it).
-import type { ConnectRequest, Instance, Profile, Via } from '../generated/bindings';
+import type { Instance, Profile, Via } from '../generated/bindings';
 import { defaultVia, validOsUser } from './osUser';
+import type { TabRequest } from './tabRequest';
 
 export const NAME_MAX = 64;
 export const NOTES_MAX = 4096;
@@ -254,7 +255,7 @@ export function validateForm(f: ProfileForm, taken: Iterable<string>, previous: 
 /** A new profile's starting point from an instance (and the session it was saved from). */
 export function profileFromInstance(
   inst: Instance, awsProfile: string | null, taken: Iterable<string>,
-  request: Pick<ConnectRequest, 'os_user' | 'port' | 'via'> | null = null,
+  request: Pick<TabRequest, 'os_user' | 'port' | 'via'> | null = null,
 ): Profile {
   const names = new Set(taken);
   const base = (inst.name ?? '').trim().replace(/^[@-]+/, '').trim() || inst.instance_id;
@@ -276,7 +277,7 @@ export function profileFromInstance(
 /** What to connect with: the profile's settings, else the usual defaults for the instance. */
 export function connectRequestFor(
   p: Profile, inst: Instance, defaults: { osUser: (i: Instance) => string; port: number },
-): ConnectRequest {
+): TabRequest {
   return {
     instance: inst,
     os_user: p.user ?? defaults.osUser(inst),

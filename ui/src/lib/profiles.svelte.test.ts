@@ -1,13 +1,14 @@
 // ProfilesState against the browser mock backend (its seeded profiles: web-1, web (any), batch,
 // bastion; batch's instance is stopped, "web (any)" matches two running instances).
 import { describe, expect, it, vi } from 'vitest';
-import type { ApiError, ConnectRequest } from '../generated/bindings';
+import type { ApiError } from '../generated/bindings';
 import type { SessionOrigin } from './backend';
 import { ProfilesState, type ProfilesHost } from './profiles.svelte';
 import type { SessionTab } from './session.svelte';
+import type { TabRequest } from './tabRequest';
 
 function setup(recover: (p: string | null, e: ApiError) => Promise<boolean> = async () => false) {
-  const opened: Array<{ request: ConnectRequest; origin?: SessionOrigin }> = [];
+  const opened: Array<{ request: TabRequest; origin?: SessionOrigin }> = [];
   const host: ProfilesHost = {
     info: { version: '0', lab: false, aws_profile: null, default_regions: [], default_port: 2222, e2e: false },
     awsProfile: null,

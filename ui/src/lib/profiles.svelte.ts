@@ -2,7 +2,7 @@
 // regroup, and the connect flow (resolve first, so a stopped or gone instance says so before any
 // key is pushed; several matches → the user picks). Pure rules live in ./profileList.
 import { untrack } from 'svelte';
-import type { ApiError, AppInfo, AwsProfile, ConnectRequest, Instance, Profile } from '../generated/bindings';
+import type { ApiError, AppInfo, AwsProfile, Instance, Profile } from '../generated/bindings';
 import * as backend from './backend';
 import type { AwsProfileName, SessionOrigin } from './backend';
 import { toApiError } from './errors';
@@ -10,6 +10,7 @@ import { osUserFor } from './osUser';
 import { storage } from './prefs';
 import { connectRequestFor, duplicateProfile, profileFromInstance } from './profileList';
 import type { SessionTab } from './session.svelte';
+import type { TabRequest } from './tabRequest';
 
 /** What ProfilesState needs of the app's identity state (ui/src/lib/identity.svelte.ts). */
 export interface IdentityLike {
@@ -25,7 +26,7 @@ export interface ProfilesHost {
   readonly awsProfile: AwsProfileName;
   readonly tabs: SessionTab[];
   readonly identity?: IdentityLike;
-  openTab(request: ConnectRequest, origin?: SessionOrigin): SessionTab;
+  openTab(request: TabRequest, origin?: SessionOrigin): SessionTab;
 }
 
 /** The editor dialog: a new profile (previous null) or an edit of `previous`. */
@@ -147,7 +148,7 @@ export class ProfilesState {
   }
 
   /** "Save as profile" from an instance row, or from a session tab (its user/port/via too). */
-  saveAs(inst: Instance, request: ConnectRequest | null = null, awsProfile: AwsProfileName = this.host.awsProfile): void {
+  saveAs(inst: Instance, request: TabRequest | null = null, awsProfile: AwsProfileName = this.host.awsProfile): void {
     this.editor = {
       previous: null, title: 'Save as profile',
       initial: profileFromInstance(inst, awsProfile, this.names, request),

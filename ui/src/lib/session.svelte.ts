@@ -1,5 +1,6 @@
 // One terminal tab: its connect request, lifecycle state and the xterm it writes into.
-import type { ApiError, ConnectRequest, SessionEvent, Step, TrustDecision } from '../generated/bindings';
+import type { ApiError, SessionEvent, Step, TrustDecision } from '../generated/bindings';
+import { toConnectRequest, type TabRequest } from './tabRequest';
 
 /** How a shell ended (docs/ipc.md calls it Exit, ts-rs may name it ExitInfo: derive it instead). */
 export type Exit = Extract<SessionEvent, { type: 'ended' }>['exit'];
@@ -11,6 +12,10 @@ import { displayName } from './filter';
 import type { TerminalController } from './terminal';
 
 export type TabStatus = 'connecting' | 'connected' | 'ended' | 'lost' | 'failed';
+
+/** Orders host-key questions by arrival, so the dialog shows the oldest and a newer one never
+ *  replaces it under the user's cursor. */
+let hostKeyArrivals = 0;
 export type HostKeyPrompt = { instance_id: string; algorithm: string; fingerprint: string };
 
 export const STEPS: ReadonlyArray<{ step: Step; label: string }> = [
@@ -25,7 +30,7 @@ let nextKey = 1;
 
 export class SessionTab {
   readonly key = nextKey++;
-  readonly request: ConnectRequest;
+  readonly request: TabRequest;
   /** The AWS profile it connects as, and the saved profile it was opened from. */
   readonly origin: SessionOrigin;
   readonly title: string;
@@ -33,9 +38,13 @@ export class SessionTab {
   status = $state<TabStatus>('connecting');
   steps = $state<Partial<Record<Step, number>>>({});
   hostKey = $state<HostKeyPrompt | null>(null);
+  /** When `hostKey` arrived, among every tab's questions. */
+  hostKeyArrival = 0;
   error = $state<ApiError | null>(null);
   exit = $state<Exit | null>(null);
   address = $state<string | null>(null);
+  /** Input the backend refused (too much already waiting for the remote side), to say so once. */
+  inputRefused = $state<ApiError | null>(null);
   attempts = $state(0);
   startedAt = $state(0);
   /** The terminal's current size (for the status bar). */
@@ -55,7 +64,7 @@ export class SessionTab {
    *  overtake each other on the way. */
   private outgoing: Promise<unknown> = Promise.resolve();
 
-  constructor(request: ConnectRequest, origin: SessionOrigin = { awsProfile: null, profile: null }) {
+  constructor(request: TabRequest, origin: SessionOrigin = { awsProfile: null, profile: null }) {
     this.request = request;
     this.origin = origin;
     this.title = origin.profile ?? displayName(request.instance);
@@ -80,6 +89,9 @@ export class SessionTab {
     this.lastSize = { ...size };
     this.cols = size.cols;
     this.rows = size.rows;
+    // A reconnect replaces the old session: the backend drops an ended one itself, and this
+    // closes one that is somehow still there.
+    if (this.sessionId !== null) void backend.sessionClose(this.sessionId).catch(() => {});
     let resolveId!: (id: number) => void;
     const idPromise = new Promise<number>((r) => { resolveId = r; });
     this.idPromise = idPromise;
@@ -90,7 +102,7 @@ export class SessionTab {
     this.acker = acker;
     try {
       const id = await backend.openSession(
-        this.origin, this.request, size.cols, size.rows,
+        this.origin, toConnectRequest(this.request), size.cols, size.rows,
         (e) => { if (gen === this.generation) this.onEvent(e); },
         (bytes) => { if (gen === this.generation) this.term?.write(bytes, acker); },
       );
@@ -114,6 +126,7 @@ export class SessionTab {
         this.steps = { ...this.steps, [e.step]: e.took_ms };
         break;
       case 'host_key_unknown':
+        this.hostKeyArrival = ++hostKeyArrivals;
         this.hostKey = { instance_id: e.instance_id, algorithm: e.algorithm, fingerprint: e.fingerprint };
         break;
       case 'connected':
@@ -141,11 +154,13 @@ export class SessionTab {
   }
 
   async answerHostKey(decision: TrustDecision): Promise<void> {
+    const asked = this.hostKey;
     this.hostKey = null;
-    if (!this.idPromise) return;
+    if (!this.idPromise || !asked) return;
     const id = await this.idPromise;
     try {
-      await backend.sessionHostKey(id, decision);
+      // The backend takes the answer only for the fingerprint it asked about.
+      await backend.sessionHostKey(id, asked.fingerprint, decision);
     } catch (e) {
       this.error = toApiError(e);
       this.status = 'failed';
@@ -155,7 +170,11 @@ export class SessionTab {
   input(data: string): void {
     // The connected event may overtake open_session's answer: queue on the id (FIFO keeps order).
     if (this.status !== 'connected' || !this.idPromise) return;
-    this.sendInOrder((id) => backend.sessionInput(id, data));
+    this.sendInOrder((id) => backend.sessionInput(id, data).catch((e: unknown) => {
+      const error = toApiError(e);
+      if (error.kind === 'input_backlog') this.inputRefused = error;
+      throw error;
+    }));
   }
 
   resize(cols: number, rows: number): void {

@@ -1,5 +1,5 @@
 // The app's state: inventory, filters, tabs. Components read and call this; logic lives in plain modules.
-import type { ApiError, AppInfo, ConnectRequest, Instance, Inventory } from '../generated/bindings';
+import type { ApiError, AppInfo, Instance, Inventory } from '../generated/bindings';
 import * as backend from './backend';
 import type { AwsProfileName, SessionOrigin } from './backend';
 import { toApiError } from './errors';
@@ -10,6 +10,7 @@ import { readPref, writePref, clampFontSize, FONT_SIZE } from './prefs';
 import { ProfilesState } from './profiles.svelte';
 import { SessionTab } from './session.svelte';
 import { sortInstances, type Sort } from './sort';
+import type { TabRequest } from './tabRequest';
 
 function loadRegions(info: AppInfo): string[] {
   if (info.e2e) return [...info.default_regions];
@@ -98,7 +99,7 @@ export class AppState {
   }
 
   /** A new session tab; by default as this window's AWS profile, from no saved profile. */
-  openTab(request: ConnectRequest, origin: SessionOrigin = { awsProfile: this.awsProfile, profile: null }): SessionTab {
+  openTab(request: TabRequest, origin: SessionOrigin = { awsProfile: this.awsProfile, profile: null }): SessionTab {
     const tab = new SessionTab(request, origin);
     this.tabs = [...this.tabs, tab];
     this.activeKey = tab.key;
