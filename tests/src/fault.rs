@@ -38,6 +38,9 @@ pub enum Fault {
     SsoApprove { code: String },
     /// Next N CreateToken polls answer SlowDownException
     SsoSlowDown { n: u32 },
+    /// Revoke every IAM Identity Center sign-in (access and refresh tokens), as an administrator
+    /// would; cached tokens still look valid to clients
+    SsoRevoke,
 }
 
 impl Core {
@@ -70,6 +73,7 @@ impl Core {
                 }
             }
             Fault::SsoSlowDown { n } => self.ids().forced_slow_downs = n,
+            Fault::SsoRevoke => self.ids().revoke_sign_ins(),
         }
         Ok(())
     }

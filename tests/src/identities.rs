@@ -90,7 +90,14 @@ pub struct SsoStats {
     pub too_fast: u32,
     pub tokens_issued: u32,
     pub refreshes: u32,
+    /// Every CreateToken with the `refresh_token` grant, refused ones included (a client racing
+    /// itself with a rotating refresh token shows here).
+    #[serde(default)]
+    pub refresh_calls: u32,
     pub role_credentials: u32,
+    /// Portal `Logout` calls that ended a sign-in.
+    #[serde(default)]
+    pub logouts: u32,
 }
 
 #[derive(Debug, Default)]
@@ -103,6 +110,8 @@ pub struct Identities {
     pub tokens: HashMap<String, Instant>,
     /// refresh token → client id
     pub refresh_tokens: HashMap<String, String>,
+    /// access token → the refresh token issued with it: one sign-in, ended together by Logout.
+    pub refresh_of: HashMap<String, String>,
     pub creds: HashMap<String, IssuedCreds>,
     pub stats: SsoStats,
     /// Fault: the next N CreateToken polls answer SlowDownException.
@@ -151,6 +160,28 @@ impl Identities {
             Instant::now() + Duration::from_secs(TOKEN_TTL_SECS),
         );
         t
+    }
+
+    /// Portal `Logout`: the sign-in of this access token ends (the token and the refresh token
+    /// issued with it). False when the token is unknown or expired.
+    pub fn logout(&mut self, access_token: &str) -> bool {
+        if !self.token_valid(access_token) {
+            return false;
+        }
+        self.tokens.remove(access_token);
+        if let Some(refresh) = self.refresh_of.remove(access_token) {
+            self.refresh_tokens.remove(&refresh);
+        }
+        self.stats.logouts += 1;
+        true
+    }
+
+    /// Fault: an administrator revokes every sign-in. Cached tokens still look valid to the
+    /// client, but the portal answers UnauthorizedException and refreshes InvalidGrantException.
+    pub fn revoke_sign_ins(&mut self) {
+        self.tokens.clear();
+        self.refresh_tokens.clear();
+        self.refresh_of.clear();
     }
 
     pub fn token_valid(&self, token: &str) -> bool {

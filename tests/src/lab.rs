@@ -328,6 +328,11 @@ impl Lab {
         self.core.ids().forced_slow_downs = n;
     }
 
+    /// Revokes every IAM Identity Center sign-in (see [`Fault::SsoRevoke`]).
+    pub fn revoke_sso_sign_ins(&self) {
+        self.core.ids().revoke_sign_ins();
+    }
+
     /// Counters of the device flow and SSO calls so far.
     pub fn sso_stats(&self) -> crate::SsoStats {
         self.core.ids().stats.clone()

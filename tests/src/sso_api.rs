@@ -1,7 +1,7 @@
 //! IAM Identity Center as the AWS SDKs see it, both restJson1 and unsigned:
 //! SSO-OIDC (`POST /client/register`, `/device_authorization`, `/token`) and the SSO portal
-//! (`GET /federation/credentials`, `/assignment/accounts`, `/assignment/roles`, bearer token in
-//! `x-amz-sso_bearer_token`). Errors carry `x-amzn-errortype` and the OAuth-style body.
+//! (`GET /federation/credentials`, `/assignment/accounts`, `/assignment/roles`, `POST /logout`,
+//! bearer token in `x-amz-sso_bearer_token`). Errors carry `x-amzn-errortype` and the OAuth-style body.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,6 +27,7 @@ pub(crate) fn routes() -> Router<Arc<Core>> {
         .route("/federation/credentials", get(get_role_credentials))
         .route("/assignment/accounts", get(list_accounts))
         .route("/assignment/roles", get(list_account_roles))
+        .route("/logout", post(logout))
 }
 
 fn reply(status: StatusCode, body: Value, error_type: Option<&str>) -> Response {
@@ -173,6 +174,7 @@ fn token_reply(core: &Core, client_id: &str, refreshed: bool) -> Response {
     let refresh = format!("lab-refresh-{}", random::hex(24));
     ids.refresh_tokens
         .insert(refresh.clone(), client_id.to_string());
+    ids.refresh_of.insert(access.clone(), refresh.clone());
     if refreshed {
         ids.stats.refreshes += 1;
     } else {
@@ -202,7 +204,11 @@ async fn create_token(State(core): State<Arc<Core>>, body: Bytes) -> Response {
         Some("refresh_token") => {
             let token = field(&v, "refreshToken").unwrap_or("");
             // Refresh tokens rotate: the old one is spent.
-            let owner = core.ids().refresh_tokens.remove(token);
+            let owner = {
+                let mut ids = core.ids();
+                ids.stats.refresh_calls += 1;
+                ids.refresh_tokens.remove(token)
+            };
             if owner.as_deref() != Some(client_id.as_str()) {
                 return oidc_error(
                     StatusCode::BAD_REQUEST,
@@ -308,13 +314,30 @@ fn unauthorized(message: &str) -> Response {
 }
 
 fn bearer_ok(core: &Core, headers: &HeaderMap) -> bool {
-    headers
-        .get("x-amz-sso_bearer_token")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| core.ids().token_valid(t))
+    core.ids().token_valid(bearer(headers))
 }
 
 const BAD_TOKEN: &str = "Session token not found or invalid";
+
+fn bearer(headers: &HeaderMap) -> &str {
+    headers
+        .get("x-amz-sso_bearer_token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// `Logout`: ends the sign-in of the bearer token, as `aws sso logout` asks before it deletes
+/// its cache; from then on the portal refuses that token. 200 with an empty body, as AWS does.
+async fn logout(State(core): State<Arc<Core>>, headers: HeaderMap) -> Response {
+    if !core.ids().logout(bearer(&headers)) {
+        return unauthorized(BAD_TOKEN);
+    }
+    let mut resp = StatusCode::OK.into_response();
+    if let Ok(v) = HeaderValue::from_str(&random::uuid()) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+    resp
+}
 
 async fn get_role_credentials(
     State(core): State<Arc<Core>>,

@@ -1,11 +1,15 @@
 //! The real aws-sdk-ssooidc / aws-sdk-sso / aws-sdk-sts clients against the lab's IAM Identity
 //! Center and STS: every reply and error parses, the device flow answers authorization_pending
-//! and slow_down, refresh tokens rotate, MFA is checked, and issued credentials sign EC2 calls.
+//! and slow_down, refresh tokens rotate, MFA is checked, issued credentials sign EC2 calls, and a
+//! sign-in ends with the portal's Logout or an administrator's revocation.
 
 mod common;
 
 use aws_sdk_ec2::config::Credentials;
-use common::sdk::{device_token, oidc, region, sso, start_device, static_creds, sts};
+use common::sdk::{
+    device_token, oidc, refresh_token, region, sso, sso_sign_in_full, start_device, static_creds,
+    sts, Registration,
+};
 use keyless_lab::{Fault, Lab, LabOptions};
 use std::time::Duration;
 
@@ -164,6 +168,71 @@ async fn device_flow_portal_and_sts_with_the_real_sdks() {
         .await
         .unwrap();
     assert!(!out.reservations().is_empty());
+}
+
+/// True when the portal answers UnauthorizedException to this token.
+async fn portal_refuses(lab: &Lab, access_token: &str) -> bool {
+    match sso(lab)
+        .list_accounts()
+        .access_token(access_token)
+        .send()
+        .await
+    {
+        Ok(_) => false,
+        Err(e) => e
+            .as_service_error()
+            .unwrap_or_else(|| panic!("not a service error: {e:?}"))
+            .is_unauthorized_exception(),
+    }
+}
+
+#[tokio::test]
+async fn logout_and_revocation_end_a_sign_in() {
+    let lab = Lab::start(LabOptions::default()).await.unwrap();
+    let (a, b) = (
+        sso_sign_in_full(&lab, Registration::Session).await,
+        sso_sign_in_full(&lab, Registration::Session).await,
+    );
+    assert!(!portal_refuses(&lab, &a.access_token).await);
+
+    // Logout ends that sign-in only: its access token and the refresh token issued with it.
+    sso(&lab)
+        .logout()
+        .access_token(&a.access_token)
+        .send()
+        .await
+        .expect("Logout");
+    assert_eq!(lab.sso_stats().logouts, 1);
+    assert!(portal_refuses(&lab, &a.access_token).await);
+    let e = refresh_token(&oidc(&lab), &a).send().await.unwrap_err();
+    assert!(
+        e.as_service_error().unwrap().is_invalid_grant_exception(),
+        "{e:?}"
+    );
+    assert!(!portal_refuses(&lab, &b.access_token).await);
+    // A second Logout with the same token: UnauthorizedException, nothing counted.
+    let e = sso(&lab)
+        .logout()
+        .access_token(&a.access_token)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        e.as_service_error().unwrap().is_unauthorized_exception(),
+        "{e:?}"
+    );
+    assert_eq!(lab.sso_stats().logouts, 1);
+
+    // Revocation (over the control route, as `keyless-lab fault sso-revoke` sends it) ends the rest.
+    keyless_lab::control::send_fault(lab.http_addr(), &Fault::SsoRevoke).unwrap();
+    assert!(portal_refuses(&lab, &b.access_token).await);
+    let e = refresh_token(&oidc(&lab), &b).send().await.unwrap_err();
+    assert!(
+        e.as_service_error().unwrap().is_invalid_grant_exception(),
+        "{e:?}"
+    );
+    let stats = lab.sso_stats();
+    assert_eq!((stats.refresh_calls, stats.refreshes), (2, 0), "{stats:?}");
 }
 
 #[tokio::test]

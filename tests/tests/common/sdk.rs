@@ -97,9 +97,22 @@ pub fn device_token(
         .device_code(device_code)
 }
 
+/// A finished device-flow sign-in: the client registration and the token pair.
+pub struct SignIn {
+    pub client_id: String,
+    pub client_secret: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
 /// The device flow with the real aws-sdk-ssooidc client, the "user" approving at once;
 /// returns the access token.
 pub async fn sso_sign_in(lab: &Lab, registration: Registration) -> String {
+    sso_sign_in_full(lab, registration).await.access_token
+}
+
+/// [`sso_sign_in`] with everything it got.
+pub async fn sso_sign_in_full(lab: &Lab, registration: Registration) -> SignIn {
     let oidc = oidc(lab);
     let mut req = oidc
         .register_client()
@@ -122,7 +135,21 @@ pub async fn sso_sign_in(lab: &Lab, registration: Registration) -> String {
         .send()
         .await
         .expect("CreateToken");
-    token.access_token().unwrap().to_string()
+    SignIn {
+        client_id: id.to_string(),
+        client_secret: secret.to_string(),
+        access_token: token.access_token().unwrap().to_string(),
+        refresh_token: token.refresh_token().unwrap().to_string(),
+    }
+}
+
+/// CreateToken with the refresh_token grant.
+pub fn refresh_token(oidc: &aws_sdk_ssooidc::Client, s: &SignIn) -> CreateTokenFluentBuilder {
+    oidc.create_token()
+        .client_id(&s.client_id)
+        .client_secret(&s.client_secret)
+        .grant_type("refresh_token")
+        .refresh_token(&s.refresh_token)
 }
 
 /// GetRoleCredentials as SDK credentials.
