@@ -41,6 +41,7 @@ fn bindings_name_every_wire_type() {
         "Step",
         "ExitInfo",
         "SessionEvent",
+        "SignOut",
     ] {
         assert!(
             ts.contains(&format!("export type {name} ")),

@@ -59,7 +59,8 @@ pub enum Command {
     },
     /// Sign in to IAM Identity Center (SSO) for an AWS profile: device code in the browser.
     Login(LoginArgs),
-    /// Forget the IAM Identity Center sign-in of an AWS profile (its token cache file).
+    /// Sign out of IAM Identity Center for an AWS profile, as `aws sso logout` does for it: end
+    /// the session on the portal, remove the token cache and the AWS CLI's role credentials of it.
     Logout(LogoutArgs),
     /// Show who the AWS profile is (sts:GetCallerIdentity) and when the credentials expire.
     Whoami(WhoamiArgs),

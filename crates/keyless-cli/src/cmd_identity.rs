@@ -67,19 +67,19 @@ pub async fn login(args: LoginArgs) -> Result<i32, Failure> {
     Ok(0)
 }
 
-pub fn logout(args: LogoutArgs) -> Result<i32, Failure> {
-    let (t, removed) = identity::logout(args.aws.profile.as_deref()).map_err(|e| match e.kind {
-        ErrorKind::AwsConfig => Failure::usage(e),
-        _ => Failure::runtime(e),
-    })?;
-    let what = match &t.session {
-        Some(s) => format!("sso-session '{s}'"),
-        None => t.start_url.clone(),
-    };
-    if removed {
-        println!("Signed out of {what} (removed {}).", t.cache_file.display());
-    } else {
-        println!("Not signed in to {what}: nothing to remove.");
+pub async fn logout(args: LogoutArgs) -> Result<i32, Failure> {
+    let out = identity::logout(args.aws.profile.as_deref(), None)
+        .await
+        .map_err(|e| match e.kind {
+            ErrorKind::AwsConfig => Failure::usage(e),
+            _ => Failure::runtime(e),
+        })?;
+    println!("{}", out.message);
+    for file in &out.removed {
+        println!("  removed {file}");
+    }
+    if let Some(w) = &out.warning {
+        eprintln!("keyless: warning: {w}");
     }
     Ok(0)
 }

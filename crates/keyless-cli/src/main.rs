@@ -38,7 +38,7 @@ fn main() {
             }
             Command::KnownHosts { action } => cmd_known_hosts::run(action),
             Command::Login(a) => cmd_identity::login(a).await,
-            Command::Logout(a) => cmd_identity::logout(a),
+            Command::Logout(a) => cmd_identity::logout(a).await,
             Command::Whoami(a) => cmd_identity::whoami(a).await,
             Command::AwsProfiles(a) => cmd_identity::aws_profiles(a),
         }

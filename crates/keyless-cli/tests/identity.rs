@@ -39,12 +39,43 @@ async fn login_whoami_ls_logout() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.contains("db-primary"), "{out:?}");
 
+    // What the AWS CLI v2 caches after a call with sso-admin (botocore's name: sha1 of
+    // {"accountId":"123456789012","roleName":"AdminAccess","sessionName":"lab"}), and an
+    // assume-role cache that is not this sign-in's.
+    let cli_cache = env.home.path().join(".aws/cli/cache");
+    std::fs::create_dir_all(&cli_cache).unwrap();
+    let sso_creds = cli_cache.join("c8b0a63b035a9ab4789cb8360c440121c38ddc41.json");
+    std::fs::write(
+        &sso_creds,
+        r#"{"ProviderType": "sso", "Credentials": {"AccessKeyId": "ASIAX", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "2099-01-01T00:00:00Z", "AccountId": "123456789012"}}"#,
+    )
+    .unwrap();
+    let role_creds = cli_cache.join("5d41402abc4b2a76b9719d911017c592aaaaaaaa.json");
+    std::fs::write(
+        &role_creds,
+        r#"{"Credentials": {"AccessKeyId": "ASIAY", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "2099-01-01T00:00:00Z"}}"#,
+    )
+    .unwrap();
+    let token_file = env
+        .home
+        .path()
+        .join(".aws/sso/cache/3953f9ddf975ab5097ee468d99555c5b441169bf.json");
+
     let out = env.run(&["logout", "--profile", "sso-admin"]).await;
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        out.stdout.contains("Signed out of sso-session 'lab'"),
+    assert_eq!(
+        out.stdout,
+        format!(
+            "Signed out of sso-session 'lab': removed the sign-in token and the AWS CLI's cached credentials of 1 role.\n  removed {}\n  removed {}\n",
+            token_file.display(),
+            sso_creds.display()
+        ),
         "{out:?}"
     );
+    assert_eq!(out.stderr, "", "{out:?}");
+    assert!(!token_file.exists() && !sso_creds.exists());
+    assert!(role_creds.exists(), "not an SSO cache: left alone");
+    assert_eq!(env.lab.sso_stats().logouts, 1);
 
     let out = env.run(&["whoami", "--profile", "sso-admin"]).await;
     assert_eq!(out.code, 1, "{out:?}");
@@ -53,6 +84,45 @@ async fn login_whoami_ls_logout() {
             .contains("hint: Run `keyless login --profile sso-admin`"),
         "{out:?}"
     );
+}
+
+/// `keyless: MESSAGE` and `  hint: …` — and nothing else, certainly no SDK `Debug` dump.
+fn assert_sign_in_invalid(out: &common::Output, code: i32) {
+    assert_eq!(out.code, code, "{out:?}");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "keyless: the IAM Identity Center sign-in for sso-admin is no longer valid",
+            "  hint: Run `keyless login --profile sso-admin` (or `aws sso login --profile sso-admin`) to sign in again.",
+        ],
+        "{out:?}"
+    );
+    for dump in [
+        "HttpInfo",
+        "ConnectPathInner",
+        "ResponseClockSkew",
+        "DispatchFailure",
+    ] {
+        assert!(!out.stderr.contains(dump), "{out:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_sign_in_says_sign_in_again() {
+    let env = Env::start().await;
+    env.login("sso-admin").await;
+    // The administrator revokes it; the token cache file still says it is valid for hours.
+    keyless_lab::control::send_fault(env.lab.http_addr(), &keyless_lab::Fault::SsoRevoke).unwrap();
+
+    // The same exit codes as before any sign-in.
+    let out = env.run(&["ls", "--profile", "sso-admin"]).await;
+    assert_sign_in_invalid(&out, 2);
+    let out = env
+        .run(&["ssh", "--profile", "sso-admin", "db-primary", "--", "true"])
+        .await;
+    assert_sign_in_invalid(&out, 255);
+    assert!(env.lab.pushes().is_empty(), "nothing was pushed");
 }
 
 #[tokio::test]

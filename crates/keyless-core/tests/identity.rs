@@ -1,6 +1,6 @@
 //! AWS identities against the lab: IAM Identity Center sign-in (device code approved by the
-//! test), the token cache read by aws-config, slow_down, expiry, refresh, logout, MFA
-//! assume-role and the profile list. aws-config reads the process environment (HOME, config
+//! test), the token cache read by aws-config, slow_down, expiry, refresh (one at a time),
+//! revocation, logout (for the AWS CLI's caches too), MFA assume-role and the profile list. aws-config reads the process environment (HOME, config
 //! file, endpoints), so the tests of this file take turns; each still owns its lab.
 
 use keyless_core::identity::{self, sso_cache, CallerIdentity, ProfileKind};
@@ -216,23 +216,239 @@ async fn token_close_to_expiry_is_refreshed_silently() {
     assert_eq!(s.lab.sso_stats().refreshes, 2);
 }
 
+/// `~/.aws/cli/cache/<name>.json` with `body`, as the AWS CLI v2 writes its credential cache.
+fn write_cli_cache(s: &Setup, name: &str, body: serde_json::Value) -> std::path::PathBuf {
+    let dir = s.home.path().join(".aws/cli/cache");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, body.to_string()).unwrap();
+    path
+}
+
+/// What botocore's SSOCredentialFetcher caches after GetRoleCredentials.
+fn sso_cached_credentials(account: &str) -> serde_json::Value {
+    serde_json::json!({
+        "ProviderType": "sso",
+        "Credentials": {
+            "AccessKeyId": "ASIALABCACHED0000001",
+            "SecretAccessKey": "cached-secret",
+            "SessionToken": "cached-session-token",
+            "Expiration": "2099-01-01T00:00:00Z",
+            "AccountId": account,
+        }
+    })
+}
+
+/// True when the lab's portal answers UnauthorizedException to `access_token`.
+async fn portal_refuses(s: &Setup, access_token: &str) -> bool {
+    let conf = aws_sdk_sso::Config::builder()
+        .behavior_version(aws_sdk_sso::config::BehaviorVersion::latest())
+        .region(aws_sdk_sso::config::Region::new(s.lab.regions()[0].clone()))
+        .endpoint_url(s.lab.endpoint())
+        .build();
+    match aws_sdk_sso::Client::from_conf(conf)
+        .list_accounts()
+        .access_token(access_token)
+        .send()
+        .await
+    {
+        Ok(_) => false,
+        Err(e) => e
+            .as_service_error()
+            .is_some_and(|e| e.is_unauthorized_exception()),
+    }
+}
+
 #[tokio::test]
-async fn logout_removes_the_cache_file() {
+async fn logout_ends_the_sign_in_for_the_aws_cli_too() {
     let s = setup().await;
     sso_login(&s).await;
     let path = cache_path(&s);
-    assert!(path.exists());
-    let (t, removed) = identity::logout(Some("sso-admin")).unwrap();
-    assert!(removed);
-    assert_eq!(t.session.as_deref(), Some("lab"));
-    assert!(!path.exists());
-    let (_, removed) = identity::logout(Some("sso-admin")).unwrap();
-    assert!(!removed);
+    let token = sso_cache::read(&path).unwrap().unwrap().access_token;
+    // The AWS CLI v2's caches after `aws sts get-caller-identity` with sso-admin and sso-staging
+    // (named by botocore: sha1 of {"accountId","roleName","sessionName":"lab"}), one of the
+    // legacy profile's other sign-in (sha1 of {…,"startUrl"}), and an assume-role cache.
+    let admin = write_cli_cache(
+        &s,
+        "c8b0a63b035a9ab4789cb8360c440121c38ddc41",
+        sso_cached_credentials(keyless_lab::ACCOUNT_ID),
+    );
+    let staging_key = sha1_hex(&format!(
+        r#"{{"accountId":"{}","roleName":"AdminAccess","sessionName":"lab"}}"#,
+        keyless_lab::STAGING_ACCOUNT_ID
+    ));
+    let staging = write_cli_cache(
+        &s,
+        &staging_key,
+        sso_cached_credentials(keyless_lab::STAGING_ACCOUNT_ID),
+    );
+    let legacy_key = sha1_hex(&format!(
+        r#"{{"accountId":"{}","roleName":"ReadOnly","startUrl":"{}"}}"#,
+        keyless_lab::ACCOUNT_ID,
+        keyless_lab::SSO_START_URL
+    ));
+    let legacy = write_cli_cache(
+        &s,
+        &legacy_key,
+        sso_cached_credentials(keyless_lab::ACCOUNT_ID),
+    );
+    let assumed = write_cli_cache(
+        &s,
+        "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c",
+        serde_json::json!({
+            "Credentials": {"AccessKeyId": "ASIAROLE", "SecretAccessKey": "x", "SessionToken": "y",
+                            "Expiration": "2099-01-01T00:00:00Z"},
+            "AssumedRoleUser": {"AssumedRoleId": "AROA:x", "Arn": "arn:aws:sts::123456789012:assumed-role/ops/x"}
+        }),
+    );
+
+    let out = identity::logout(Some("sso-admin"), None).await.unwrap();
+    assert_eq!(out.sign_in, "sso-session 'lab'");
+    assert_eq!(
+        out.message,
+        "Signed out of sso-session 'lab': removed the sign-in token and the AWS CLI's cached credentials of 2 roles."
+    );
+    assert_eq!(out.warning, None);
+    let mut removed = out.removed.clone();
+    removed.sort();
+    let mut expected: Vec<String> = [&path, &admin, &staging]
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(removed, expected);
+    assert_eq!(
+        out.removed[0],
+        path.display().to_string(),
+        "the token first"
+    );
+    for gone in [&path, &admin, &staging] {
+        assert!(!gone.exists(), "{} left behind", gone.display());
+    }
+    // Another sign-in's credentials and a role's cache are not this sign-in's.
+    assert!(legacy.exists() && assumed.exists());
+
+    // The portal was told: the lab counted the Logout and refuses the token from now on.
+    assert_eq!(s.lab.sso_stats().logouts, 1);
+    assert!(portal_refuses(&s, &token).await);
+
+    let again = identity::logout(Some("sso-admin"), None).await.unwrap();
+    assert_eq!(
+        again.message,
+        "Not signed in to sso-session 'lab': nothing to remove."
+    );
+    assert!(again.removed.is_empty());
+    assert_eq!(s.lab.sso_stats().logouts, 1);
     let err = AwsContext::load(&sel("sso-admin")).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Credentials);
     // Not an SSO profile.
-    let err = identity::logout(Some("ops")).unwrap_err();
+    let err = identity::logout(Some("ops"), None).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::AwsConfig);
+}
+
+#[tokio::test]
+async fn logout_without_the_portal_still_removes_the_files_and_says_so() {
+    let s = setup().await;
+    sso_login(&s).await;
+    let path = cache_path(&s);
+    // A port nothing listens on any more: the Logout cannot be sent.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let out = identity::logout(Some("sso-admin"), Some(&url))
+        .await
+        .unwrap();
+    assert!(!path.exists());
+    assert_eq!(out.removed, vec![path.display().to_string()]);
+    let warning = out.warning.expect("a warning");
+    assert!(
+        warning.starts_with("IAM Identity Center could not be told to end the sign-in ("),
+        "{warning}"
+    );
+    assert!(
+        !warning.contains("HttpInfo") && !warning.contains("DispatchFailure"),
+        "{warning}"
+    );
+    assert_eq!(s.lab.sso_stats().logouts, 0);
+}
+
+fn sha1_hex(text: &str) -> String {
+    use sha1::Digest;
+    sha1::Sha1::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What every revoked or refused sign-in must look like: the missing sign-in's kind and hint.
+fn assert_sign_in_invalid(err: &keyless_core::Error) {
+    assert_eq!(err.kind, ErrorKind::Credentials, "{err:?}");
+    assert_eq!(
+        err.message,
+        "the IAM Identity Center sign-in for sso-admin is no longer valid"
+    );
+    assert!(
+        err.hint
+            .as_deref()
+            .unwrap()
+            .starts_with("Run `keyless login --profile sso-admin`"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_sign_in_is_a_sign_in_error_not_an_sdk_dump() {
+    let s = setup().await;
+    sso_login(&s).await;
+    whoami_as("sso-admin").await;
+    s.lab.revoke_sso_sign_ins();
+
+    // The cache file still looks valid for hours; the portal refuses the token.
+    let err = AwsContext::load(&sel("sso-admin")).await.unwrap_err();
+    assert_sign_in_invalid(&err);
+
+    // Close to expiry: the refresh token is refused too (InvalidGrantException).
+    let path = cache_path(&s);
+    let mut tok = sso_cache::read(&path).unwrap().unwrap();
+    tok.expires_at = sso_cache::format_time(SystemTime::now() + Duration::from_secs(60));
+    sso_cache::write(&path, &tok).unwrap();
+    assert_sign_in_invalid(&AwsContext::load(&sel("sso-admin")).await.unwrap_err());
+    // Expired: the refusal of the refresh is the answer.
+    tok.expires_at = sso_cache::format_time(SystemTime::now() - Duration::from_secs(60));
+    sso_cache::write(&path, &tok).unwrap();
+    assert_sign_in_invalid(&AwsContext::load(&sel("sso-admin")).await.unwrap_err());
+    // Both loads tried the refresh (aws-config tries again itself in the first case), in vain.
+    let stats = s.lab.sso_stats();
+    assert!(
+        stats.refresh_calls >= 2 && stats.refreshes == 0,
+        "{stats:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_loads_refresh_the_token_once() {
+    let s = setup().await;
+    sso_login(&s).await;
+    let path = cache_path(&s);
+    let mut tok = sso_cache::read(&path).unwrap().unwrap();
+    let old_access = tok.access_token.clone();
+    // Expired: a load that loses a race for the rotating refresh token has nothing to fall back on.
+    tok.expires_at = sso_cache::format_time(SystemTime::now() - Duration::from_secs(10));
+    sso_cache::write(&path, &tok).unwrap();
+
+    let loads: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(async { AwsContext::load(&sel("sso-admin")).await }))
+        .collect();
+    for load in futures::future::join_all(loads).await {
+        let aws = load.unwrap().expect("every load gets a valid token");
+        let me = identity::whoami(&aws).await.unwrap();
+        assert!(me.arn.contains("AWSReservedSSO_AdminAccess_"), "{me:?}");
+    }
+    let stats = s.lab.sso_stats();
+    assert_eq!((stats.refresh_calls, stats.refreshes), (1, 1), "{stats:?}");
+    let new = sso_cache::read(&path).unwrap().unwrap();
+    assert_ne!(new.access_token, old_access);
+    assert!(new.expires().unwrap() > SystemTime::now() + Duration::from_secs(3600));
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use super::Result;
 use crate::state::{AppState, ProfileKey};
-use keyless_core::identity::{self, AwsProfile, CallerIdentity, DeviceCode};
+use keyless_core::identity::{self, AwsProfile, CallerIdentity, DeviceCode, SignOut};
 use keyless_core::{AwsContext, Error, ErrorKind};
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -95,12 +95,15 @@ pub fn sso_login_cancel(state: State<'_, AppState>, aws_profile: ProfileKey) -> 
     state.cancel_login(&aws_profile)
 }
 
-/// Removes the profile's cached IAM Identity Center token (shared with the AWS CLI).
+/// Signs the profile's IAM Identity Center sign-in out for the app and the AWS CLI alike: the
+/// portal's Logout, the token cache, the AWS CLI's cached role credentials. Says what went.
 #[tauri::command]
-pub fn sso_logout(state: State<'_, AppState>, aws_profile: ProfileKey) -> Result<bool> {
-    let (_, removed) = identity::logout(aws_profile.as_deref())?;
+pub async fn sso_logout(state: State<'_, AppState>, aws_profile: ProfileKey) -> Result<SignOut> {
+    let endpoint = state.selection(&aws_profile).endpoint_url;
+    let out = identity::logout(aws_profile.as_deref(), endpoint.as_deref()).await;
+    // Whatever the files' fate, no context of this app keeps credentials of that sign-in.
     state.forget_all_aws();
-    Ok(removed)
+    out
 }
 
 /// Assumes the profile's role with the MFA code; the credentials serve this app until they expire.

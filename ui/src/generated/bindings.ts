@@ -111,3 +111,22 @@ export type LoginPrompt = { user_code: string, verification_uri: string,
  * The page with the code filled in (what the browser was sent to).
  */
 url: string, expires_in_secs: number, };
+
+export type SignOut = { 
+/**
+ * The sign-in: `sso-session 'NAME'`, or the start URL of a legacy profile.
+ */
+sign_in: string, 
+/**
+ * The files removed: the token cache first, then cached role credentials.
+ */
+removed: Array<string>, 
+/**
+ * What the user is told (the CLI prints it, the app shows it).
+ */
+message: string, 
+/**
+ * Set when IAM Identity Center could not be told: the session lives on there until it
+ * expires, though nothing on this machine can use it any more.
+ */
+warning: string | null, };

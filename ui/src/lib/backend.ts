@@ -3,7 +3,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   AppInfo, AwsProfiles, CallerIdentity, ConnectRequest, Instance, Inventory, LoginPrompt, Profile,
-  SessionEvent, TrustDecision,
+  SessionEvent, SignOut, TrustDecision,
 } from '../generated/bindings';
 import { toApiError } from './errors';
 
@@ -44,7 +44,8 @@ export interface Backend {
    *  token's expiry (RFC 3339) once approved. */
   ssoLogin(awsProfile: AwsProfileName, onPrompt: (p: LoginPrompt) => void): Promise<string>;
   ssoLoginCancel(awsProfile: AwsProfileName): Promise<boolean>;
-  ssoLogout(awsProfile: AwsProfileName): Promise<boolean>;
+  /** Signs the profile's IAM Identity Center sign-in out (for the AWS CLI too); says what went. */
+  ssoLogout(awsProfile: AwsProfileName): Promise<SignOut>;
   mfaSubmit(awsProfile: AwsProfileName, code: string): Promise<void>;
 }
 
@@ -97,7 +98,7 @@ const tauriBackend: Backend = {
     return call<string>('sso_login', { awsProfile, prompt });
   },
   ssoLoginCancel: (awsProfile) => call<boolean>('sso_login_cancel', { awsProfile }),
-  ssoLogout: (awsProfile) => call<boolean>('sso_logout', { awsProfile }),
+  ssoLogout: (awsProfile) => call<SignOut>('sso_logout', { awsProfile }),
   mfaSubmit: (awsProfile, code) => call<void>('mfa_submit', { awsProfile, code }),
 };
 
@@ -148,7 +149,7 @@ export const ssoLogin = async (
 ): Promise<string> => (await backend()).ssoLogin(awsProfile, onPrompt);
 export const ssoLoginCancel = async (awsProfile: AwsProfileName): Promise<boolean> =>
   (await backend()).ssoLoginCancel(awsProfile);
-export const ssoLogout = async (awsProfile: AwsProfileName): Promise<boolean> =>
+export const ssoLogout = async (awsProfile: AwsProfileName): Promise<SignOut> =>
   (await backend()).ssoLogout(awsProfile);
 export const mfaSubmit = async (awsProfile: AwsProfileName, code: string): Promise<void> =>
   (await backend()).mfaSubmit(awsProfile, code);

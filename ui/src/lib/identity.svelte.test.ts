@@ -139,7 +139,15 @@ describe('IdentityState', () => {
     expect(app.selectedRegions).toEqual(INFO.default_regions);
     await until('the identity', () => id.current.status === 'ok');
     await id.signOut();
+    expect(id.signedOut?.message).toBe("Signed out of sso-session 'corp': removed the sign-in token.");
+    expect(id.signedOut?.removed).toHaveLength(1);
     await until('the credentials error', () => id.current.status === 'error' && app.loadError);
     expect(id.recovery).toEqual({ kind: 'sso', profile: null });
+    // Signing in again (or switching profile) retires the message.
+    const back = id.recoverCurrent();
+    await until('the sign-in code', () => id.dialog?.kind === 'login' && !!id.dialog.prompt);
+    h.mock.accounts.approveLogin();
+    expect(await back).toBe(true);
+    expect(id.signedOut).toBeNull();
   });
 });

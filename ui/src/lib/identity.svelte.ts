@@ -2,7 +2,7 @@
 // (sts:GetCallerIdentity), switching profiles, and getting credentials back when they are missing:
 // the IAM Identity Center sign-in (device flow) and the MFA code of assume-role profiles.
 // Lives at app.identity; the labels and decisions are in ./identityText.
-import type { ApiError, AwsProfile, CallerIdentity, LoginPrompt } from '../generated/bindings';
+import type { ApiError, AwsProfile, CallerIdentity, LoginPrompt, SignOut } from '../generated/bindings';
 import * as backend from './backend';
 import type { AwsProfileName } from './backend';
 import { toApiError } from './errors';
@@ -44,6 +44,8 @@ export class IdentityState {
   current = $state<Who>({ status: 'idle' });
   /** The sign-in or MFA dialog on screen, if any. */
   dialog = $state<IdentityDialog | null>(null);
+  /** What the last sign-out of the window's profile did (shown until the profile changes or signs in). */
+  signedOut = $state<SignOut | null>(null);
 
   /** The name of the window's profile (the default one for null). */
   readonly currentName = $derived(effectiveName(this.appState().awsProfile, this.defaultProfile));
@@ -160,6 +162,7 @@ export class IdentityState {
     const app = this.app;
     if (p === app.awsProfile && this.current.status !== 'error') return;
     if (this.pending) this.finish(this.pending, false);
+    this.signedOut = null;
     app.awsProfile = p;
     app.selectedRegions = this.regionsFor(p);
     app.inventory = null;
@@ -240,6 +243,7 @@ export class IdentityState {
     if (!ok && pending.recovery.kind === 'sso') void backend.ssoLoginCancel(pending.recovery.profile).catch(() => false);
     pending.resolve(ok);
     if (ok) {
+      this.signedOut = null;
       const app = this.app;
       // The window uses these credentials (its own profile, or the SSO profile its role chain starts from).
       const mine = pending.recovery.profile === app.awsProfile;
@@ -294,17 +298,20 @@ export class IdentityState {
     else this.dialog = null;
   }
 
-  /** Sign out of IAM Identity Center (the window's profile): the token goes, so does the list. */
+  /** Sign out of IAM Identity Center (the window's profile): the sign-in ends for the AWS CLI too,
+   *  the list goes, and `signedOut` says what was removed. */
   async signOut(): Promise<void> {
     const app = this.app;
     const p = app.awsProfile;
+    let done: SignOut;
     try {
-      await backend.ssoLogout(p);
+      done = await backend.ssoLogout(p);
     } catch (e) {
       this.current = { status: 'error', awsProfile: p, error: toApiError(e) };
       return;
     }
     if (app.awsProfile !== p) return;
+    this.signedOut = done;
     app.inventory = null;
     app.loadedAt = null;
     this.current = { status: 'loading', awsProfile: p };

@@ -182,7 +182,16 @@ export function createMockAccounts(
       return true;
     },
     async ssoLogout(awsProfile) {
-      return signedIn.delete(effective(awsProfile));
+      const sign_in = "sso-session 'corp'";
+      if (!signedIn.delete(effective(awsProfile))) {
+        return { sign_in, removed: [], message: `Not signed in to ${sign_in}: nothing to remove.`, warning: null };
+      }
+      return {
+        sign_in,
+        removed: ['~/.aws/sso/cache/8c2c0d6f1a3b5e7d9f0a1b2c3d4e5f6a7b8c9d0e.json'],
+        message: `Signed out of ${sign_in}: removed the sign-in token.`,
+        warning: null,
+      };
     },
     async mfaSubmit(awsProfile, code) {
       await opts.delay(100);

@@ -100,7 +100,7 @@ pub async fn assume_role(
 fn assume_error<E, R>(profile: &str, role_arn: &str, e: &SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     if let SdkError::ServiceError(s) = e {
         let code = s.err().code().unwrap_or("error");

@@ -5,12 +5,15 @@ pub mod browser;
 pub mod config_file;
 pub mod mfa;
 pub mod sso_cache;
+pub(crate) mod sso_credentials;
 pub mod sso_login;
+pub mod sso_logout;
 
 pub use browser::open_browser;
 pub use config_file::{list_profiles, AwsProfile, ProfileKind};
 pub use mfa::MfaPrompt;
-pub use sso_login::{login, logout, DeviceCode, SsoLogin};
+pub use sso_login::{login, DeviceCode, SsoLogin};
+pub use sso_logout::{logout, SignOut};
 
 use crate::aws::{AwsContext, AwsFailure};
 use crate::error::Result;

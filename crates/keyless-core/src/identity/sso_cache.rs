@@ -1,7 +1,8 @@
 //! The IAM Identity Center token cache in the AWS CLI's format:
 //! `~/.aws/sso/cache/<sha1 hex of the sso-session name, or of the start URL for legacy
 //! profiles>.json`, camelCase keys, times in RFC 3339 UTC. aws-config reads (and refreshes) these
-//! files; the AWS CLI and Keyless share them, so one login serves both.
+//! files; the AWS CLI and Keyless share them, so one login serves both. A refresh of a token
+//! holds the lock file beside it (`<hash>.json.lock`), so Keyless processes take turns.
 
 use crate::error::{Error, ErrorKind, Result};
 use aws_smithy_types::date_time::Format;
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -71,7 +72,7 @@ pub fn cache_file(key: &str) -> Result<PathBuf> {
     Ok(cache_dir()?.join(format!("{hash}.json")))
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -135,6 +136,63 @@ pub fn write(path: &Path, token: &CachedToken) -> Result<()> {
         return Err(io("cannot write the token cache in", e));
     }
     Ok(())
+}
+
+/// How long a refresh waits for another one to finish: longer than a refresh can take (the
+/// SSO-OIDC client's attempts and deadlines), so only a stuck holder makes this give up.
+pub const LOCK_WAIT: Duration = Duration::from_secs(120);
+/// How often a waiting refresh tries the lock again.
+const LOCK_POLL: Duration = Duration::from_millis(20);
+
+/// Held while a token is refreshed; unlocked when dropped (or when the process ends).
+#[derive(Debug)]
+pub struct CacheLock {
+    _file: std::fs::File,
+}
+
+/// Takes the exclusive lock of `path`'s lock file (an advisory `flock`, which also keeps two
+/// tasks of one process apart), waiting for another holder at most [`LOCK_WAIT`].
+pub async fn lock(path: &Path) -> Result<CacheLock> {
+    let lock_path = path.with_extension("json.lock");
+    let dir = lock_path
+        .parent()
+        .ok_or_else(|| Error::new(ErrorKind::Io, "token cache path has no directory"))?;
+    let io = |what: &str, e: std::io::Error| {
+        Error::new(
+            ErrorKind::Io,
+            format!("{what} {}: {e}", lock_path.display()),
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io("cannot create the directory of", e))?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = opts.open(&lock_path).map_err(|e| io("cannot open", e))?;
+    let deadline = tokio::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(CacheLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(LOCK_POLL).await;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!(
+                        "another process has been refreshing the IAM Identity Center sign-in for over {} s (it holds {})",
+                        LOCK_WAIT.as_secs(),
+                        lock_path.display()
+                    ),
+                )
+                .with_hint("Try again; if it keeps failing, end the Keyless process that hangs."))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io("cannot lock", e)),
+        }
+    }
 }
 
 /// True when a file was removed.

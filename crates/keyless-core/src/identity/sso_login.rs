@@ -1,14 +1,12 @@
 //! IAM Identity Center sign-in (OAuth 2.0 device authorization, RFC 8628, through SSO-OIDC):
 //! RegisterClient → StartDeviceAuthorization → the user approves in a browser → CreateToken,
 //! polled at `interval`, +5 s on `slow_down`, until approved or expired. The token goes to the
-//! AWS CLI's cache file, which aws-config then reads. Also: silent refresh and logout.
+//! AWS CLI's cache file, which aws-config then reads. Also: silent refresh, one at a time.
 
 use super::config_file::{effective_profile, AwsFiles, AwsProfile, ProfileKind};
 use super::sso_cache::{self, format_time, CachedToken};
 use crate::error::{Error, ErrorKind, Result};
-use aws_config::{BehaviorVersion, Region};
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -54,7 +52,7 @@ pub struct SsoLogin {
     pub expires_at: String,
 }
 
-fn login_hint(profile: &str) -> String {
+pub(crate) fn login_hint(profile: &str) -> String {
     if profile == "default" {
         "Run `keyless login` (or `aws sso login`) to sign in again.".to_string()
     } else {
@@ -67,6 +65,16 @@ pub fn login_needed(profile: &str, why: &str) -> Error {
     Error::new(
         ErrorKind::Credentials,
         format!("IAM Identity Center sign-in for profile '{profile}' {why}"),
+    )
+    .with_hint(login_hint(profile))
+}
+
+/// IAM Identity Center refused a token the cache file still calls valid (revoked, signed out
+/// elsewhere, ended on the server): the same kind and hint as a missing sign-in.
+pub fn sign_in_invalid(profile: &str) -> Error {
+    Error::new(
+        ErrorKind::Credentials,
+        format!("the IAM Identity Center sign-in for {profile} is no longer valid"),
     )
     .with_hint(login_hint(profile))
 }
@@ -156,19 +164,13 @@ pub fn target_of(files: &AwsFiles, p: &AwsProfile) -> Result<SsoTarget> {
 }
 
 async fn oidc_client(region: &str, endpoint_url: Option<&str>) -> aws_sdk_ssooidc::Client {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(region.to_string()))
-        .no_credentials();
-    if let Some(url) = endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    aws_sdk_ssooidc::Client::new(&loader.load().await)
+    aws_sdk_ssooidc::Client::new(&crate::aws::unsigned_config(region, endpoint_url).await)
 }
 
 fn oidc_error<E, R>(what: &str, e: &SdkError<E, R>) -> (Option<String>, Error)
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     if let SdkError::ServiceError(s) = e {
         let code = s.err().code().map(str::to_string);
@@ -191,7 +193,7 @@ where
     };
     (
         None,
-        Error::new(kind, format!("{what}: {}", DisplayErrorContext(e)))
+        Error::new(kind, format!("{what}: {}", crate::aws::error_text(e)))
             .with_hint("Check the network and any AWS_ENDPOINT_URL_SSO_OIDC setting."),
     )
 }
@@ -341,10 +343,21 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// Exchanges the refresh token for a new access token and rewrites the cache file.
+/// True when the token has more than [`REFRESH_WINDOW`] left: nothing to refresh.
+fn fresh(token: &CachedToken, now: SystemTime) -> bool {
+    token.expires().is_some_and(|e| e > now + REFRESH_WINDOW)
+}
+
+/// Exchanges the refresh token for a new access token and rewrites the cache file — under the
+/// cache file's lock, after reading it again: refresh tokens rotate, so of two refreshes with
+/// the same one, the second would be refused. A token someone refreshed meanwhile is used as is.
 pub async fn refresh(t: &SsoTarget, endpoint_url: Option<&str>) -> Result<CachedToken> {
+    let _lock = sso_cache::lock(&t.cache_file).await?;
     let cached = sso_cache::read(&t.cache_file)?
         .ok_or_else(|| login_needed(&t.profile, "has not been done (no cached token)"))?;
+    if fresh(&cached, SystemTime::now()) {
+        return Ok(cached);
+    }
     let (Some(refresh_token), Some(client_id), Some(client_secret)) = (
         cached.refresh_token.clone(),
         cached.client_id.clone(),
@@ -365,11 +378,17 @@ pub async fn refresh(t: &SsoTarget, endpoint_url: Option<&str>) -> Result<Cached
         .send()
         .await
         .map_err(|e| {
-            let err = oidc_error("CreateToken (refresh)", &e).1;
-            login_needed(
-                &t.profile,
-                &format!("could not be refreshed ({})", err.message),
-            )
+            let (code, err) = oidc_error("CreateToken (refresh)", &e);
+            match code.as_deref() {
+                // The refresh token or the client is not (or no longer) valid: sign in again.
+                Some(
+                    "InvalidGrantException"
+                    | "ExpiredTokenException"
+                    | "InvalidClientException"
+                    | "UnauthorizedClientException",
+                ) => sign_in_invalid(&t.profile),
+                _ => err,
+            }
         })?;
     let new = CachedToken {
         access_token: out.access_token().unwrap_or_default().to_string(),
@@ -390,10 +409,10 @@ pub async fn ensure_fresh(t: &SsoTarget, endpoint_url: Option<&str>) -> Result<(
     let cached = sso_cache::read(&t.cache_file)?
         .ok_or_else(|| login_needed(&t.profile, "has not been done (no cached token)"))?;
     let now = SystemTime::now();
-    let expires = cached.expires().unwrap_or(SystemTime::UNIX_EPOCH);
-    if expires > now + REFRESH_WINDOW {
+    if fresh(&cached, now) {
         return Ok(());
     }
+    let expires = cached.expires().unwrap_or(SystemTime::UNIX_EPOCH);
     let refreshable = cached.refresh_token.is_some()
         && cached.client_id.is_some()
         && cached.registration_expires().is_none_or(|e| e > now);
@@ -409,14 +428,6 @@ pub async fn ensure_fresh(t: &SsoTarget, endpoint_url: Option<&str>) -> Result<(
         return Err(login_needed(&t.profile, "has expired"));
     }
     Ok(())
-}
-
-/// Removes the cached token of the profile's session. True when there was one.
-pub fn logout(profile: Option<&str>) -> Result<(SsoTarget, bool)> {
-    let files = AwsFiles::load();
-    let t = target(&files, profile)?;
-    let removed = sso_cache::remove(&t.cache_file)?;
-    Ok((t, removed))
 }
 
 /// The cached token of the profile, if any (for "signed in until …" displays).
