@@ -128,6 +128,10 @@ pub struct SshArgs {
     /// Print how long each connect step took.
     #[arg(short = 'v', long)]
     pub verbose: bool,
+    /// Seconds the server may take for each connect step (banner and key exchange,
+    /// authentication, opening the session) [default: KEYLESS_TIMEOUT, else 15].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<String>,
     /// Command to run instead of a login shell.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,

@@ -10,6 +10,7 @@ use keyless_core::{
 };
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
+use std::time::Duration;
 
 const DEFAULT_USER: &str = "ec2-user";
 
@@ -42,6 +43,7 @@ pub async fn run(mut args: SshArgs) -> Result<i32, Failure> {
                 eprintln!("keyless: {:?} took {} ms", t.step, t.took.as_millis());
             }
         })),
+        timeout: plan.timeout,
     };
     let connection = match &profile {
         Some(name) => crate::cmd_profile::connect(&aws, &region, name, &plan.target, &opts).await,
@@ -115,6 +117,8 @@ struct Plan {
     policy: HostKeyPolicy,
     command: Option<String>,
     wants_pty: bool,
+    /// Per connect phase.
+    timeout: Duration,
 }
 
 impl Plan {
@@ -142,6 +146,7 @@ impl Plan {
             validate::region(region)?;
         }
         let via: Via = args.via.as_deref().unwrap_or("private").parse()?;
+        let timeout = keyless_core::phase_timeout(args.timeout.as_deref())?;
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         let policy = match &args.host_key_policy {
             Some(p) => p.parse()?,
@@ -159,6 +164,7 @@ impl Plan {
             policy,
             command,
             wants_pty,
+            timeout,
         })
     }
 }

@@ -2,9 +2,11 @@
 //! with the TCP connect and SSH key exchange (AWS's own tools do them one after the other), then
 //! authenticate with that key only. If the instance refuses a key EC2 Instance Connect accepted,
 //! push once more (the 60 s window may have passed) and otherwise explain the usual causes.
+//! Each phase that waits on the server has a deadline (`deadline.rs`).
 
 use crate::address::{choose_address, Via};
 use crate::aws::AwsContext;
+use crate::deadline::{Phase, PhaseDeadline, PromptClock};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hostkeys::{HostKeyPolicy, KnownHosts};
 use crate::instance::Instance;
@@ -33,6 +35,9 @@ pub struct ConnectOptions {
     pub prompt: Option<HostKeyPrompt>,
     /// Told when each step finishes (for progress displays).
     pub progress: Option<Arc<dyn Fn(StepTiming) + Send + Sync>>,
+    /// How long the server may take for each phase: banner and key exchange, authentication,
+    /// opening the session. A host-key question does not count. See [`crate::deadline::phase_timeout`].
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -100,6 +105,11 @@ pub async fn connect_instance(
         .with_hint("Start the instance (or wait until it is running), then connect again."));
     }
     let address = choose_address(&instance, opts.via)?;
+    let deadline = PhaseDeadline::new(
+        opts.timeout,
+        instance.label(),
+        SocketAddr::new(address, opts.port).to_string(),
+    );
     let mut timings = Vec::new();
 
     let t = Instant::now();
@@ -114,12 +124,14 @@ pub async fn connect_instance(
         public_key: &public,
     };
     let refusal: Refusal = Default::default();
+    let clock = PromptClock::default();
     let verifier = Verifier {
         instance_id: instance.instance_id.clone(),
         store: opts.known_hosts.clone(),
         policy: opts.host_key_policy,
         prompt: opts.prompt.clone(),
         refusal: refusal.clone(),
+        clock: clock.clone(),
     };
 
     let push = async {
@@ -133,6 +145,8 @@ pub async fn connect_instance(
             SocketAddr::new(address, opts.port),
             verifier,
             &refusal,
+            &deadline,
+            &clock,
             &instance,
         )
         .await;
@@ -153,17 +167,21 @@ pub async fn connect_instance(
         &push_req,
         &mut receipt,
         &instance,
-        opts,
+        &deadline,
     )
     .await?;
     timings.push(opts.report(Step::Authenticate, t));
-    Ok(Connection::new(handle, instance, address, timings))
+    Ok(Connection::new(
+        handle, instance, address, deadline, timings,
+    ))
 }
 
 async fn handshake(
     address: SocketAddr,
     verifier: Verifier,
     refusal: &Refusal,
+    deadline: &PhaseDeadline,
+    clock: &PromptClock,
     instance: &Instance,
 ) -> Result<russh::client::Handle<Verifier>> {
     let socket = tokio::time::timeout(TCP_CONNECT_TIMEOUT, tokio::net::TcpStream::connect(address))
@@ -171,21 +189,32 @@ async fn handshake(
         .map_err(|_| unreachable(instance, address, "timed out"))?
         .map_err(|e| unreachable(instance, address, &e.to_string()))?;
     socket.set_nodelay(true).ok();
-    russh::client::connect_stream(Arc::new(crate::session::ssh_config()), socket, verifier)
-        .await
-        .map_err(|e| {
-            refusal
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take()
-                .unwrap_or_else(|| {
-                    Error::new(
-                        ErrorKind::Ssh,
-                        format!("SSH handshake with {address} failed: {e}"),
-                    )
-                    .with_hint("Is an SSH server listening on that port?")
-                })
-        })
+    // A second handle on the socket: on expiry it is shut down, which also ends the task russh
+    // has started for the session by then.
+    let socket = socket.into_std()?;
+    let spare = socket.try_clone()?;
+    let socket = tokio::net::TcpStream::from_std(socket)?;
+    let ssh =
+        russh::client::connect_stream(Arc::new(crate::session::ssh_config()), socket, verifier);
+    let done =
+        (deadline.within_pausable(Phase::Handshake, clock, ssh).await).inspect_err(|_| {
+            let _ = spare.shutdown(std::net::Shutdown::Both);
+        })?;
+    done.map_err(|e| {
+        refusal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .unwrap_or_else(|| handshake_failed(e, address))
+    })
+}
+
+fn handshake_failed(e: russh::Error, address: SocketAddr) -> Error {
+    Error::new(
+        ErrorKind::Ssh,
+        format!("SSH handshake with {address} failed: {e}"),
+    )
+    .with_hint("Is an SSH server listening on that port?")
 }
 
 fn unreachable(instance: &Instance, address: SocketAddr, why: &str) -> Error {
@@ -206,30 +235,32 @@ async fn authenticate(
     push_req: &PushRequest<'_>,
     receipt: &mut PushReceipt,
     instance: &Instance,
-    opts: &ConnectOptions,
+    deadline: &PhaseDeadline,
 ) -> Result<()> {
+    let user = push_req.os_user;
     if receipt.age() >= REPUSH_AFTER {
         *receipt = push_key(aws, push_req).await?;
     }
-    if try_auth(handle, key, &opts.os_user).await? {
+    if try_auth(handle, key, user, deadline).await? {
         return Ok(());
     }
     // The key may have expired on the way (slow network, a long host-key prompt): once more.
     *receipt = push_key(aws, push_req).await?;
-    if try_auth(handle, key, &opts.os_user).await? {
+    if try_auth(handle, key, user, deadline).await? {
         return Ok(());
     }
-    Err(auth_refused(instance, &opts.os_user))
+    Err(auth_refused(instance, user))
 }
 
+/// One attempt, within the authentication deadline (the pushes around it have their own).
 async fn try_auth(
     handle: &mut russh::client::Handle<Verifier>,
     key: &OneTimeKey,
     user: &str,
+    deadline: &PhaseDeadline,
 ) -> Result<bool> {
-    let result = handle
-        .authenticate_publickey(user, key.for_auth())
-        .await
+    let attempt = handle.authenticate_publickey(user, key.for_auth());
+    let result = (deadline.within(Phase::Authenticate, attempt).await)?
         .map_err(|e| Error::new(ErrorKind::Ssh, format!("SSH authentication failed: {e}")))?;
     Ok(result.success())
 }

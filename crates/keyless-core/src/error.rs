@@ -43,6 +43,9 @@ pub enum ErrorKind {
     ConnectionLost,
     /// Input was refused: too much is already waiting for the remote side to read it.
     InputBacklog,
+    /// The server took longer than the deadline for a phase of the connect (the message says
+    /// which phase and which address).
+    Timeout,
     /// Any other SSH protocol failure.
     Ssh,
     /// Local file or terminal trouble.

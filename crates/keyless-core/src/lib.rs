@@ -4,6 +4,7 @@
 //! - [`inventory`]: instances across regions, paginated, filtered.
 //! - [`push`]: EC2 Instance Connect `SendSSHPublicKey` with explained errors.
 //! - [`connect`]: one-time key, push overlapped with the SSH handshake, authentication.
+//! - [`deadline`]: a deadline for each phase that waits on the server.
 //! - [`hostkeys`]: host-key trust pinned by instance id.
 //! - [`identity`]: AWS profiles, who am I, IAM Identity Center login, MFA.
 //! - [`session`]: shells and commands on a connection.
@@ -14,6 +15,7 @@
 pub mod address;
 pub mod aws;
 pub mod connect;
+pub mod deadline;
 pub mod error;
 pub mod filter;
 pub mod hostkeys;
@@ -33,6 +35,7 @@ mod verifier;
 pub use address::Via;
 pub use aws::{AwsContext, AwsSelection};
 pub use connect::{connect_instance, connect_target, ConnectOptions, Step, StepTiming};
+pub use deadline::{phase_timeout, DEFAULT_PHASE_TIMEOUT};
 pub use error::{Error, ErrorKind, Result};
 pub use filter::InstanceFilter;
 pub use hostkeys::{HostKeyPolicy, KnownHosts, TrustDecision, UnknownHostKey};

@@ -187,6 +187,7 @@ impl LiveSession {
                     took_ms: u32::try_from(t.took.as_millis()).unwrap_or(u32::MAX),
                 })
             })),
+            timeout: crate::deadline::phase_timeout(None)?,
         };
         let connect = async {
             let instance = match known {

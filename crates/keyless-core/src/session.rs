@@ -1,6 +1,7 @@
 //! An authenticated SSH connection and the sessions (shell or command) opened on it.
 
 use crate::connect::StepTiming;
+use crate::deadline::{Phase, PhaseDeadline};
 use crate::error::{Error, ErrorKind, Result};
 use crate::instance::Instance;
 use crate::verifier::Verifier;
@@ -26,6 +27,7 @@ pub struct Connection {
     pub address: IpAddr,
     /// How long each step of the connect took, in order.
     pub timings: Vec<StepTiming>,
+    deadline: PhaseDeadline,
 }
 
 /// A terminal size in character cells.
@@ -48,6 +50,7 @@ impl Connection {
         handle: Handle<Verifier>,
         instance: Instance,
         address: IpAddr,
+        deadline: PhaseDeadline,
         timings: Vec<StepTiming>,
     ) -> Self {
         Connection {
@@ -55,10 +58,18 @@ impl Connection {
             instance,
             address,
             timings,
+            deadline,
         }
     }
 
+    /// Opens a session: channel, terminal, program — all within one deadline.
     pub async fn open(&self, spec: &SessionSpec) -> Result<Session> {
+        (self.deadline)
+            .within(Phase::OpenSession, self.open_now(spec))
+            .await?
+    }
+
+    async fn open_now(&self, spec: &SessionSpec) -> Result<Session> {
         let channel = self
             .handle
             .channel_open_session()

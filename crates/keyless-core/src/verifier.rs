@@ -1,7 +1,9 @@
 //! The russh client handler: it checks the instance's host key against the trust store and the
 //! policy. It never accepts a key unchecked. Why a key was refused is kept so the caller can say
-//! it in words (russh itself only reports "unknown key").
+//! it in words (russh itself only reports "unknown key"). While the user is asked about a key, the
+//! connect deadline is paused.
 
+use crate::deadline::PromptClock;
 use crate::error::{Error, ErrorKind};
 use crate::hostkeys::{
     changed_error, fingerprint, HostKeyPolicy, HostKeyStatus, KnownHosts, TrustDecision,
@@ -25,6 +27,8 @@ pub(crate) struct Verifier {
     pub policy: HostKeyPolicy,
     pub prompt: Option<HostKeyPrompt>,
     pub refusal: Refusal,
+    /// Paused while `prompt` waits for the user, so the handshake deadline does not run out.
+    pub clock: PromptClock,
 }
 
 impl Verifier {
@@ -44,7 +48,10 @@ impl Verifier {
                 };
                 let decision = match (self.policy, &self.prompt) {
                     (HostKeyPolicy::AcceptNew, _) => TrustDecision::Always,
-                    (HostKeyPolicy::Ask, Some(prompt)) => prompt(unknown).await,
+                    (HostKeyPolicy::Ask, Some(prompt)) => {
+                        let _paused = self.clock.pause();
+                        prompt(unknown).await
+                    }
                     (HostKeyPolicy::Strict, _) | (HostKeyPolicy::Ask, None) => {
                         return Err(Error::new(
                             ErrorKind::HostKeyUnknown,

@@ -22,7 +22,7 @@ export type RegionError = { region: string, code: string, message: string, };
 
 export type Inventory = { instances: Array<Instance>, errors: Array<RegionError>, };
 
-export type ErrorKind = "invalid_input" | "aws_config" | "credentials" | "access_denied" | "instance_not_found" | "instance_not_running" | "instance_unavailable" | "ambiguous_target" | "no_address" | "throttled" | "service" | "network" | "host_key_unknown" | "host_key_changed" | "host_key_rejected" | "auth_failed" | "connection_lost" | "input_backlog" | "ssh" | "io";
+export type ErrorKind = "invalid_input" | "aws_config" | "credentials" | "access_denied" | "instance_not_found" | "instance_not_running" | "instance_unavailable" | "ambiguous_target" | "no_address" | "throttled" | "service" | "network" | "host_key_unknown" | "host_key_changed" | "host_key_rejected" | "auth_failed" | "connection_lost" | "input_backlog" | "timeout" | "ssh" | "io";
 
 export type ApiError = { kind: ErrorKind, message: string, hint: string | null, };
 

@@ -4,7 +4,7 @@ const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
   'invalid_input', 'aws_config', 'credentials', 'access_denied', 'instance_not_found',
   'instance_not_running', 'instance_unavailable', 'ambiguous_target', 'no_address', 'throttled',
   'service', 'network', 'host_key_unknown', 'host_key_changed', 'host_key_rejected', 'auth_failed',
-  'connection_lost', 'ssh', 'io',
+  'connection_lost', 'timeout', 'ssh', 'io',
 ]);
 
 /** Rejected invokes carry an ApiError; anything else (a bare string, an Error) is wrapped. */
@@ -86,6 +86,9 @@ export function adviceFor(kind: ErrorKind): ErrorAdvice {
       return { title: 'Connection lost', actions: ['Reconnect: a fresh key is pushed, the scrollback stays.'], retryable: true };
     case 'input_backlog':
       return { title: 'Input not sent', actions: [], retryable: false };
+    case 'timeout':
+      // The message names the step that timed out and the address; a retry often gets through.
+      return { title: 'Timed out', actions: ['Reconnect; if it keeps timing out, check sshd on the instance.'], retryable: true };
     case 'ambiguous_target':
       return { title: 'Ambiguous target', actions: ['Connect by instance id.'], retryable: false };
     case 'invalid_input':

@@ -64,4 +64,10 @@ describe('errors', () => {
     expect(adviceFor('instance_not_running').actions.join(' ')).toMatch(/Start the instance/);
     expect(adviceFor('host_key_changed').actions).toEqual([]);
   });
+
+  it('keeps a timeout a timeout, and offers to try again', () => {
+    const message = 'timed out after 15 s waiting for the SSH banner and key exchange from i-0abc at 10.0.0.5:22';
+    expect(toApiError({ kind: 'timeout', message, hint: 'h' })).toEqual({ kind: 'timeout', message, hint: 'h' });
+    expect(adviceFor('timeout').retryable).toBe(true);
+  });
 });
