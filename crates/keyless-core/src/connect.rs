@@ -210,11 +210,31 @@ async fn handshake(
 }
 
 fn handshake_failed(e: russh::Error, address: SocketAddr) -> Error {
-    Error::new(
-        ErrorKind::Ssh,
-        format!("SSH handshake with {address} failed: {e}"),
-    )
-    .with_hint("Is an SSH server listening on that port?")
+    match e {
+        russh::Error::NoCommonAlgo {
+            kind: russh::AlgorithmKind::Key,
+            ours,
+            theirs,
+        } => Error::new(
+            ErrorKind::Ssh,
+            format!(
+                "the SSH server at {address} offers only host-key algorithms Keyless does \
+                 not accept ({}); Keyless accepts {}",
+                theirs.join(", "),
+                ours.join(", ")
+            ),
+        )
+        .with_hint(
+            "ssh-rsa host-key signatures use SHA-1, which is broken. Give sshd an Ed25519 or \
+             ECDSA host key, or let it sign RSA keys with rsa-sha2-256/512 (OpenSSH 7.2 and \
+             later do).",
+        ),
+        e => Error::new(
+            ErrorKind::Ssh,
+            format!("SSH handshake with {address} failed: {e}"),
+        )
+        .with_hint("Is an SSH server listening on that port?"),
+    }
 }
 
 fn unreachable(instance: &Instance, address: SocketAddr, why: &str) -> Error {

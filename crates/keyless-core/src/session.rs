@@ -6,10 +6,32 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::instance::Instance;
 use crate::verifier::Verifier;
 use russh::client::{Handle, Msg};
-use russh::{ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Disconnect};
+use russh::keys::{Algorithm, EcdsaCurve, HashAlg};
+use russh::{ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Disconnect, Preferred};
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The host-key algorithms Keyless accepts, exactly. Not `ssh-rsa`: its signatures use SHA-1.
+const HOST_KEY_ALGORITHMS: &[Algorithm] = &[
+    Algorithm::Ed25519,
+    Algorithm::Ecdsa {
+        curve: EcdsaCurve::NistP256,
+    },
+    Algorithm::Ecdsa {
+        curve: EcdsaCurve::NistP384,
+    },
+    Algorithm::Ecdsa {
+        curve: EcdsaCurve::NistP521,
+    },
+    Algorithm::Rsa {
+        hash: Some(HashAlg::Sha512),
+    },
+    Algorithm::Rsa {
+        hash: Some(HashAlg::Sha256),
+    },
+];
 
 /// Keepalive on by default: a dead link is noticed within about a minute instead of never.
 pub(crate) fn ssh_config() -> russh::client::Config {
@@ -17,6 +39,10 @@ pub(crate) fn ssh_config() -> russh::client::Config {
         keepalive_interval: Some(Duration::from_secs(15)),
         keepalive_max: 3,
         nodelay: true,
+        preferred: Preferred {
+            key: Cow::Borrowed(HOST_KEY_ALGORITHMS),
+            ..Preferred::DEFAULT
+        },
         ..Default::default()
     }
 }

@@ -1,7 +1,7 @@
 //! The russh client handler: it checks the instance's host key against the trust store and the
-//! policy. It never accepts a key unchecked. Why a key was refused is kept so the caller can say
-//! it in words (russh itself only reports "unknown key"). While the user is asked about a key, the
-//! connect deadline is paused.
+//! policy, and refuses every channel the server tries to open. It never accepts a key unchecked.
+//! Why a key was refused is kept so the caller can say it in words (russh itself only reports
+//! "unknown key"). While the user is asked about a key, the connect deadline is paused.
 
 use crate::deadline::PromptClock;
 use crate::error::{Error, ErrorKind};
@@ -10,8 +10,9 @@ use crate::hostkeys::{
     UnknownHostKey,
 };
 use futures::future::BoxFuture;
-use russh::client;
+use russh::client::{self, Msg, Session};
 use russh::keys::{PublicKey, PublicKeyOrCertificate};
+use russh::{Channel, ChannelId, ChannelOpenFailure};
 use std::sync::{Arc, Mutex};
 
 /// Asks the user about a key seen for the first time (a TTY prompt, an app dialog).
@@ -98,4 +99,99 @@ impl client::Handler for Verifier {
             }
         }
     }
+
+    async fn server_channel_open_session(
+        &mut self,
+        _channel: Channel<Msg>,
+        reply: client::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        reply.reject(REFUSED).await;
+        Ok(())
+    }
+
+    async fn server_channel_open_agent_forward(
+        &mut self,
+        _channel: Channel<Msg>,
+        reply: client::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        reply.reject(REFUSED).await;
+        Ok(())
+    }
+
+    async fn server_channel_open_x11(
+        &mut self,
+        _channel: Channel<Msg>,
+        _originator_address: &str,
+        _originator_port: u32,
+        reply: client::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        reply.reject(REFUSED).await;
+        Ok(())
+    }
+
+    async fn server_channel_open_forwarded_tcpip(
+        &mut self,
+        _channel: Channel<Msg>,
+        _connected_address: &str,
+        _connected_port: u32,
+        _originator_address: &str,
+        _originator_port: u32,
+        reply: client::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        reply.reject(REFUSED).await;
+        Ok(())
+    }
+
+    async fn server_channel_open_direct_tcpip(
+        &mut self,
+        _channel: Channel<Msg>,
+        _host_to_connect: &str,
+        _port_to_connect: u32,
+        _originator_address: &str,
+        _originator_port: u32,
+        reply: client::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        reply.reject(REFUSED).await;
+        Ok(())
+    }
+
+    async fn server_channel_open_forwarded_streamlocal(
+        &mut self,
+        _channel: Channel<Msg>,
+        _socket_path: &str,
+        reply: client::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        reply.reject(REFUSED).await;
+        Ok(())
+    }
+
+    async fn server_channel_open_direct_streamlocal(
+        &mut self,
+        _channel: Channel<Msg>,
+        _socket_path: &str,
+        reply: client::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        reply.reject(REFUSED).await;
+        Ok(())
+    }
+
+    /// Unknown channel types: refused (russh's default too, said here so it stays so).
+    async fn should_accept_unknown_server_channel(
+        &mut self,
+        _id: ChannelId,
+        _channel_type: &str,
+    ) -> bool {
+        false
+    }
 }
+
+/// Keyless asks for no agent, X11 or port forwarding and offers no session to the server, so a
+/// server that opens any channel to us is hostile or broken: each is refused, never accepted.
+const REFUSED: ChannelOpenFailure = ChannelOpenFailure::AdministrativelyProhibited;
