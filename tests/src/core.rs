@@ -1,8 +1,8 @@
 //! The state shared by the HTTP server thread and the `Lab` handle, and the instance lifecycle
-//! operations (sshd start/kill, stop/start, rekey).
+//! operations (sshd start/kill/mute, stop/start, rekey).
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::Child;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,6 +18,8 @@ pub struct Core {
     state: Mutex<LabState>,
     ids: Mutex<Identities>,
     sshds: Mutex<HashMap<String, Child>>,
+    /// Listeners standing in for a muted sshd (see [`Core::mute_sshd`]).
+    mutes: Mutex<HashMap<String, Vec<TcpListener>>>,
 }
 
 /// A poisoned lock only means a panic elsewhere; the data is still usable for cleanup.
@@ -47,6 +49,7 @@ impl Core {
             state: Mutex::new(state),
             ids: Mutex::new(Identities::default()),
             sshds: Mutex::new(HashMap::new()),
+            mutes: Mutex::new(HashMap::new()),
         }
     }
 
@@ -132,8 +135,10 @@ impl Core {
         Ok(())
     }
 
-    /// Kills the sshd and its sessions, off the async thread (it waits for the kills).
+    /// Kills the sshd and its sessions, off the async thread (it waits for the kills); a muted
+    /// instance's silent listeners close.
     async fn kill_sshd_now(self: &Arc<Self>, id: &str) {
+        lock(&self.mutes).remove(id);
         let Some(mut child) = lock(&self.sshds).remove(id) else {
             return;
         };
@@ -143,6 +148,24 @@ impl Core {
     pub async fn kill_sshd(self: &Arc<Self>, id: &str) -> Result<(), LabError> {
         self.addrs(id)?;
         self.kill_sshd_now(id).await;
+        Ok(())
+    }
+
+    /// A host whose SSH port accepts connections and then says nothing: sshd is killed and its
+    /// addresses are bound by listeners that never accept, so the kernel completes every TCP
+    /// handshake and no byte ever comes back. No thread or task is needed; dropping the
+    /// listeners (restart, stop, kill, lab shutdown) closes the port again.
+    pub async fn mute_sshd(self: &Arc<Self>, id: &str) -> Result<(), LabError> {
+        let addrs = self.addrs(id)?;
+        self.kill_sshd_now(id).await;
+        let listeners = addrs
+            .iter()
+            .map(|ip| {
+                let sa = SocketAddr::from((*ip, self.config.ssh_port));
+                TcpListener::bind(sa).map_err(LabError::io(format!("binding {sa} for {id}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        lock(&self.mutes).insert(id.to_string(), listeners);
         Ok(())
     }
 
@@ -197,6 +220,7 @@ impl Core {
 
     /// Synchronous: used from `Drop`, where no runtime may exist.
     pub fn kill_all(&self) {
+        lock(&self.mutes).clear();
         let children: Vec<Child> = lock(&self.sshds).drain().map(|(_, c)| c).collect();
         for mut c in children {
             procs::kill_tree(&mut c);

@@ -32,6 +32,9 @@ pub enum Fault {
     KillSshd { id: String },
     /// Restart an instance's sshd
     RestartSshd { id: String },
+    /// Replace an instance's sshd with a listener that accepts TCP and never says a word (no SSH
+    /// banner); state stays running. restart-sshd (or stop + start) brings sshd back
+    MuteSshd { id: String },
     /// New host key, then restart sshd
     Rekey { id: String },
     /// Approve the IAM Identity Center device authorization with this user code
@@ -64,6 +67,7 @@ impl Core {
             Fault::Start { id } => self.start_instance(&id).await?,
             Fault::KillSshd { id } => self.kill_sshd(&id).await?,
             Fault::RestartSshd { id } => self.restart_sshd(&id).await?,
+            Fault::MuteSshd { id } => self.mute_sshd(&id).await?,
             Fault::Rekey { id } => self.rekey(&id).await?,
             Fault::SsoApprove { code } => {
                 if !self.ids().approve(&code) {

@@ -368,6 +368,11 @@ impl Lab {
         Self::must("restart_sshd", id, self.core.restart_sshd(id).await)
     }
 
+    /// sshd replaced by a port that accepts TCP and never sends a byte; state stays running.
+    pub async fn mute_sshd(&self, id: &str) {
+        Self::must("mute_sshd", id, self.core.mute_sshd(id).await)
+    }
+
     /// New host key, sshd restarted with it.
     pub async fn rekey(&self, id: &str) {
         Self::must("rekey", id, self.core.rekey(id).await)

@@ -273,3 +273,39 @@ async fn filler_instances() {
     lab.start_instance(&last.id).await;
     assert!(port_open(last.private_ip, lab.ssh_port()));
 }
+
+/// The first line sshd sends on a new connection.
+fn banner(ip: std::net::Ipv4Addr, port: u16) -> String {
+    use std::io::BufRead;
+    let s = TcpStream::connect(SocketAddr::from((ip, port))).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(s).read_line(&mut line).unwrap();
+    line
+}
+
+#[tokio::test]
+async fn mute_sshd_keeps_the_port_open_without_sshd_until_restart() {
+    let lab = Lab::start(LabOptions::default()).await.unwrap();
+    let port = lab.ssh_port();
+    let db = lab.instance_named("db-primary");
+    let dir = lab.state_dir().to_string_lossy().into_owned();
+    let running = running_count(&lab);
+    assert_eq!(sshd_listeners(&dir), running);
+
+    lab.mute_sshd(&db.id).await;
+    assert_eq!(lab.instance_named("db-primary").state, "running");
+    // TCP still connects, but no sshd is behind it.
+    assert!(port_open(db.private_ip, port));
+    assert_eq!(sshd_listeners(&dir), running - 1);
+
+    // Restarting brings the real sshd back on the same port.
+    lab.restart_sshd(&db.id).await;
+    assert!(banner(db.private_ip, port).starts_with("SSH-2.0-"));
+    assert_eq!(sshd_listeners(&dir), running);
+
+    // A muted port closes with the instance.
+    lab.mute_sshd(&db.id).await;
+    lab.stop_instance(&db.id).await;
+    assert!(!port_open(db.private_ip, port));
+}

@@ -213,3 +213,67 @@ async fn unreachable_endpoint_is_a_network_error() {
     };
     assert_fails(&out, "cannot reach AWS", "AWS_ENDPOINT_URL");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_that_never_sends_a_banner_times_out() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    let db = env.lab.instance_named("db-primary");
+    env.lab.mute_sshd(&db.id).await;
+    let target = format!("{user}@db-primary");
+    let at = format!("{}:{}", db.private_ip, env.lab.ssh_port());
+
+    let out = env
+        .run_with(
+            &[
+                "ssh",
+                &target,
+                "--host-key-policy",
+                "accept-new",
+                "--",
+                "true",
+            ],
+            &[("KEYLESS_TIMEOUT", "2")],
+        )
+        .await;
+    assert_fails(
+        &out,
+        &format!(
+            "timed out after 2 s waiting for the SSH banner and key exchange from {} \
+             (db-primary) at {at}",
+            db.id
+        ),
+        "KEYLESS_TIMEOUT",
+    );
+    assert!(!env.known_hosts().exists(), "no host key was pinned");
+
+    // The flag beats the environment, which is then not even read.
+    let out = env
+        .run_with(
+            &["ssh", &target, "--timeout", "1", "--", "true"],
+            &[("KEYLESS_TIMEOUT", "soon")],
+        )
+        .await;
+    assert_fails(
+        &out,
+        "timed out after 1 s waiting for the SSH banner",
+        "KEYLESS_TIMEOUT",
+    );
+
+    // A bad value is refused before anything is pushed.
+    let pushes = env.lab.pushes().len();
+    for (args, vars, needle) in [
+        (vec!["--timeout", "0"], vec![], "--timeout '0'"),
+        (
+            vec![],
+            vec![("KEYLESS_TIMEOUT", "soon")],
+            "KEYLESS_TIMEOUT 'soon'",
+        ),
+    ] {
+        let mut argv = vec!["ssh", target.as_str()];
+        argv.extend(args);
+        let out = env.run_with(&argv, &vars).await;
+        assert_fails(&out, needle, "whole seconds");
+    }
+    assert_eq!(env.lab.pushes().len(), pushes);
+}

@@ -78,7 +78,14 @@ impl Env {
     }
 
     pub async fn run(&self, args: &[&str]) -> Output {
-        let out = tokio::time::timeout(Duration::from_secs(60), self.command(args).output())
+        self.run_with(args, &[]).await
+    }
+
+    /// `run` with these variables added to the environment.
+    pub async fn run_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
+        let mut cmd = self.command(args);
+        cmd.envs(vars.iter().copied());
+        let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
             .await
             .expect("keyless finishes within a minute")
             .expect("keyless runs");
