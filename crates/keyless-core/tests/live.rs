@@ -507,3 +507,44 @@ async fn input_the_remote_side_does_not_read_is_bounded() {
         .has(|e| matches!(e, LiveEvent::Lost { .. } | LiveEvent::Ended { .. })));
     c.live.close();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_that_never_speaks_fails_the_tab_with_a_timeout_naming_the_phase() {
+    let lab = Lab::start(LabOptions::default()).await.unwrap();
+    let (aws, db) = instance(&lab, "db-primary").await;
+    lab.mute_sshd(&db.instance_id).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = KnownHosts::at(dir.path().join("known_hosts"));
+    let rec = Arc::new(Recorder::default());
+    let _live = start(&lab, aws, db.clone(), &store, &rec);
+    // The app's deadline (15 s unless KEYLESS_TIMEOUT says otherwise) fires well before this waits
+    // out; before deadlines existed the tab kept connecting forever.
+    rec.wait_for("the connect to fail", |r| {
+        r.has(|e| matches!(e, LiveEvent::Failed { .. }))
+    })
+    .await;
+    let error = rec
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|e| match e {
+            LiveEvent::Failed { error } => Some(error.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(error.kind, ErrorKind::Timeout, "{error:?}");
+    let at = format!("{}:{}", db.private_ip.as_deref().unwrap(), lab.ssh_port());
+    assert!(error.message.starts_with("timed out after "), "{error:?}");
+    assert!(
+        error.message.ends_with(&format!(
+            " s waiting for the SSH banner and key exchange from {} at {at}",
+            db.label()
+        )),
+        "{error:?}"
+    );
+    assert!(!rec.has(|e| matches!(
+        e,
+        LiveEvent::HostKeyUnknown { .. } | LiveEvent::Connected { .. }
+    )));
+}
