@@ -203,6 +203,22 @@ impl Core {
         started
     }
 
+    /// Adds or overwrites one tag (`Name` is also the instance's name), as CreateTags does.
+    pub fn set_tag(&self, id: &str, key: &str, value: &str) -> Result<(), LabError> {
+        let mut st = self.state();
+        let inst = st
+            .instance_mut(id)
+            .ok_or_else(|| LabError::UnknownInstance(id.into()))?;
+        match inst.tags.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => *v = value.to_owned(),
+            None => inst.tags.push((key.to_owned(), value.to_owned())),
+        }
+        if key == "Name" {
+            inst.name = Some(value.to_owned());
+        }
+        Ok(())
+    }
+
     /// New host key; a running instance gets its sshd restarted with it.
     pub async fn rekey(self: &Arc<Self>, id: &str) -> Result<(), LabError> {
         self.addrs(id)?;

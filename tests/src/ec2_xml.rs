@@ -18,6 +18,9 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // A tag value may hold any character (EC2 allows them all); XML 1.0 has no raw form
+            // for most controls, so they travel as character references.
+            c if c.is_control() => out.push_str(&format!("&#x{:x};", c as u32)),
             c => out.push(c),
         }
     }

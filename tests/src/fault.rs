@@ -37,6 +37,12 @@ pub enum Fault {
     MuteSshd { id: String },
     /// New host key, then restart sshd
     Rekey { id: String },
+    /// Set tag KEY to VALUE, as anyone with ec2:CreateTags can (KEY=Name renames the instance)
+    Tag {
+        id: String,
+        key: String,
+        value: String,
+    },
     /// Approve the IAM Identity Center device authorization with this user code
     SsoApprove { code: String },
     /// Next N CreateToken polls answer SlowDownException
@@ -44,6 +50,8 @@ pub enum Fault {
     /// Revoke every IAM Identity Center sign-in (access and refresh tokens), as an administrator
     /// would; cached tokens still look valid to clients
     SsoRevoke,
+    /// StartDeviceAuthorization answers URI as verificationUriComplete (a hostile portal)
+    SsoVerificationUri { uri: String },
 }
 
 impl Core {
@@ -69,6 +77,7 @@ impl Core {
             Fault::RestartSshd { id } => self.restart_sshd(&id).await?,
             Fault::MuteSshd { id } => self.mute_sshd(&id).await?,
             Fault::Rekey { id } => self.rekey(&id).await?,
+            Fault::Tag { id, key, value } => self.set_tag(&id, &key, &value)?,
             Fault::SsoApprove { code } => {
                 if !self.ids().approve(&code) {
                     return Err(LabError::Invalid(format!(
@@ -78,6 +87,7 @@ impl Core {
             }
             Fault::SsoSlowDown { n } => self.ids().forced_slow_downs = n,
             Fault::SsoRevoke => self.ids().revoke_sign_ins(),
+            Fault::SsoVerificationUri { uri } => self.ids().forced_verification_uri = Some(uri),
         }
         Ok(())
     }

@@ -116,6 +116,8 @@ pub struct Identities {
     pub stats: SsoStats,
     /// Fault: the next N CreateToken polls answer SlowDownException.
     pub forced_slow_downs: u32,
+    /// Fault: StartDeviceAuthorization answers this `verificationUriComplete` (a hostile portal).
+    pub forced_verification_uri: Option<String>,
 }
 
 impl Identities {

@@ -333,6 +333,12 @@ impl Lab {
         self.core.ids().revoke_sign_ins();
     }
 
+    /// From now on StartDeviceAuthorization answers `uri` as its `verificationUriComplete`, as
+    /// a hostile or broken portal might (`None`: the lab's own page again).
+    pub fn force_sso_verification_uri(&self, uri: Option<&str>) {
+        self.core.ids().forced_verification_uri = uri.map(str::to_owned);
+    }
+
     /// Counters of the device flow and SSO calls so far.
     pub fn sso_stats(&self) -> crate::SsoStats {
         self.core.ids().stats.clone()
@@ -376,6 +382,12 @@ impl Lab {
     /// New host key, sshd restarted with it.
     pub async fn rekey(&self, id: &str) {
         Self::must("rekey", id, self.core.rekey(id).await)
+    }
+
+    /// Sets one tag of an instance (`Name` renames it), as `ec2:CreateTags` would. Panics on an
+    /// unknown id (test helper).
+    pub fn set_tag(&self, id: &str, key: &str, value: &str) {
+        Self::must("set_tag", id, self.core.set_tag(id, key, value))
     }
 
     /// Like dropping the lab, but without blocking the async runtime's thread.

@@ -160,7 +160,8 @@ async fn start_device_authorization(State(core): State<Arc<Core>>, body: Bytes) 
         "deviceCode": device.device_code,
         "userCode": device.user_code,
         "verificationUri": base,
-        "verificationUriComplete": format!("{base}?user_code={}", device.user_code),
+        "verificationUriComplete": core.ids().forced_verification_uri.clone()
+            .unwrap_or_else(|| format!("{base}?user_code={}", device.user_code)),
         "expiresIn": identities::DEVICE_EXPIRES_SECS,
         "interval": identities::DEVICE_INTERVAL_SECS,
     });

@@ -14,7 +14,8 @@ pub fn run(action: KnownHostsAction) -> Result<i32, Failure> {
                 .lines()
                 .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
             {
-                println!("{line}");
+                // Our own file, but a hand edit or another tool may have put anything in it.
+                println!("{}", keyless_core::terminal_text::escape(line));
             }
             eprintln!("({})", store.path().display());
         }

@@ -3,6 +3,7 @@
 use crate::args::LsArgs;
 use crate::output::{color_enabled, Failure};
 use crate::table::{Cell, Table};
+use keyless_core::terminal_text::escape;
 use keyless_core::{validate, AwsContext, AwsSelection, Instance, InstanceFilter, Inventory};
 
 pub async fn run(args: LsArgs) -> Result<i32, Failure> {
@@ -72,7 +73,12 @@ fn print_table(inventory: &Inventory, region_count: usize) {
         print!("{}", table.render());
     }
     for e in &inventory.errors {
-        eprintln!("keyless: {}: {}: {}", e.region, e.code, e.message);
+        eprintln!(
+            "keyless: {}: {}: {}",
+            escape(&e.region),
+            escape(&e.code),
+            escape(&e.message)
+        );
     }
     let n = inventory.instances.len();
     eprintln!(

@@ -5,6 +5,7 @@ use crate::output::Failure;
 use crate::table::Table;
 use clap::{Args, Subcommand};
 use keyless_core::profiles::{self, resolve, Profile, Target};
+use keyless_core::terminal_text::{escape, escape_lines};
 use keyless_core::{
     AwsContext, ConnectOptions, Connection, Error, ErrorKind, Instance, ProfileStore,
 };
@@ -195,7 +196,7 @@ pub fn run(action: ProfileAction) -> Result<i32, Failure> {
                 if v.is_empty() {
                     String::new()
                 } else {
-                    format!(": {}", v.join(", "))
+                    format!(": {}", escape(&v.join(", ")))
                 }
             };
             println!("added {}{}", report.added.len(), list(&report.added));
@@ -207,7 +208,7 @@ pub fn run(action: ProfileAction) -> Result<i32, Failure> {
             );
             println!("rejected {}", report.rejected.len());
             for r in &report.rejected {
-                println!("  {}: {}", r.entry, r.reason);
+                println!("  {}: {}", escape(&r.entry), escape_lines(&r.reason));
             }
             if !report.rejected.is_empty() {
                 return Ok(1);
@@ -301,7 +302,8 @@ fn print_profile(p: &Profile) {
         ("notes", p.notes.clone()),
     ];
     for (k, v) in rows {
-        println!("{:<13}{}", format!("{k}:"), v.unwrap_or_else(|| "-".into()));
+        let v = v.unwrap_or_else(|| "-".into());
+        println!("{:<13}{}", format!("{k}:"), escape(&v));
     }
 }
 
@@ -356,8 +358,9 @@ pub async fn connect(
     let connection = keyless_core::connect_instance(aws, instance, opts).await?;
     if let Err(e) = ProfileStore::open_default().and_then(|s| s.mark_used(name)) {
         eprintln!(
-            "keyless: warning: could not record the use of '{name}': {}",
-            e.message
+            "keyless: warning: could not record the use of '{}': {}",
+            escape(name),
+            escape_lines(&e.message)
         );
     }
     Ok(connection)
@@ -372,7 +375,7 @@ fn pick(candidates: &[Instance]) -> Option<usize> {
             err,
             "  {:>2})  {}",
             n + 1,
-            resolve::candidate_line(i).trim_start()
+            escape(resolve::candidate_line(i).trim_start())
         );
     }
     let _ = write!(

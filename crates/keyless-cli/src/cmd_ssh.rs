@@ -83,7 +83,12 @@ pub async fn run(mut args: SshArgs) -> Result<i32, Failure> {
     match outcome {
         Ok(Exit::Status(code)) => Ok(code as i32),
         Ok(Exit::Signal { signal, message }) => {
-            eprintln!("keyless: remote program killed by signal {signal} {message}");
+            // The server chose both words.
+            eprintln!(
+                "keyless: remote program killed by signal {} {}",
+                keyless_core::terminal_text::escape(&signal),
+                keyless_core::terminal_text::escape(&message)
+            );
             Ok(255)
         }
         Err(e) => Err(Failure::ssh(e)),

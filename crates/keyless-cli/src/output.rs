@@ -1,5 +1,7 @@
 //! How failures reach the user: one `keyless: …` line, one `  hint: …` line, and an exit code.
+//! Messages carry AWS's words and Name tags, so they are escaped for the terminal here.
 
+use keyless_core::terminal_text::escape_lines;
 use keyless_core::Error;
 use std::io::IsTerminal;
 
@@ -26,9 +28,9 @@ impl Failure {
 }
 
 pub fn print_error(error: &Error) {
-    eprintln!("keyless: {}", error.message);
+    eprintln!("keyless: {}", escape_lines(&error.message));
     if let Some(hint) = &error.hint {
-        eprintln!("  hint: {hint}");
+        eprintln!("  hint: {}", escape_lines(hint));
     }
 }
 

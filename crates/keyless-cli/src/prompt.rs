@@ -1,6 +1,7 @@
 //! Asking on the terminal whether to trust a host key seen for the first time.
 
 use futures::FutureExt;
+use keyless_core::terminal_text::escape;
 use keyless_core::{HostKeyPrompt, TrustDecision, UnknownHostKey};
 use std::io::Write;
 use std::sync::Arc;
@@ -22,7 +23,9 @@ fn ask(key: &UnknownHostKey) -> TrustDecision {
         err,
         "The host key of {} is not known yet.\n  {} key fingerprint is {}\n\
          Trust it? [y]es and remember / [o]nce / [N]o: ",
-        key.instance_id, key.algorithm, key.fingerprint
+        escape(&key.instance_id),
+        escape(&key.algorithm),
+        key.fingerprint
     );
     let _ = err.flush();
     let mut line = String::new();

@@ -1,5 +1,8 @@
-//! A plain text table aligned by display width, so names like "café-α" or CJK line up.
+//! A plain text table aligned by display width, so names like "café-α" or CJK line up. Every
+//! cell is escaped for the terminal here, once, before its width is measured: cells hold Name
+//! tags and other text that anyone with `ec2:CreateTags` writes.
 
+use keyless_core::terminal_text;
 use unicode_width::UnicodeWidthStr;
 
 pub struct Table {
@@ -7,7 +10,7 @@ pub struct Table {
     rows: Vec<Vec<Cell>>,
 }
 
-/// A cell's text plus optional ANSI colour that does not count towards the width.
+/// A cell's text (escaped) plus optional ANSI colour that does not count towards the width.
 pub struct Cell {
     text: String,
     color: Option<&'static str>,
@@ -15,12 +18,16 @@ pub struct Cell {
 
 impl From<String> for Cell {
     fn from(text: String) -> Self {
-        Cell { text, color: None }
+        Cell::colored(text, None)
     }
 }
 
 impl Cell {
     pub fn colored(text: String, color: Option<&'static str>) -> Self {
+        let text = match terminal_text::escape(&text) {
+            std::borrow::Cow::Borrowed(_) => text,
+            std::borrow::Cow::Owned(escaped) => escaped,
+        };
         Cell { text, color }
     }
 }
@@ -86,5 +93,21 @@ mod tests {
         assert_eq!(lines[0], "NAME    STATE");
         assert_eq!(lines[1], "café-α  \x1b[32mrunning\x1b[0m");
         assert_eq!(lines[2], "db      stopped");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped_and_columns_measured_after() {
+        let mut t = Table::new(vec!["NAME", "STATE"]);
+        t.push(vec![
+            "web\x1b]0;x\x07\u{202e}".to_string().into(),
+            "running".to_string().into(),
+        ]);
+        t.push(vec!["db".to_string().into(), "stopped".to_string().into()]);
+        let out = t.render();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "NAME                   STATE");
+        assert_eq!(lines[1], "web\\x1b]0;x\\x07\\u202e  running");
+        assert_eq!(lines[2], "db                     stopped");
+        assert!(!out.contains('\x1b') && !out.contains('\u{202e}'));
     }
 }

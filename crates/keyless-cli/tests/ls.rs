@@ -171,6 +171,53 @@ async fn the_table_aligns_and_marks_missing_names() {
     assert!(out.stderr.contains("instances in 1 region"), "{out:?}");
 }
 
+/// A Name tag as anyone with `ec2:CreateTags` may write it: an OSC sequence that retitles the
+/// terminal window, then U+202E, which shows the rest right to left.
+const HOSTILE_NAME: &str = "web\x1b]0;pwned\x07\u{202e}dorp-bew";
+/// How Keyless prints it: every control character visible.
+const HOSTILE_NAME_SHOWN: &str = "web\\x1b]0;pwned\\x07\\u202edorp-bew";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_name_tag_is_printed_escaped_and_the_json_keeps_it_exact() {
+    let env = Env::start().await;
+    let db = env.lab.instance_named("db-primary");
+    env.lab.set_tag(&db.id, "Name", HOSTILE_NAME);
+    env.lab.set_tag(&db.id, "Note", "\x1b[2J");
+
+    let out = env.run(&["ls"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let row = out
+        .stdout
+        .lines()
+        .find(|l| l.contains(&db.id))
+        .unwrap_or_else(|| panic!("{out:?}"));
+    assert!(row.starts_with(HOSTILE_NAME_SHOWN), "{row:?}");
+    for raw in ['\x1b', '\x07', '\u{202e}'] {
+        assert!(
+            !out.stdout.contains(raw),
+            "{raw:?} reached the terminal: {out:?}"
+        );
+    }
+    // Columns are measured on what is shown: the ID column still lines up.
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let header_col = lines[0].find("INSTANCE ID").unwrap();
+    for l in &lines[1..] {
+        let col = l.find("i-0").map(|b| l[..b].chars().count());
+        assert_eq!(col, Some(header_col), "{l}");
+    }
+
+    let out = env.run(&["ls", "--json"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = parse(&out);
+    let listed = v["instances"].as_array().unwrap();
+    let db_json = listed
+        .iter()
+        .find(|i| i["instance_id"] == db.id.as_str())
+        .unwrap();
+    assert_eq!(db_json["name"], HOSTILE_NAME);
+    assert_eq!(db_json["tags"]["Note"], "\x1b[2J");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_rejected_before_any_request() {
     let env = Env::start().await;

@@ -541,3 +541,67 @@ async fn on_a_terminal_the_user_picks_among_several_matches() {
     assert_eq!(pushed, vec![ids[1].clone()]);
     assert!(last_used(&env, "web").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_picker_and_the_ambiguity_error_print_hostile_names_escaped() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    // An OSC window-title sequence, then U+202E (right-to-left override).
+    let hostile = "web\x1b]0;pwned\x07\u{202e}dorp";
+    let shown = "web\\x1b]0;pwned\\x07\\u202edorp";
+    let renamed = env
+        .lab
+        .instances()
+        .into_iter()
+        .find(|i| i.name.as_deref() == Some("web"))
+        .unwrap();
+    env.lab.set_tag(&renamed.id, "Name", hostile);
+    let out = env
+        .run(&[
+            "profile",
+            "add",
+            "web",
+            "--target",
+            "Name=web*",
+            "--user",
+            &user,
+        ])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+
+    let mut term = env.spawn_in_pty(
+        &[
+            "ssh",
+            "@web",
+            "--host-key-policy",
+            "accept-new",
+            "--",
+            "true",
+        ],
+        200,
+        24,
+    );
+    let screen =
+        tokio::task::block_in_place(|| term.expect("Connect to which one? [1-2, Enter cancels]: "));
+    assert!(
+        screen.contains(&format!("{}  {shown}  ", renamed.id)),
+        "{screen:?}"
+    );
+    term.type_line("");
+    let (code, rest) = tokio::task::spawn_blocking(move || term.wait())
+        .await
+        .unwrap();
+    assert_eq!(code, 255, "{rest:?}");
+    assert!(
+        rest.contains(&format!("  {}  {shown}  ", renamed.id)),
+        "the error lists the candidates: {rest:?}"
+    );
+    for raw in ['\x07', '\u{202e}'] {
+        assert!(
+            !screen.contains(raw) && !rest.contains(raw),
+            "{raw:?} reached the terminal: {screen:?}{rest:?}"
+        );
+    }
+    assert!(!screen.contains("\x1b]") && !rest.contains("\x1b]"));
+    assert_eq!(env.successful_pushes(), 0);
+}

@@ -11,6 +11,8 @@
 //! - [`profiles`]: saved connection profiles (one TOML file) and their tag selectors.
 //! - [`live`]: a background session for a GUI, with coalesced output and flow control.
 //! - [`KnownInstances`]: what the backend saw AWS report, the only instances the app dials.
+//! - [`harden`]: the process keeps its secrets out of core dumps and away from ptrace.
+//! - [`terminal_text`]: untrusted text (tags, AWS messages) escaped before it reaches a terminal.
 
 pub mod address;
 pub mod aws;
@@ -18,6 +20,7 @@ pub mod connect;
 pub mod deadline;
 pub mod error;
 pub mod filter;
+pub mod harden;
 pub mod hostkeys;
 pub mod identity;
 pub mod instance;
@@ -29,6 +32,7 @@ pub mod paths;
 pub mod profiles;
 pub mod push;
 pub mod session;
+pub mod terminal_text;
 pub mod validate;
 mod verifier;
 
