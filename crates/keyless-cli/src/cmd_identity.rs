@@ -5,6 +5,7 @@ use crate::args::{AwsProfilesArgs, LoginArgs, LogoutArgs, WhoamiArgs};
 use crate::output::Failure;
 use crate::table::Table;
 use keyless_core::identity::{self, AwsProfile, CallerIdentity, ProfileKind};
+use keyless_core::terminal_text::escape;
 use keyless_core::{AwsContext, AwsSelection, Error, ErrorKind};
 use std::io::{IsTerminal, Write};
 
@@ -18,7 +19,7 @@ pub fn tty_mfa_prompt(serial: &str) -> keyless_core::Result<String> {
         .with_hint("Run the command in a terminal, or use a profile without mfa_serial."));
     }
     let mut err = std::io::stderr();
-    let _ = write!(err, "MFA code for {serial}: ");
+    let _ = write!(err, "MFA code for {}: ", escape(serial));
     let _ = err.flush();
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
@@ -41,14 +42,19 @@ pub async fn login(args: LoginArgs) -> Result<i32, Failure> {
     let no_browser = args.no_browser;
     let login = identity::login(args.aws.profile.as_deref(), None, |code| {
         println!("To sign in, open this page and confirm the code:");
-        println!("  {}", code.url());
-        println!("  Code: {}", code.user_code);
+        println!("  {}", escape(code.url()));
+        println!("  Code: {}", escape(&code.user_code));
         println!(
             "Waiting for approval (the code is valid for {} minutes)…",
             code.expires_in.as_secs().div_ceil(60)
         );
-        if !no_browser {
-            identity::open_browser(code.url());
+        // The portal chose this link: a file: or other odd one is shown, never opened.
+        match identity::sign_in_page_warning(code.url()) {
+            Some(warning) => eprintln!("keyless: warning: {}", escape(&warning)),
+            None if !no_browser => {
+                let _ = identity::open_url(code.url());
+            }
+            None => {}
         }
     })
     .await
@@ -62,7 +68,9 @@ pub async fn login(args: LoginArgs) -> Result<i32, Failure> {
     let me = identity::whoami(&aws).await.map_err(Failure::runtime)?;
     println!(
         "Signed in as {} (account {}); the sign-in lasts until {}.",
-        me.arn, me.account, login.expires_at
+        escape(&me.arn),
+        escape(&me.account),
+        login.expires_at
     );
     Ok(0)
 }
@@ -74,12 +82,12 @@ pub async fn logout(args: LogoutArgs) -> Result<i32, Failure> {
             ErrorKind::AwsConfig => Failure::usage(e),
             _ => Failure::runtime(e),
         })?;
-    println!("{}", out.message);
+    println!("{}", escape(&out.message));
     for file in &out.removed {
-        println!("  removed {file}");
+        println!("  removed {}", escape(file));
     }
     if let Some(w) = &out.warning {
-        eprintln!("keyless: warning: {w}");
+        eprintln!("keyless: warning: {}", escape(w));
     }
     Ok(0)
 }
@@ -95,13 +103,13 @@ pub async fn whoami(args: WhoamiArgs) -> Result<i32, Failure> {
         v["profile"] = serde_json::Value::String(profile);
         println!("{v}");
     } else {
-        println!("Profile  {profile}");
-        println!("Account  {}", me.account);
-        println!("ARN      {}", me.arn);
-        println!("UserId   {}", me.user_id);
+        println!("Profile  {}", escape(&profile));
+        println!("Account  {}", escape(&me.account));
+        println!("ARN      {}", escape(&me.arn));
+        println!("UserId   {}", escape(&me.user_id));
         println!(
             "Expires  {}",
-            me.expires_at.as_deref().unwrap_or("never (long-term keys)")
+            escape(me.expires_at.as_deref().unwrap_or("never (long-term keys)"))
         );
     }
     Ok(0)

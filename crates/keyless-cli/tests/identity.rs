@@ -229,3 +229,100 @@ async fn mfa_profile_prompts_on_a_terminal() {
     assert!(!ok, "{screen}");
     assert!(screen.contains("denied"), "{screen}");
 }
+
+/// A fake `xdg-open`, first on PATH, that appends each link it is asked to open to a file.
+/// Returns (PATH, the record file).
+fn recording_browser(env: &Env) -> (String, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = env.home.path().join("bin");
+    let record = env.home.path().join("xdg-open.args");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join("xdg-open");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\n",
+            record.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    (path, record)
+}
+
+/// `keyless login --profile sso-admin` with the browser on (no `--no-browser`) and PATH `path`;
+/// approves the code once shown. Returns (stdout, stderr).
+async fn login_with_browser(env: &Env, path: &str) -> (String, String) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = env
+        .command(&["login", "--profile", "sso-admin"])
+        .env("PATH", path)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stdout = String::new();
+    let code = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            stdout.push_str(&line);
+            stdout.push('\n');
+            if let Some(c) = line.trim().strip_prefix("Code: ") {
+                return c.to_string();
+            }
+        }
+        panic!("login never showed a code:\n{stdout}");
+    })
+    .await
+    .expect("code shown in time");
+    assert!(env.lab.approve_sso(&code));
+    while let Some(line) = lines.next_line().await.unwrap() {
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(out.status.success(), "{stdout}");
+    (stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test]
+async fn a_sign_in_link_that_is_not_https_is_shown_with_a_warning_and_never_opened() {
+    let env = Env::start().await;
+    let (path, record) = recording_browser(&env);
+
+    env.lab
+        .force_sso_verification_uri(Some("file:///etc/passwd"));
+    let (stdout, stderr) = login_with_browser(&env, &path).await;
+    assert!(
+        stdout.contains("\n  file:///etc/passwd\n  Code: "),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(
+            "keyless: warning: IAM Identity Center sent a sign-in link that Keyless does not open (a file: link, not https://)"
+        ),
+        "{stderr}"
+    );
+    assert!(stdout.contains("Signed in as"), "{stdout}");
+
+    // Then the lab's own page (http on loopback), which opens. Once the browser has recorded it,
+    // the record holds that link alone: the file: link above never reached xdg-open.
+    env.lab.force_sso_verification_uri(None);
+    let (stdout, _) = login_with_browser(&env, &path).await;
+    let page = stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no lab page shown:\n{stdout}"))
+        .to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !record.exists() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        std::fs::read_to_string(&record).ok(),
+        Some(format!("{page}\n"))
+    );
+}

@@ -24,6 +24,9 @@ pub struct LoginPrompt {
     pub verification_uri: String,
     /// The page with the code filled in (what the browser was sent to).
     pub url: String,
+    /// Set when the portal's link is not one Keyless opens (not https://): the browser was not
+    /// opened, and this says why.
+    pub url_warning: Option<String>,
     pub expires_in_secs: u32,
 }
 
@@ -33,6 +36,7 @@ impl From<&DeviceCode> for LoginPrompt {
             user_code: c.user_code.clone(),
             verification_uri: c.verification_uri.clone(),
             url: c.url().to_owned(),
+            url_warning: identity::sign_in_page_warning(c.url()),
             expires_in_secs: u32::try_from(c.expires_in.as_secs()).unwrap_or(u32::MAX),
         }
     }
@@ -63,8 +67,13 @@ pub async fn sso_login(
     let profile = aws_profile.clone();
     let task = tauri::async_runtime::spawn(async move {
         identity::login(profile.as_deref(), endpoint.as_deref(), |code| {
-            let _ = prompt.send(LoginPrompt::from(code));
-            identity::open_browser(code.url());
+            let shown = LoginPrompt::from(code);
+            let open = shown.url_warning.is_none();
+            let _ = prompt.send(shown);
+            // The portal chose the link: one that is not https:// is shown, never opened.
+            if open {
+                let _ = identity::open_url(code.url());
+            }
         })
         .await
     });

@@ -110,7 +110,12 @@ export type LoginPrompt = { user_code: string, verification_uri: string,
 /**
  * The page with the code filled in (what the browser was sent to).
  */
-url: string, expires_in_secs: number, };
+url: string, 
+/**
+ * Set when the portal's link is not one Keyless opens (not https://): the browser was not
+ * opened, and this says why.
+ */
+url_warning: string | null, expires_in_secs: number, };
 
 export type SignOut = { 
 /**

@@ -165,7 +165,7 @@ export function createMockAccounts(
         const code = 'WDJB-MJHT';
         const prompt: LoginPrompt = {
           user_code: code, verification_uri: 'https://device.sso.us-east-1.amazonaws.com/',
-          url: `https://device.sso.us-east-1.amazonaws.com/?user_code=${code}`, expires_in_secs: 600,
+          url: `https://device.sso.us-east-1.amazonaws.com/?user_code=${code}`, url_warning: null, expires_in_secs: 600,
         };
         const me = {
           profile: name,

@@ -9,11 +9,14 @@ pub(crate) mod sso_credentials;
 pub mod sso_login;
 pub mod sso_logout;
 
-pub use browser::open_browser;
+pub use browser::{check_url, open_url, sign_in_page_warning};
 pub use config_file::{list_profiles, AwsProfile, ProfileKind};
 pub use mfa::MfaPrompt;
 pub use sso_login::{login, DeviceCode, SsoLogin};
 pub use sso_logout::{logout, SignOut};
+
+/// What a secret-bearing type's `Debug` shows in place of a token, key or secret.
+pub(crate) const REDACTED: &str = "<redacted>";
 
 use crate::aws::{AwsContext, AwsFailure};
 use crate::error::Result;
