@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "sso_login_cancel",
     "sso_logout",
     "mfa_submit",
+    "open_url",
 ];
 
 fn main() {

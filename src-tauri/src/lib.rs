@@ -3,6 +3,7 @@
 mod app_info;
 pub mod bindings;
 mod commands;
+mod navigation;
 mod sink;
 mod state;
 
@@ -10,11 +11,13 @@ pub use state::AppState;
 
 /// The app with its state and commands, minus the runtime: shared by `run` and the tests.
 pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
-    use commands::{identity, inventory, profiles, sessions};
+    use commands::{identity, inventory, links, profiles, sessions};
     tauri::Builder::<R>::new()
         .manage(state)
         // Copy and paste in the terminal: WebKitGTK's own clipboard API refuses reads.
         .plugin(tauri_plugin_clipboard_manager::init())
+        // The window stays on the app's own pages; links go to the browser via open_url.
+        .plugin(navigation::guard())
         .invoke_handler(tauri::generate_handler![
             inventory::app_info,
             inventory::list_regions,
@@ -35,10 +38,15 @@ pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
             identity::sso_login_cancel,
             identity::sso_logout,
             identity::mfa_submit,
+            links::open_url,
         ])
 }
 
 pub fn run() {
+    // SSO tokens and MFA credentials live in this process for the whole run.
+    if let Err(e) = keyless_core::harden::harden_process() {
+        eprintln!("keyless-app: warning: could not keep secrets out of core dumps: {e}");
+    }
     if let Err(e) = builder::<tauri::Wry>(AppState::default()).run(tauri::generate_context!()) {
         eprintln!("keyless-app: {e}");
         std::process::exit(1);

@@ -191,3 +191,33 @@ fn sessions_that_end_leave_the_backend() {
     invoke(&w, "session_close", json!({"id": id})).unwrap();
     assert_eq!(sessions(&w), 0);
 }
+
+#[test]
+fn open_url_opens_only_http_links() {
+    // Nothing here may start a real browser.
+    std::env::set_var("KEYLESS_NO_BROWSER", "1");
+    let lab = start_lab();
+    let w = window(&lab);
+    for bad in [
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "-https://x.example",
+        "smb://host/share",
+    ] {
+        let e = invoke(&w, "open_url", json!({ "url": bad })).unwrap_err();
+        assert_eq!(e["kind"], "invalid_input", "{bad}: {e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("not opened in the browser"),
+            "{bad}: {e}"
+        );
+    }
+    assert!(invoke(
+        &w,
+        "open_url",
+        json!({ "url": "https://docs.aws.amazon.com/" })
+    )
+    .is_ok());
+}

@@ -3,6 +3,7 @@
 
 pub mod identity;
 pub mod inventory;
+pub mod links;
 pub mod profiles;
 pub mod sessions;
 

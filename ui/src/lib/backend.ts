@@ -47,6 +47,8 @@ export interface Backend {
   /** Signs the profile's IAM Identity Center sign-in out (for the AWS CLI too); says what went. */
   ssoLogout(awsProfile: AwsProfileName): Promise<SignOut>;
   mfaSubmit(awsProfile: AwsProfileName, code: string): Promise<void>;
+  /** Opens an http(s) link in the system browser; rejects (invalid_input) any other link. */
+  openUrl(url: string): Promise<void>;
 }
 
 export function toBytes(chunk: OutputChunk): Uint8Array {
@@ -100,6 +102,7 @@ const tauriBackend: Backend = {
   ssoLoginCancel: (awsProfile) => call<boolean>('sso_login_cancel', { awsProfile }),
   ssoLogout: (awsProfile) => call<SignOut>('sso_logout', { awsProfile }),
   mfaSubmit: (awsProfile, code) => call<void>('mfa_submit', { awsProfile, code }),
+  openUrl: (url) => call<void>('open_url', { url }),
 };
 
 /** True inside the Tauri webview. */
@@ -155,19 +158,16 @@ export const mfaSubmit = async (awsProfile: AwsProfileName, code: string): Promi
   (await backend()).mfaSubmit(awsProfile, code);
 
 /**
- * Opens a link from the terminal in the system browser. Not part of docs/ipc.md: it uses the
- * opener plugin when the app registers it, else copies the link (the webview cannot navigate away).
+ * Opens a link (the sign-in page, a link in a terminal) in the system browser through the
+ * backend's `open_url`, which refuses anything but http(s): 'failed' then. The webview itself
+ * never navigates away. 'copied': only the browser mock, when a popup blocker stops it.
  */
 export async function openExternal(url: string): Promise<'opened' | 'copied' | 'failed'> {
-  if (!/^https?:\/\//i.test(url)) return 'failed';
-  if (inTauri) {
-    try {
-      await invoke('plugin:opener|open_url', { url });
-      return 'opened';
-    } catch { /* plugin not registered */ }
-  } else {
-    window.open(url, '_blank', 'noopener,noreferrer');
+  try {
+    await (await backend()).openUrl(url);
     return 'opened';
+  } catch (e) {
+    if (toApiError(e).kind !== 'io') return 'failed';
   }
   try {
     await writeClipboardText(url);

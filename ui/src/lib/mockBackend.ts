@@ -425,6 +425,14 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const backend: MockBackend = {
     sessions, trusted, acked, resizes, accounts,
     ...accounts,
+    async openUrl(url) {
+      // The backend's rule (core identity::browser), roughly: http(s) only, nothing like an option.
+      if (!/^https?:\/\/[^\s]+$/i.test(url)) throw fail('invalid_input', 'not opened in the browser: only https:// pages are opened');
+      // (With 'noopener' window.open always returns null, so the opener is cut by hand.)
+      const w = window.open(url, '_blank');
+      if (!w) throw fail('io', 'a popup blocker stopped the link');
+      w.opener = null;
+    },
     async appInfo(): Promise<AppInfo> {
       return {
         version: '0.1.0', lab: !!opts.lab, aws_profile: opts.lab ? null : 'admin-prod',

@@ -9,6 +9,7 @@ import '@xterm/xterm/css/xterm.css';
 import { defaultRenderer, type Renderer } from './platform';
 import { readPref } from './prefs';
 import { type Acker, writeWithAck } from './flowControl';
+import { escapeTerminalText } from './terminalText';
 
 export const MONO_STACK =
   "ui-monospace, 'SF Mono', 'Cascadia Mono', 'JetBrains Mono', 'DejaVu Sans Mono', 'Liberation Mono', Menlo, Consolas, monospace";
@@ -40,6 +41,11 @@ export const currentTheme = (): ITheme => (darkQuery?.matches ? DARK : LIGHT);
 
 export type SearchState = { index: number; count: number };
 
+/** What an OSC 8 link asks before it opens: its text on screen may say anything, so the user
+ *  sees the real address first, as terminals do (escaped: a bidi override cannot disguise it). */
+export const confirmLinkText = (uri: string): string =>
+  `Open this link in your browser?\n\n${escapeTerminalText(uri)}`;
+
 export class TerminalController {
   readonly term: Terminal;
   readonly renderer: Renderer;
@@ -52,7 +58,14 @@ export class TerminalController {
   onRendererChange: ((r: 'WebGL' | 'DOM') => void) | null = null;
   private readonly onTheme = () => { this.term.options.theme = currentTheme(); };
 
-  constructor(host: HTMLElement, fontSize: number, openLink: (url: string) => void) {
+  /**
+   * `openLink` is the app's one http(s)-only opener: web links (Ctrl/Cmd+click on a URL in the
+   * output) and OSC 8 hyperlinks (after `confirmLink`) both go there, never to the webview.
+   */
+  constructor(
+    host: HTMLElement, fontSize: number, openLink: (url: string) => void,
+    confirmLink: (question: string) => boolean = (q) => window.confirm(q),
+  ) {
     this.term = new Terminal({
       scrollback: 10_000,
       fontFamily: MONO_STACK,
@@ -66,6 +79,11 @@ export class TerminalController {
       theme: currentTheme(),
       drawBoldTextInBrightColors: false,
       minimumContrastRatio: 1,
+      // OSC 8 hyperlinks: http(s) only (xterm drops other schemes), and asked first.
+      linkHandler: {
+        allowNonHttpProtocols: false,
+        activate: (_event, uri) => { if (confirmLink(confirmLinkText(uri))) openLink(uri); },
+      },
     });
     this.term.loadAddon(this.fit);
     this.term.loadAddon(this.search);
