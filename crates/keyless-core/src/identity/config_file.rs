@@ -10,13 +10,51 @@ use std::path::PathBuf;
 /// One section's keys (lower-cased names).
 pub type Section = BTreeMap<String, String>;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct AwsFiles {
     /// Profiles of both files, credentials-file keys merged over config-file ones.
     pub profiles: BTreeMap<String, Section>,
     pub sso_sessions: BTreeMap<String, Section>,
     /// Profiles that have keys in the credentials file.
     pub in_credentials: Vec<String>,
+}
+
+/// Keys whose values are credentials: never shown by `Debug`.
+const SECRET_KEYS: [&str; 3] = [
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",
+];
+
+/// By hand: the parsed files hold `aws_secret_access_key` and session tokens, which must not
+/// reach a log line or a panic message.
+impl std::fmt::Debug for AwsFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |sections: &BTreeMap<String, Section>| -> BTreeMap<String, Section> {
+            sections
+                .iter()
+                .map(|(name, keys)| {
+                    let keys = keys
+                        .iter()
+                        .map(|(k, v)| {
+                            let v = if SECRET_KEYS.contains(&k.as_str()) {
+                                super::REDACTED.to_owned()
+                            } else {
+                                v.clone()
+                            };
+                            (k.clone(), v)
+                        })
+                        .collect();
+                    (name.clone(), keys)
+                })
+                .collect()
+        };
+        f.debug_struct("AwsFiles")
+            .field("profiles", &shown(&self.profiles))
+            .field("sso_sessions", &shown(&self.sso_sessions))
+            .field("in_credentials", &self.in_credentials)
+            .finish()
+    }
 }
 
 /// How a profile gets its credentials.
@@ -234,5 +272,29 @@ mod tests {
             Some("eu-west-1")
         );
         assert_eq!(f.sso_sessions["corp"]["sso_region"], "us-east-1");
+    }
+
+    #[test]
+    fn debug_hides_secret_keys_and_session_tokens() {
+        let creds = "[default]\naws_access_key_id = AKIAEXAMPLE\n\
+                     aws_secret_access_key = wJalrXUtnFEMI/SECRET\n\
+                     aws_session_token = FwoGZXIvSESSION\naws_security_token = IQoJSECURITY\n";
+        let f = AwsFiles::parse("[default]\nregion = us-east-1\n", creds);
+        assert_eq!(
+            f.profiles["default"]["aws_secret_access_key"],
+            "wJalrXUtnFEMI/SECRET"
+        );
+        let shown = format!("{f:?} {f:#?}");
+        for secret in ["wJalrXUtnFEMI/SECRET", "FwoGZXIvSESSION", "IQoJSECURITY"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(
+            shown.contains("\"aws_secret_access_key\": \"<redacted>\""),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("AKIAEXAMPLE") && shown.contains("us-east-1"),
+            "{shown}"
+        );
     }
 }

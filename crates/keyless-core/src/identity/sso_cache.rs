@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CachedToken {
     pub access_token: String,
@@ -31,6 +31,23 @@ pub struct CachedToken {
     pub region: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_url: Option<String>,
+}
+
+/// By hand: the tokens and the client secret never reach a log line or a panic message.
+impl std::fmt::Debug for CachedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| super::REDACTED);
+        f.debug_struct("CachedToken")
+            .field("access_token", &super::REDACTED)
+            .field("expires_at", &self.expires_at)
+            .field("refresh_token", &hidden(&self.refresh_token))
+            .field("client_id", &self.client_id)
+            .field("client_secret", &hidden(&self.client_secret))
+            .field("registration_expires_at", &self.registration_expires_at)
+            .field("region", &self.region)
+            .field("start_url", &self.start_url)
+            .finish()
+    }
 }
 
 impl CachedToken {
@@ -210,6 +227,30 @@ pub fn remove(path: &Path) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_hides_the_tokens_and_the_client_secret() {
+        let t = CachedToken {
+            access_token: "aoaAAAAAGACCESS".into(),
+            expires_at: "2026-11-24T10:00:00Z".into(),
+            refresh_token: Some("aorAAAAAGREFRESH".into()),
+            client_id: Some("client-1".into()),
+            client_secret: Some("eyJraWQiOiJrZXkSECRET".into()),
+            registration_expires_at: None,
+            region: Some("eu-west-1".into()),
+            start_url: Some("https://x.awsapps.com/start".into()),
+        };
+        let shown = format!("{t:?} {t:#?}");
+        for secret in [
+            "aoaAAAAAGACCESS",
+            "aorAAAAAGREFRESH",
+            "eyJraWQiOiJrZXkSECRET",
+        ] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("access_token: \"<redacted>\""), "{shown}");
+        assert!(shown.contains("client-1") && shown.contains("2026-11-24T10:00:00Z"));
+    }
 
     #[test]
     fn names_and_times() {
