@@ -15,6 +15,10 @@ use args::{Cli, Command};
 use clap::Parser;
 
 fn main() {
+    // The one-time key, SSO tokens and MFA credentials pass through this process too.
+    if let Err(e) = keyless_core::harden::harden_process() {
+        eprintln!("keyless: warning: could not keep secrets out of core dumps: {e}");
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
