@@ -17,6 +17,9 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> cargo deny: RustSec advisories (checked-in snapshot) and crate sources"
+need_cargo_deny
+bash scripts/check-advisories.sh
 echo "==> cargo test"
 cargo test --workspace --locked
 

@@ -34,6 +34,17 @@ need_rust() {
   export PATH
 }
 
+# cargo-deny for scripts/check-advisories.sh, built with its own locked dependencies when missing
+# or of another version: about 4.5 minutes on 2 cores, once per machine (CI: once per new machine).
+CARGO_DENY_VERSION=0.20.2
+need_cargo_deny() {
+  need_rust
+  if ! cargo deny --version 2>/dev/null | grep -qx "cargo-deny $CARGO_DENY_VERSION"; then
+    echo "==> cargo install cargo-deny $CARGO_DENY_VERSION"
+    cargo install --locked "cargo-deny@$CARGO_DENY_VERSION"
+  fi
+}
+
 # What the core, the CLI and the lab need: a C toolchain, OpenSSH's sshd (the lab's instances)
 # and curl (their AuthorizedKeysCommand).
 need_core_deps() {
