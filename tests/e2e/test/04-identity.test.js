@@ -146,7 +146,9 @@ test('I5. sign out of sso-admin: the list offers Sign in; a cancelled sign-in le
   const recover = await browser.$(sel('list-recover'));
   assert.match(await recover.getText(), /Sign in/);
   await waitFor(browser, async () => (await identity(browser))?.status === 'error', { what: 'the status bar to say not signed in' });
-  assert.match((await identity(browser)).text, /Not signed in/);
+  // An explicit sign-out says so (and what it removed, in the tooltip), not "Not signed in".
+  assert.match((await identity(browser)).text, /Signed out/);
+  assert.match(await (await browser.$(sel('identity'))).getAttribute('title'), /Signed out of .*removed/s);
   await assertInStatusBar(browser);
   await screenshot(browser, 'signed-out');
 
@@ -157,7 +159,7 @@ test('I5. sign out of sso-admin: the list offers Sign in; a cancelled sign-in le
   await panel.waitForDisplayed({ timeoutMsg: 'the list error went away after a cancelled sign-in' });
   assert.equal((await identity(browser)).status, 'error');
 
-  // The status bar's "Not signed in — Sign in" signs in too.
+  // The status bar's "Signed out — Sign in" signs in too.
   await (await browser.$(sel('identity'))).click();
   await approve(ctx.lab, await loginCode(browser));
   await waitIdentity(browser, 'sso-admin signed in again', (x) => /AdminAccess/.test(x.text));
