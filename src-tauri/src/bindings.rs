@@ -1,11 +1,12 @@
 //! The TypeScript declarations of everything the UI receives or sends, generated from the Rust
-//! types (ts-rs) into `ui/src/generated/bindings.ts`. A test fails when that file is stale.
+//! types (ts-rs) into `ui/src/generated/bindings.ts`, plus the list of error kinds as a value
+//! (the UI checks what it receives against it). A test fails when that file is stale.
 
 use crate::app_info::AppInfo;
 use crate::commands::identity::{AwsProfiles, LoginPrompt};
 use keyless_core::identity::{AwsProfile, CallerIdentity, ProfileKind, SignOut};
 use keyless_core::{
-    ConnectRequest, Error, ErrorKind, ExitInfo, Instance, Inventory, LiveEvent, Profile,
+    ConnectRequest, Error, ErrorKind, ExitInfo, Fix, Instance, Inventory, LiveEvent, Profile,
     RegionError, Step, TrustDecision, Via,
 };
 use ts_rs::{Config, TS};
@@ -18,6 +19,7 @@ pub fn typescript() -> String {
         RegionError::decl(&cfg),
         Inventory::decl(&cfg),
         ErrorKind::decl(&cfg),
+        Fix::decl(&cfg),
         Error::decl(&cfg),
         AppInfo::decl(&cfg),
         Via::decl(&cfg),
@@ -42,5 +44,19 @@ pub fn typescript() -> String {
         out.push_str(&d);
         out.push('\n');
     }
+    out.push_str(&error_kinds());
     out
+}
+
+/// `export const ERROR_KINDS = [...] as const`, in the order `ErrorKind` declares them.
+fn error_kinds() -> String {
+    let names: Vec<String> = ErrorKind::all()
+        .iter()
+        .map(|k| serde_json::to_string(k).expect("an ErrorKind serialises"))
+        .collect();
+    format!(
+        "\n/** Every `ErrorKind`, for checking a value received at run time. */\n\
+         export const ERROR_KINDS = [{}] as const satisfies readonly ErrorKind[];\n",
+        names.join(", ")
+    )
 }

@@ -33,6 +33,7 @@ fn bindings_name_every_wire_type() {
         "RegionError",
         "Inventory",
         "ErrorKind",
+        "Fix",
         "ApiError",
         "AppInfo",
         "Via",
@@ -50,4 +51,22 @@ fn bindings_name_every_wire_type() {
     }
     // Tagged the way the UI switches on it.
     assert!(ts.contains("\"type\": \"host_key_unknown\""), "{ts}");
+    assert!(ts.contains("\"type\": \"sso_login\""), "{ts}");
+}
+
+#[test]
+fn the_error_kinds_are_a_value_the_ui_can_check_against() {
+    let ts = keyless_app_lib::bindings::typescript();
+    let line = ts
+        .lines()
+        .find(|l| l.starts_with("export const ERROR_KINDS = ["))
+        .unwrap_or_else(|| panic!("no ERROR_KINDS:\n{ts}"));
+    for kind in keyless_core::ErrorKind::all() {
+        let name = serde_json::to_string(kind).unwrap();
+        assert_eq!(line.matches(&name).count(), 1, "{name} in {line}");
+    }
+    assert!(
+        line.contains("\"credentials\", \"access_denied\""),
+        "{line}"
+    );
 }

@@ -44,13 +44,23 @@ fn instances_and_regions_come_from_the_lab() {
 }
 
 #[test]
-fn errors_arrive_as_kind_message_hint() {
+fn errors_arrive_as_kind_message_hint_fix() {
     let lab = start_lab();
     let w = window(&lab);
     let bad = invoke(&w, "list_instances", json!({"regions": ["not a region"]})).unwrap_err();
+    // The whole shape the UI reads (`ApiError`): these four fields, nothing else.
+    let mut fields: Vec<&str> = bad
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    fields.sort();
+    assert_eq!(fields, ["fix", "hint", "kind", "message"], "{bad}");
     assert_eq!(bad["kind"], "invalid_input");
     assert!(bad["message"].as_str().unwrap().contains("'not a region'"));
     assert!(bad["hint"].is_string());
+    assert!(bad["fix"].is_null(), "{bad}");
     let gone = invoke(&w, "session_input", json!({"id": 99, "data": "ls\n"})).unwrap_err();
     assert_eq!(gone["kind"], "invalid_input");
     assert!(

@@ -73,6 +73,7 @@ fn profiles_save_resolve_delete_undo_and_identities() {
     invoke(&w, "profile_save", json!({"profile": stopped})).unwrap();
     let e = invoke(&w, "profile_resolve", json!({"name": "batch"})).unwrap_err();
     assert_eq!(e["kind"], "instance_not_running", "{e}");
+    assert_eq!(e["fix"], json!({"type": "start_instance"}), "{e}");
     let none = json!({"name": "none", "target": "Name=nothing-*", "region": eu});
     invoke(&w, "profile_save", json!({"profile": none})).unwrap();
     let e = invoke(&w, "profile_resolve", json!({"name": "none"})).unwrap_err();
@@ -121,6 +122,8 @@ fn profiles_save_resolve_delete_undo_and_identities() {
 
     let e = invoke(&w, "whoami", json!({"awsProfile": "ops-mfa"})).unwrap_err();
     assert_eq!(e["kind"], "credentials", "{e}");
+    let mfa = json!({"type": "mfa_code", "aws_profile": "ops-mfa"});
+    assert_eq!(e["fix"], mfa, "{e}");
     let e = invoke(
         &w,
         "mfa_submit",
@@ -142,8 +145,11 @@ fn profiles_save_resolve_delete_undo_and_identities() {
     let regions = invoke(&w, "list_regions", json!({"awsProfile": "ops-mfa"})).unwrap();
     assert_eq!(regions.as_array().unwrap().len(), 2);
 
-    // An SSO profile before any sign-in: a credentials error (the UI then offers to sign in).
+    // An SSO profile before any sign-in: a credentials error whose fix the UI offers as Sign in,
+    // and no CLI advice in the hint.
     let e = invoke(&w, "whoami", json!({"awsProfile": "sso-admin"})).unwrap_err();
     assert_eq!(e["kind"], "credentials");
-    assert!(e["hint"].as_str().unwrap().contains("login"), "{e}");
+    let sign_in = json!({"type": "sso_login", "aws_profile": "sso-admin"});
+    assert_eq!(e["fix"], sign_in, "{e}");
+    assert!(e["hint"].is_null(), "{e}");
 }

@@ -1,7 +1,7 @@
 //! Which address of an instance to dial. Private is the default: the seed's instances live in
 //! private subnets reached over Direct Connect/VPN.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Fix, Result};
 use crate::instance::Instance;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -60,20 +60,19 @@ pub fn choose_address(instance: &Instance, via: Via) -> Result<IpAddr> {
             Via::Public => "public IPv4 address",
             Via::Auto => "IPv4 address at all",
         };
-        let hint = match via {
-            Via::Private if instance.public_ip.is_some() => {
-                "It has a public address: try --via public."
-            }
-            Via::Public if instance.private_ip.is_some() => {
-                "It has a private address: try --via private (needs VPN/Direct Connect)."
-            }
-            _ => "Is the instance running and attached to a network?",
-        };
-        Error::new(
+        let e = Error::new(
             ErrorKind::NoAddress,
             format!("{} has no {what}", instance.label()),
-        )
-        .with_hint(hint)
+        );
+        match via {
+            Via::Private if instance.public_ip.is_some() => e
+                .with_hint("It has a public address.")
+                .with_fix(Fix::UseAddress { via: Via::Public }),
+            Via::Public if instance.private_ip.is_some() => e
+                .with_hint("It has a private address (reached over VPN or Direct Connect).")
+                .with_fix(Fix::UseAddress { via: Via::Private }),
+            _ => e.with_hint("Is the instance running and attached to a network?"),
+        }
     })?;
     text.parse().map_err(|_| {
         Error::new(
@@ -122,7 +121,14 @@ mod tests {
         let e = choose_address(&instance(Some("10.0.0.5"), None), Via::Public).unwrap_err();
         assert_eq!(e.kind, ErrorKind::NoAddress);
         assert!(e.message.contains("public"), "{e:?}");
-        assert!(e.hint.unwrap().contains("--via private"));
+        assert_eq!(e.fix, Some(Fix::UseAddress { via: Via::Private }));
+        let e = choose_address(&instance(None, Some("3.3.3.3")), Via::Private).unwrap_err();
+        assert_eq!(e.fix, Some(Fix::UseAddress { via: Via::Public }));
+        // The hint names no CLI flag: the app shows it too.
+        assert!(!e.hint.unwrap().contains("--"));
+        // Nothing else to use: no fix to offer.
+        let none = choose_address(&instance(None, None), Via::Auto).unwrap_err();
+        assert_eq!(none.fix, None);
         assert!("sideways"
             .parse::<Via>()
             .unwrap_err()

@@ -1,7 +1,7 @@
 //! AWS identity and clients. Everything is built from one `SdkConfig` loaded through aws-config's
 //! standard chain, so profiles, SSO, assume-role, env vars and `AWS_ENDPOINT_URL_*` all apply.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Fix, Result};
 use crate::identity::config_file::{effective_profile, AwsFiles, AwsProfile, ProfileKind};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -215,14 +215,14 @@ impl AwsContext {
 
     /// The region to use when the caller named none.
     pub fn default_region(&self) -> Result<String> {
-        self.sdk
-            .region()
-            .map(|r| r.to_string())
-            .ok_or_else(|| {
-                Error::new(ErrorKind::AwsConfig, "no AWS region is configured").with_hint(
-                    "Pass --region, set AWS_REGION, or add `region = …` to the profile in ~/.aws/config.",
+        self.sdk.region().map(|r| r.to_string()).ok_or_else(|| {
+            Error::new(ErrorKind::AwsConfig, "no AWS region is configured")
+                .with_hint(
+                    "A region can also come from AWS_REGION or from `region = …` in the \
+                         profile's section of ~/.aws/config.",
                 )
-            })
+                .with_fix(Fix::ChooseRegion)
+        })
     }
 
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
@@ -343,7 +343,8 @@ impl AwsFailure {
                 ErrorKind::AwsConfig,
                 format!("region {region} is not enabled for this account"),
             )
-            .with_hint("Enable the region in the AWS console, or pick another --region."),
+            .with_hint("Enable the region in the AWS console, or choose another region.")
+            .with_fix(Fix::ChooseRegion),
             _ => self.into_generic_error("looking up the instance"),
         }
     }
@@ -365,8 +366,8 @@ impl AwsFailure {
         let lower = text.to_ascii_lowercase();
         if is_credentials_code(code) || (code.is_empty() && lower.contains("credential")) {
             return Error::new(ErrorKind::Credentials, format!("{what}: {text}")).with_hint(
-                "Your AWS credentials are missing, expired or not valid. Sign in again \
-                 (keyless login / aws configure) or pick another --profile.",
+                "Your AWS credentials are missing, expired or not valid: sign in again, or \
+                 choose another AWS profile.",
             );
         }
         if code.is_empty() {

@@ -7,7 +7,7 @@
 use crate::address::{choose_address, Via};
 use crate::aws::AwsContext;
 use crate::deadline::{Phase, PhaseDeadline, PromptClock};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Fix, Result};
 use crate::hostkeys::{HostKeyPolicy, KnownHosts};
 use crate::instance::Instance;
 use crate::onetime_key::OneTimeKey;
@@ -102,7 +102,7 @@ pub async fn connect_instance(
             ErrorKind::InstanceNotRunning,
             format!("{} is {}, not running", instance.label(), instance.state),
         )
-        .with_hint("Start the instance (or wait until it is running), then connect again."));
+        .with_fix(Fix::StartInstance));
     }
     let address = choose_address(&instance, opts.via)?;
     let deadline = PhaseDeadline::new(

@@ -1,11 +1,15 @@
 //! One error type for everything the core does: a stable `kind` that callers switch on (the CLI
-//! picks exit codes, the app picks dialogs), a plain `message`, and a `hint` that says what to try.
+//! picks exit codes, the app picks dialogs), a plain `message`, a `hint` that says what to try in
+//! words that fit every front end, and a `fix`: the next step as data, which the CLI renders as
+//! its commands and flags and the app as a button or words about its own UI. Nobody parses text.
 
+use crate::address::Via;
 use serde::Serialize;
 use std::fmt;
 
 /// Stable error kinds. Their snake_case names are part of the CLI's JSON and the app's IPC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// `ErrorKind::all()` lists them (the app's bindings export that list to the UI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::VariantArray)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
@@ -52,6 +56,38 @@ pub enum ErrorKind {
     Io,
 }
 
+/// The step that gets past an error, for a front end to offer: *what* to do. How to do it is the
+/// front end's: `keyless login --profile P` in the CLI, a Sign in button in the app. A variant
+/// exists only because some front end acts on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Fix {
+    /// Sign in to IAM Identity Center with this AWS profile (for a role chain: the SSO profile
+    /// it starts from).
+    SsoLogin { aws_profile: String },
+    /// Give the current code of the MFA device of this assume-role profile.
+    MfaCode { aws_profile: String },
+    /// Name the AWS region to use, or look in another one.
+    ChooseRegion,
+    /// Start the instance, wait until it runs, connect again.
+    StartInstance,
+    /// Verify the host key the instance presents now; if it is genuine, trust it for later.
+    TrustHostKey,
+    /// Verify the instance's new host key out of band, then forget the trusted one and connect
+    /// again (the trust store never replaces a key on its own).
+    ForgetHostKey { instance_id: String },
+    /// Connect through this address of the instance instead.
+    UseAddress { via: Via },
+}
+
+impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub fn all() -> &'static [ErrorKind] {
+        <ErrorKind as strum::VariantArray>::VARIANTS
+    }
+}
+
 /// An error with what happened and what to do about it. Never carries key material.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -59,7 +95,10 @@ pub enum ErrorKind {
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
+    /// Advice in words that fit any front end: no CLI flags, no app buttons.
     pub hint: Option<String>,
+    /// The next step as data; the hint never repeats it.
+    pub fix: Option<Fix>,
 }
 
 impl Error {
@@ -68,11 +107,17 @@ impl Error {
             kind,
             message: message.into(),
             hint: None,
+            fix: None,
         }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.fix = Some(fix);
         self
     }
 
@@ -96,3 +141,30 @@ impl From<std::io::Error> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ipc_shape_carries_the_fix_as_tagged_data() {
+        let e = Error::new(ErrorKind::Credentials, "signed out").with_fix(Fix::SsoLogin {
+            aws_profile: "sso-admin".into(),
+        });
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({
+                "kind": "credentials",
+                "message": "signed out",
+                "hint": null,
+                "fix": { "type": "sso_login", "aws_profile": "sso-admin" },
+            })
+        );
+        let e = Error::new(ErrorKind::NoAddress, "no public address")
+            .with_fix(Fix::UseAddress { via: Via::Private });
+        assert_eq!(
+            serde_json::to_value(&e).unwrap()["fix"],
+            serde_json::json!({ "type": "use_address", "via": "private" })
+        );
+    }
+}

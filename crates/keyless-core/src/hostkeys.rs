@@ -3,7 +3,7 @@
 //! line per trusted key, written atomically under a lock so concurrent Keyless processes never lose
 //! an entry.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Fix, Result};
 use crate::paths;
 use russh::keys::{HashAlg, PublicKey};
 use serde::{Deserialize, Serialize};
@@ -220,11 +220,13 @@ pub(crate) fn changed_error(instance_id: &str, offered: &str, trusted: &[String]
             trusted.join(", ")
         ),
     )
-    .with_hint(format!(
+    .with_hint(
         "Someone may be impersonating the instance, or it was rebuilt. Verify the new key out of \
-         band (e.g. the instance's console output); only then run `keyless known-hosts forget \
-         {instance_id}` and connect again."
-    ))
+         band (e.g. the instance's console output) before trusting it.",
+    )
+    .with_fix(Fix::ForgetHostKey {
+        instance_id: instance_id.to_owned(),
+    })
 }
 
 fn parse_line(line: &str) -> Option<(&str, &str)> {

@@ -2,7 +2,7 @@
 //! each region's failure reported on its own so one denied region never hides the others.
 
 use crate::aws::{AwsContext, AwsFailure};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Fix, Result};
 use crate::filter::InstanceFilter;
 use crate::instance::Instance;
 use futures::stream::{self, StreamExt};
@@ -185,9 +185,9 @@ fn not_found(region: &str, target: &str, by_id: bool) -> Error {
     } else {
         format!("no instance named '{target}' in {region}")
     };
-    Error::new(ErrorKind::InstanceNotFound, what).with_hint(
-        "Check the region (--region) and the AWS profile; `keyless ls` shows what you can see.",
-    )
+    Error::new(ErrorKind::InstanceNotFound, what)
+        .with_hint("Check the region and the AWS profile.")
+        .with_fix(Fix::ChooseRegion)
 }
 
 fn target_lookup_error(failure: AwsFailure, region: &str, target: &str) -> Error {

@@ -40,7 +40,7 @@ pub use address::Via;
 pub use aws::{AwsContext, AwsSelection};
 pub use connect::{connect_instance, connect_target, ConnectOptions, Step, StepTiming};
 pub use deadline::{phase_timeout, DEFAULT_PHASE_TIMEOUT};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Fix, Result};
 pub use filter::InstanceFilter;
 pub use hostkeys::{HostKeyPolicy, KnownHosts, TrustDecision, UnknownHostKey};
 pub use instance::Instance;

@@ -3,7 +3,7 @@
 //! the SDK's standard retry mode (see `aws.rs`) before we ever see them.
 
 use crate::aws::{AwsContext, AwsFailure};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Fix, Result};
 use std::time::{Duration, Instant};
 
 /// How long AWS keeps a pushed key on the instance.
@@ -74,12 +74,13 @@ fn push_error(failure: AwsFailure, req: &PushRequest<'_>) -> Error {
             ErrorKind::InstanceNotFound,
             format!("instance {id} does not exist in {region}"),
         )
-        .with_hint("Check the instance id and the region (--region)."),
+        .with_hint("Check the instance id and the region.")
+        .with_fix(Fix::ChooseRegion),
         Some("EC2InstanceStateInvalidException") => Error::new(
             ErrorKind::InstanceNotRunning,
             format!("instance {id} is not running"),
         )
-        .with_hint("Start the instance, wait until it is running, then connect again."),
+        .with_fix(Fix::StartInstance),
         Some("EC2InstanceUnavailableException") => Error::new(
             ErrorKind::InstanceUnavailable,
             format!("instance {id} is not available right now: {aws_says}"),

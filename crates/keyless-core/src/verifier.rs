@@ -4,7 +4,7 @@
 //! "unknown key"). While the user is asked about a key, the connect deadline is paused.
 
 use crate::deadline::PromptClock;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Fix};
 use crate::hostkeys::{
     changed_error, fingerprint, HostKeyPolicy, HostKeyStatus, KnownHosts, TrustDecision,
     UnknownHostKey,
@@ -58,10 +58,8 @@ impl Verifier {
                             ErrorKind::HostKeyUnknown,
                             format!("the host key of {id} ({offered_fp}) is not trusted yet"),
                         )
-                        .with_hint(
-                            "Verify the fingerprint, then connect with --host-key-policy accept-new \
-                             (or interactively) to trust it.",
-                        ))
+                        .with_hint("Verify the fingerprint before trusting the key.")
+                        .with_fix(Fix::TrustHostKey))
                     }
                 };
                 match decision {

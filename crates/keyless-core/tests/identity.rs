@@ -4,7 +4,7 @@
 //! file, endpoints), so the tests of this file take turns; each still owns its lab.
 
 use keyless_core::identity::{self, sso_cache, CallerIdentity, ProfileKind};
-use keyless_core::{AwsContext, AwsSelection, ErrorKind, InstanceFilter};
+use keyless_core::{AwsContext, AwsSelection, ErrorKind, Fix, InstanceFilter};
 use keyless_lab::{Lab, LabOptions};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{Mutex, MutexGuard};
@@ -161,13 +161,7 @@ async fn missing_or_expired_token_says_keyless_login() {
     let s = setup().await;
     let err = AwsContext::load(&sel("sso-admin")).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Credentials, "{err:?}");
-    assert!(
-        err.hint
-            .as_deref()
-            .unwrap()
-            .contains("keyless login --profile sso-admin"),
-        "{err:?}"
-    );
+    assert_eq!(err.fix, Some(sign_in("sso-admin")), "{err:?}");
 
     let path = cache_path(&s);
     let expired = sso_cache::CachedToken {
@@ -184,11 +178,13 @@ async fn missing_or_expired_token_says_keyless_login() {
     let err = AwsContext::load(&sel("sso-admin")).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Credentials);
     assert!(err.message.contains("expired"), "{err:?}");
-    assert!(err
-        .hint
-        .as_deref()
-        .unwrap()
-        .contains("keyless login --profile sso-admin"));
+    assert_eq!(err.fix, Some(sign_in("sso-admin")), "{err:?}");
+}
+
+fn sign_in(profile: &str) -> Fix {
+    Fix::SsoLogin {
+        aws_profile: profile.into(),
+    }
 }
 
 #[tokio::test]
@@ -380,20 +376,14 @@ fn sha1_hex(text: &str) -> String {
         .collect()
 }
 
-/// What every revoked or refused sign-in must look like: the missing sign-in's kind and hint.
+/// What every revoked or refused sign-in must look like: the missing sign-in's kind and fix.
 fn assert_sign_in_invalid(err: &keyless_core::Error) {
     assert_eq!(err.kind, ErrorKind::Credentials, "{err:?}");
     assert_eq!(
         err.message,
         "the IAM Identity Center sign-in for sso-admin is no longer valid"
     );
-    assert!(
-        err.hint
-            .as_deref()
-            .unwrap()
-            .starts_with("Run `keyless login --profile sso-admin`"),
-        "{err:?}"
-    );
+    assert_eq!(err.fix, Some(sign_in("sso-admin")), "{err:?}");
 }
 
 #[tokio::test]
@@ -479,9 +469,17 @@ async fn mfa_assume_role_right_and_wrong_code() {
     assert_eq!(err.kind, ErrorKind::AccessDenied, "{err:?}");
     assert!(err.message.contains("MFA"), "{err:?}");
 
+    // No prompt (the app): the error asks for the code of this profile.
     let err = AwsContext::load(&sel("ops-mfa")).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Credentials, "{err:?}");
     assert!(err.message.contains("MFA"));
+    assert_eq!(
+        err.fix,
+        Some(Fix::MfaCode {
+            aws_profile: "ops-mfa".into()
+        }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use keyless_core::hostkeys::KnownHosts;
 use keyless_core::{
-    AwsContext, AwsSelection, ConnectRequest, ErrorKind, ExitInfo, Instance, InstanceFilter,
+    AwsContext, AwsSelection, ConnectRequest, ErrorKind, ExitInfo, Fix, Instance, InstanceFilter,
     LiveEvent, LiveSession, LiveSink, PtySize, TrustDecision, Via,
 };
 use keyless_lab::{Lab, LabOptions};
@@ -286,11 +286,15 @@ async fn a_changed_host_key_fails_without_asking() {
         )
         .unwrap();
     let rec = Arc::new(Recorder::default());
+    let forget = Some(Fix::ForgetHostKey {
+        instance_id: cafe.instance_id.clone(),
+    });
     let _live = start(&lab, aws, cafe, &store, &rec);
     rec.wait_for("the refusal", |r| {
-        r.has(
-            |e| matches!(e, LiveEvent::Failed { error } if error.kind == ErrorKind::HostKeyChanged),
-        )
+        r.has(|e| {
+            matches!(e, LiveEvent::Failed { error }
+                if error.kind == ErrorKind::HostKeyChanged && error.fix == forget)
+        })
     })
     .await;
     assert!(!rec.has(|e| matches!(

@@ -2,7 +2,7 @@
 //! or several running instances, wildcards, and instance ids that are stopped or gone.
 
 use keyless_core::profiles::{resolve_profile_target, Profile};
-use keyless_core::{AwsContext, AwsSelection, ErrorKind};
+use keyless_core::{AwsContext, AwsSelection, ErrorKind, Fix};
 use keyless_lab::{Lab, LabOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -70,6 +70,7 @@ async fn selectors_resolve_to_none_one_or_several() {
     let e = resolve(&batch.id).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::InstanceNotRunning);
     assert!(e.message.contains("stopped"), "{e:?}");
+    assert_eq!(e.fix, Some(Fix::StartInstance), "{e:?}");
     let e = resolve("i-0000000000000000f").await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::InstanceNotFound, "{e:?}");
 

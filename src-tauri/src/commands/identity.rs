@@ -92,7 +92,7 @@ pub async fn sso_login(
                 ErrorKind::Credentials,
                 format!("the sign-in stopped unexpectedly: {e}"),
             )
-            .with_hint("Try signing in again; `keyless login` in a terminal does the same."))
+            .with_hint("Try signing in again."))
         }
     };
     state.forget_all_aws();

@@ -24,7 +24,17 @@ export type Inventory = { instances: Array<Instance>, errors: Array<RegionError>
 
 export type ErrorKind = "invalid_input" | "aws_config" | "credentials" | "access_denied" | "instance_not_found" | "instance_not_running" | "instance_unavailable" | "ambiguous_target" | "no_address" | "throttled" | "service" | "network" | "host_key_unknown" | "host_key_changed" | "host_key_rejected" | "auth_failed" | "connection_lost" | "input_backlog" | "timeout" | "ssh" | "io";
 
-export type ApiError = { kind: ErrorKind, message: string, hint: string | null, };
+export type Fix = { "type": "sso_login", aws_profile: string, } | { "type": "mfa_code", aws_profile: string, } | { "type": "choose_region" } | { "type": "start_instance" } | { "type": "trust_host_key" } | { "type": "forget_host_key", instance_id: string, } | { "type": "use_address", via: Via, };
+
+export type ApiError = { kind: ErrorKind, message: string, 
+/**
+ * Advice in words that fit any front end: no CLI flags, no app buttons.
+ */
+hint: string | null, 
+/**
+ * The next step as data; the hint never repeats it.
+ */
+fix: Fix | null, };
 
 export type AppInfo = { version: string, 
 /**
@@ -135,3 +145,6 @@ message: string,
  * expires, though nothing on this machine can use it any more.
  */
 warning: string | null, };
+
+/** Every `ErrorKind`, for checking a value received at run time. */
+export const ERROR_KINDS = ["invalid_input", "aws_config", "credentials", "access_denied", "instance_not_found", "instance_not_running", "instance_unavailable", "ambiguous_target", "no_address", "throttled", "service", "network", "host_key_unknown", "host_key_changed", "host_key_rejected", "auth_failed", "connection_lost", "ssh", "io"] as const satisfies readonly ErrorKind[];

@@ -4,7 +4,7 @@
 
 use super::config_file::AwsProfile;
 use crate::aws::{AwsContext, AwsSelection};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Fix, Result};
 use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -17,9 +17,11 @@ pub type MfaPrompt<'a> = &'a (dyn Fn(&str) -> Result<String> + Send + Sync);
 pub fn mfa_needed(profile: &str) -> Error {
     Error::new(
         ErrorKind::Credentials,
-        format!("AWS profile '{profile}' needs an MFA code (mfa_serial), and there is no terminal to ask for it"),
+        format!("AWS profile '{profile}' needs an MFA code (mfa_serial) to assume its role"),
     )
-    .with_hint("Run the command in a terminal, or use a profile without mfa_serial.")
+    .with_fix(Fix::MfaCode {
+        aws_profile: profile.to_owned(),
+    })
 }
 
 /// AssumeRole with `SerialNumber` + `TokenCode`; the context then uses those credentials.

@@ -5,7 +5,7 @@
 
 use super::config_file::{effective_profile, AwsFiles, AwsProfile, ProfileKind};
 use super::sso_cache::{self, format_time, CachedToken};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Fix, Result};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::path::PathBuf;
@@ -52,31 +52,27 @@ pub struct SsoLogin {
     pub expires_at: String,
 }
 
-pub(crate) fn login_hint(profile: &str) -> String {
-    if profile == "default" {
-        "Run `keyless login` (or `aws sso login`) to sign in again.".to_string()
-    } else {
-        format!("Run `keyless login --profile {profile}` (or `aws sso login --profile {profile}`) to sign in again.")
-    }
-}
-
-/// The error every "no usable token" case gives: kind `credentials`, hint `keyless login`.
+/// The error every "no usable token" case gives: kind `credentials`, fix: sign in with `profile`.
 pub fn login_needed(profile: &str, why: &str) -> Error {
     Error::new(
         ErrorKind::Credentials,
         format!("IAM Identity Center sign-in for profile '{profile}' {why}"),
     )
-    .with_hint(login_hint(profile))
+    .with_fix(Fix::SsoLogin {
+        aws_profile: profile.to_owned(),
+    })
 }
 
 /// IAM Identity Center refused a token the cache file still calls valid (revoked, signed out
-/// elsewhere, ended on the server): the same kind and hint as a missing sign-in.
+/// elsewhere, ended on the server): the same kind and fix as a missing sign-in.
 pub fn sign_in_invalid(profile: &str) -> Error {
     Error::new(
         ErrorKind::Credentials,
         format!("the IAM Identity Center sign-in for {profile} is no longer valid"),
     )
-    .with_hint(login_hint(profile))
+    .with_fix(Fix::SsoLogin {
+        aws_profile: profile.to_owned(),
+    })
 }
 
 /// Resolves the profile (named, `AWS_PROFILE` or `default`) to its SSO settings.
@@ -87,7 +83,7 @@ pub fn target(files: &AwsFiles, profile: Option<&str>) -> Result<SsoTarget> {
             ErrorKind::AwsConfig,
             format!("no AWS profile named '{name}'"),
         )
-        .with_hint("`keyless aws-profiles` lists the profiles of ~/.aws/config.")
+        .with_hint("The profiles are the `[profile …]` sections of ~/.aws/config.")
     })?;
     target_of(files, &p)
 }
@@ -100,7 +96,7 @@ pub fn target_of(files: &AwsFiles, p: &AwsProfile) -> Result<SsoTarget> {
             format!("AWS profile '{}' does not use IAM Identity Center", p.name),
         )
         .with_hint(
-            "Only profiles with `sso_session` or `sso_start_url` sign in with `keyless login`.",
+            "Only profiles with `sso_session` or `sso_start_url` sign in to IAM Identity Center.",
         )
     };
     let missing = |what: &str| {
@@ -283,7 +279,9 @@ pub async fn login(
                 ErrorKind::Credentials,
                 "the sign-in was not approved before the code expired",
             )
-            .with_hint(login_hint(&t.profile)));
+            .with_fix(Fix::SsoLogin {
+                aws_profile: t.profile.clone(),
+            }));
         }
         let res = client
             .create_token()
@@ -305,7 +303,9 @@ pub async fn login(
                             ErrorKind::Credentials,
                             "the sign-in was not approved before the code expired",
                         )
-                        .with_hint(login_hint(&t.profile)))
+                        .with_fix(Fix::SsoLogin {
+                            aws_profile: t.profile.clone(),
+                        }))
                     }
                     Some("AccessDeniedException") => {
                         return Err(Error::new(

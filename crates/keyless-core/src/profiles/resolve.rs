@@ -4,7 +4,7 @@
 use super::model::Profile;
 use super::target::Target;
 use crate::aws::{AwsContext, AwsFailure};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Fix, Result};
 use crate::filter::InstanceFilter;
 use crate::instance::Instance;
 
@@ -32,9 +32,7 @@ pub async fn find_candidates(
                     ErrorKind::InstanceNotRunning,
                     format!("{} is {}, not running", instance.label(), instance.state),
                 )
-                .with_hint(
-                    "Start the instance (or wait until it is running), then connect again.",
-                ));
+                .with_fix(Fix::StartInstance));
             }
             Ok(vec![instance])
         }
@@ -109,8 +107,8 @@ pub fn none_running(target: &Target, region: &str) -> Error {
         format!("no running instance matches '{target}' in {region}"),
     )
     .with_hint(
-        "Check the tags, the region and the AWS profile; `keyless ls --filter KEY=VALUE` shows \
-         what you can see (stopped instances never match).",
+        "Check the tags, the region and the AWS profile; listing the instances with the same tags \
+         shows what this profile can see (stopped instances never match).",
     )
 }
 

@@ -75,10 +75,7 @@ impl ProfileStore {
                     "a profile named '{}' already exists",
                     profile.name
                 ))
-                .with_hint(format!(
-                    "Pick another name, or change it: keyless profile edit '{}' …",
-                    profile.name
-                )));
+                .with_hint("Pick another name, or edit the profile that has it."));
             }
             profiles.push(profile);
             Ok(())
@@ -263,7 +260,7 @@ fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
 
 fn not_found(name: &str) -> Error {
     Error::invalid(format!("there is no profile named '{name}'"))
-        .with_hint("`keyless profile ls` lists the saved profiles.")
+        .with_hint("Check the name against the list of saved profiles.")
 }
 
 fn render(profiles: &[Profile]) -> Result<String> {

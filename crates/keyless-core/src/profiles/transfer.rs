@@ -108,11 +108,11 @@ fn parse_entries(json: &str) -> Result<Vec<serde_json::Value>> {
             e.line(),
             e.column()
         ))
-        .with_hint("Import a file made by `keyless profile export`.")
+        .with_hint("Import a file made by Keyless's profile export.")
     })?;
     let wrong_shape = || {
         Error::invalid("the import has no \"profiles\" array")
-            .with_hint("Import a file made by `keyless profile export`.")
+            .with_hint("Import a file made by Keyless's profile export.")
     };
     match value {
         serde_json::Value::Array(items) => Ok(items),
