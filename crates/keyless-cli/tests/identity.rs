@@ -77,13 +77,11 @@ async fn login_whoami_ls_logout() {
     assert!(role_creds.exists(), "not an SSO cache: left alone");
     assert_eq!(env.lab.sso_stats().logouts, 1);
 
+    // Signed out: the CLI says how to sign in again, once.
     let out = env.run(&["whoami", "--profile", "sso-admin"]).await;
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("hint: Run `keyless login --profile sso-admin`"),
-        "{out:?}"
-    );
+    let how = "  hint: Run `keyless login --profile sso-admin` (or `aws sso login --profile sso-admin`) to sign in again.\n";
+    assert_eq!(out.stderr.matches(how).count(), 1, "{out:?}");
 }
 
 /// `keyless: MESSAGE` and `  hint: …` — and nothing else, certainly no SDK `Debug` dump.

@@ -117,6 +117,27 @@ async fn service_errors_are_retried_then_reported() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_the_instance_lacks_names_the_flag_for_the_one_it_has() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    // db-primary has only a private address.
+    let target = format!("{user}@db-primary");
+    let out = env
+        .run(&["ssh", &target, "--via", "public", "--", "true"])
+        .await;
+    assert_fails(
+        &out,
+        "has no public IPv4 address",
+        "It has a private address",
+    );
+    assert!(
+        out.stderr.contains("  hint: Connect with --via private."),
+        "{out:?}"
+    );
+    assert!(env.lab.pushes().is_empty(), "no key is pushed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pushed_but_refused_explains_the_checklist() {
     let env = Env::start().await;
     // `ghost` is allowed by the push policy but does not exist on the instance.
