@@ -1,11 +1,27 @@
-import type { ApiError, ErrorKind } from '../generated/bindings';
+// What the app makes of a backend error: the UI switches on `kind` and `fix` (data the backend
+// sends, generated into bindings.ts), never on the text. The backend's `hint` is its own advice
+// in words for any front end; this file owns the app's words: a title per kind, and how to do a
+// fix in this app (the CLI says the same fix as its commands and flags).
+import { ERROR_KINDS } from '../generated/bindings';
+import type { ApiError, ErrorKind, Fix, Via } from '../generated/bindings';
 
-const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
-  'invalid_input', 'aws_config', 'credentials', 'access_denied', 'instance_not_found',
-  'instance_not_running', 'instance_unavailable', 'ambiguous_target', 'no_address', 'throttled',
-  'service', 'network', 'host_key_unknown', 'host_key_changed', 'host_key_rejected', 'auth_failed',
-  'connection_lost', 'timeout', 'ssh', 'io',
-]);
+const KINDS: ReadonlySet<string> = new Set<string>(ERROR_KINDS);
+const VIAS: ReadonlySet<string> = new Set<Via>(['private', 'public', 'auto']);
+
+/** The fix of a rejected invoke, when it has one of the known shapes (else null: nothing to offer). */
+function fixOf(v: unknown): Fix | null {
+  if (!v || typeof v !== 'object') return null;
+  const o = v as Record<string, unknown>;
+  const str = (k: string) => typeof o[k] === 'string';
+  switch (o.type) {
+    case 'sso_login': return str('aws_profile') ? { type: 'sso_login', aws_profile: o.aws_profile as string } : null;
+    case 'mfa_code': return str('aws_profile') ? { type: 'mfa_code', aws_profile: o.aws_profile as string } : null;
+    case 'forget_host_key': return str('instance_id') ? { type: 'forget_host_key', instance_id: o.instance_id as string } : null;
+    case 'use_address': return VIAS.has(o.via as string) ? { type: 'use_address', via: o.via as Via } : null;
+    case 'choose_region': case 'start_instance': case 'trust_host_key': return { type: o.type };
+    default: return null;
+  }
+}
 
 /** Rejected invokes carry an ApiError; anything else (a bare string, an Error) is wrapped. */
 export function toApiError(e: unknown): ApiError {
@@ -16,23 +32,38 @@ export function toApiError(e: unknown): ApiError {
         kind: (KINDS.has(o.kind) ? o.kind : 'io') as ErrorKind,
         message: o.message,
         hint: typeof o.hint === 'string' ? o.hint : null,
+        fix: fixOf(o.fix),
       };
     }
-    if (e instanceof Error) return { kind: 'io', message: e.message, hint: null };
+    if (e instanceof Error) return { kind: 'io', message: e.message, hint: null, fix: null };
   }
-  return { kind: 'io', message: typeof e === 'string' ? e : String(e), hint: null };
+  return { kind: 'io', message: typeof e === 'string' ? e : String(e), hint: null, fix: null };
+}
+
+/** How to do a fix in this app, in its own words (the Sign in / MFA buttons come with the first two). */
+export function fixText(fix: Fix): string {
+  switch (fix.type) {
+    case 'sso_login': return `Sign in with IAM Identity Center (profile ${fix.aws_profile}) to continue.`;
+    case 'mfa_code': return `Enter the current code of your MFA device to assume the role of profile ${fix.aws_profile}.`;
+    case 'choose_region': return 'Choose the regions to list in the region picker.';
+    case 'start_instance': return 'Start the instance (or wait until it is running), then reconnect.';
+    case 'trust_host_key': return 'Reconnect and compare the fingerprint before you trust the key.';
+    case 'forget_host_key':
+      return `Keyless keeps the key it trusts until you forget it: run \`keyless known-hosts forget ${fix.instance_id}\` in a terminal, then reconnect.`;
+    case 'use_address': return `Connect again and choose the ${fix.via} address in the connect dialog.`;
+  }
 }
 
 export type ErrorAdvice = {
   /** A short title for the panel. */
   title: string;
-  /** What to do next, as a list of concrete actions (may be empty). */
+  /** What to check when the backend gave no advice of its own (may be empty). */
   actions: string[];
   /** Whether retrying the same request may help (shows Retry prominently). */
   retryable: boolean;
 };
 
-/** A title and the suggested next action for each error kind (the UI switches on kind, never on text). */
+/** The one table keyed by kind: a title, a checklist for when the backend says nothing more, and whether to retry. */
 export function adviceFor(kind: ErrorKind): ErrorAdvice {
   switch (kind) {
     case 'access_denied':
@@ -55,7 +86,7 @@ export function adviceFor(kind: ErrorKind): ErrorAdvice {
         retryable: false,
       };
     case 'instance_not_running':
-      return { title: 'Instance not running', actions: ['Start the instance, wait until it is running, then reconnect.'], retryable: true };
+      return { title: 'Instance not running', actions: [], retryable: true };
     case 'instance_unavailable':
       return { title: 'Instance not available yet', actions: ['Wait a minute: a starting instance needs a moment.'], retryable: true };
     case 'instance_not_found':
@@ -73,7 +104,7 @@ export function adviceFor(kind: ErrorKind): ErrorAdvice {
     case 'service':
       return { title: 'AWS service error', actions: ['This is on AWS\u2019s side; try again shortly.'], retryable: true };
     case 'credentials':
-      return { title: 'No usable AWS credentials', actions: ['Sign in again (aws sso login) or check AWS_PROFILE / ~/.aws/config.'], retryable: true };
+      return { title: 'No usable AWS credentials', actions: ['Sign in again, or choose another AWS profile.'], retryable: true };
     case 'aws_config':
       return { title: 'AWS configuration problem', actions: ['Check ~/.aws/config and the selected profile and region.'], retryable: true };
     case 'host_key_changed':
@@ -81,7 +112,7 @@ export function adviceFor(kind: ErrorKind): ErrorAdvice {
     case 'host_key_rejected':
       return { title: 'Host key not trusted', actions: ['Reconnect to see the fingerprint again.'], retryable: true };
     case 'host_key_unknown':
-      return { title: 'Unknown host key', actions: ['Verify the fingerprint, then trust it.'], retryable: true };
+      return { title: 'Unknown host key', actions: [], retryable: true };
     case 'connection_lost':
       return { title: 'Connection lost', actions: ['Reconnect: a fresh key is pushed, the scrollback stays.'], retryable: true };
     case 'input_backlog':
@@ -98,4 +129,13 @@ export function adviceFor(kind: ErrorKind): ErrorAdvice {
     case 'io':
       return { title: 'Error', actions: [], retryable: true };
   }
+}
+
+/**
+ * The advice to show under an error, each piece once: the backend's hint (its own words), then
+ * how to do its fix here; the kind's checklist only when the backend said nothing of its own.
+ */
+export function adviceLines(error: ApiError): string[] {
+  const own = [error.hint, error.fix ? fixText(error.fix) : null].filter((s): s is string => !!s);
+  return own.length ? own : adviceFor(error.kind).actions;
 }

@@ -121,13 +121,16 @@ describe('IdentityState', () => {
   });
 
   it('recover() twice for one profile shares one dialog; other errors open nothing', async () => {
-    const err = { kind: 'credentials' as const, message: "AWS profile 'ops-mfa' needs an MFA code (mfa_serial)", hint: null };
+    const err = {
+      kind: 'credentials' as const, message: "AWS profile 'ops-mfa' needs an MFA code (mfa_serial) to assume its role", hint: null,
+      fix: { type: 'mfa_code' as const, aws_profile: 'ops-mfa' },
+    };
     const a = id.recover('ops-mfa', err);
     const b = id.recover('ops-mfa', err);
     await until('the MFA dialog', () => id.dialog?.kind === 'mfa');
     expect(await id.submitMfa('123456')).toBeNull();
     expect(await Promise.all([a, b])).toEqual([true, true]);
-    expect(await id.recover('ops-mfa', { kind: 'network', message: 'offline', hint: null })).toBe(false);
+    expect(await id.recover('ops-mfa', { kind: 'network', message: 'offline', hint: null, fix: null })).toBe(false);
     expect(id.dialog).toBeNull();
   });
 

@@ -104,7 +104,7 @@ export class IdentityState {
   }
 
   recoveryOf(awsProfile: AwsProfileName, error: ApiError | null): Recovery | null {
-    return recoveryFor(this.awsProfiles, this.defaultProfile, awsProfile, error);
+    return recoveryFor(this.defaultProfile, awsProfile, error);
   }
 
   /** Asks sts:GetCallerIdentity for the window's profile; keeps showing a known identity while asking again. */
@@ -282,7 +282,7 @@ export class IdentityState {
     const d = this.dialog;
     if (d?.kind !== 'mfa') return null;
     const code = cleanMfaCode(input);
-    if (code.length !== 6) return { kind: 'invalid_input', message: 'An MFA code has 6 digits.', hint: null };
+    if (code.length !== 6) return { kind: 'invalid_input', message: 'An MFA code has 6 digits.', hint: null, fix: null };
     try {
       await backend.mfaSubmit(d.awsProfile, code);
     } catch (e) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiError, AwsProfile } from '../generated/bindings';
+import type { ApiError, AwsProfile, Fix } from '../generated/bindings';
 import {
   cleanMfaCode, countdown, durationText, effectiveName, expiryOf, filterProfiles, kindLabel, parseRegions,
-  prettyRole, principalOf, profileAccount, profileRole, recheckDelay, recoveryFor, recoveryHint,
+  prettyRole, principalOf, profileAccount, profileRole, recheckDelay, recoveryFor,
   regionsAfterSwitch, regionsPrefKey,
 } from './identityText';
 
@@ -18,7 +18,8 @@ const P: AwsProfile[] = [
   { ...blank, name: 'ops-mfa', kind: 'assume_role_mfa', role_arn: 'arn:aws:iam::123456789012:role/ops-mfa', source_profile: 'default', mfa_serial: 'arn:aws:iam::123456789012:mfa/lab-admin' },
   { ...blank, name: 'chain', kind: 'assume_role', role_arn: 'arn:aws:iam::210987654321:role/deploy', source_profile: 'sso-admin' },
 ];
-const cred = (message: string, hint: string | null = null): ApiError => ({ kind: 'credentials', message, hint });
+const cred = (message: string, fix: Fix | null = null, hint: string | null = null): ApiError => ({ kind: 'credentials', message, hint, fix });
+const signIn = (aws_profile: string): Fix => ({ type: 'sso_login', aws_profile });
 
 describe('labels', () => {
   it('names every kind with a badge', () => {
@@ -88,30 +89,27 @@ describe('expiry', () => {
 });
 
 describe('recoveryFor', () => {
-  it('signs in SSO profiles (new and legacy), asks MFA for mfa_serial profiles', () => {
-    const e = cred("IAM Identity Center sign-in for profile 'sso-admin' has not been done", 'Run `keyless login --profile sso-admin` …');
-    expect(recoveryFor(P, 'default', 'sso-admin', e)).toEqual({ kind: 'sso', profile: 'sso-admin' });
-    expect(recoveryFor(P, 'default', 'sso-legacy', cred('x'))).toEqual({ kind: 'sso', profile: 'sso-legacy' });
-    expect(recoveryFor(P, 'default', 'ops-mfa', cred("AWS profile 'ops-mfa' needs an MFA code (mfa_serial)")))
-      .toEqual({ kind: 'mfa', profile: 'ops-mfa' });
+  it('signs in for an sso_login fix, asks a code for an mfa_code fix', () => {
+    const e = cred("IAM Identity Center sign-in for profile 'sso-admin' has not been done", signIn('sso-admin'));
+    expect(recoveryFor('default', 'sso-admin', e)).toEqual({ kind: 'sso', profile: 'sso-admin' });
+    const mfa = cred("AWS profile 'ops-mfa' needs an MFA code (mfa_serial)", { type: 'mfa_code', aws_profile: 'ops-mfa' });
+    expect(recoveryFor('default', 'ops-mfa', mfa)).toEqual({ kind: 'mfa', profile: 'ops-mfa' });
   });
   it('keeps null for the default profile (the backend keys contexts by it)', () => {
-    expect(recoveryFor(P, 'sso-admin', null, cred('no token'))).toEqual({ kind: 'sso', profile: null });
+    expect(recoveryFor('sso-admin', null, cred('no token', signIn('sso-admin')))).toEqual({ kind: 'sso', profile: null });
   });
-  it('signs in the SSO profile a role chain starts from, as the hint names it', () => {
-    const e = cred("IAM Identity Center sign-in for profile 'sso-admin' expired", 'Run `keyless login --profile sso-admin` (or `aws sso login --profile sso-admin`) to sign in again.');
-    expect(recoveryFor(P, 'default', 'chain', e)).toEqual({ kind: 'sso', profile: 'sso-admin' });
+  it('signs in the SSO profile a role chain starts from, as the fix names it', () => {
+    const e = cred("IAM Identity Center sign-in for profile 'sso-admin' has expired", signIn('sso-admin'));
+    expect(recoveryFor('default', 'chain', e)).toEqual({ kind: 'sso', profile: 'sso-admin' });
   });
-  it('offers nothing for other kinds, other causes, or a cancelled sign-in', () => {
-    expect(recoveryFor(P, 'default', 'sso-admin', { kind: 'access_denied', message: 'no', hint: null })).toBeNull();
-    expect(recoveryFor(P, 'default', 'default', cred('The security token included in the request is invalid'))).toBeNull();
-    expect(recoveryFor(P, 'default', 'sso-admin', cred('sign-in cancelled'))).toBeNull();
-    expect(recoveryFor(P, 'default', 'ops', cred('expired', 'Run `keyless login --profile nope`'))).toBeNull();
-    expect(recoveryFor(P, 'default', 'sso-admin', null)).toBeNull();
-  });
-  it('words an in-app hint', () => {
-    expect(recoveryHint({ kind: 'sso', profile: null }, 'sso-admin')).toMatch(/Sign in .*sso-admin/);
-    expect(recoveryHint({ kind: 'mfa', profile: 'ops-mfa' }, 'default')).toMatch(/MFA.*ops-mfa/);
+  it('goes by the fix, never by the text', () => {
+    // The old text-matching cues, without a fix: nothing to offer.
+    expect(recoveryFor('default', 'sso-admin', cred("IAM Identity Center sign-in for profile 'sso-admin' has expired", null, 'Run `keyless login --profile sso-admin`'))).toBeNull();
+    expect(recoveryFor('default', 'ops-mfa', cred("AWS profile 'ops-mfa' needs an MFA code (mfa_serial)"))).toBeNull();
+    expect(recoveryFor('default', 'sso-admin', cred('sign-in cancelled'))).toBeNull();
+    // A fix the identity dialogs do not handle.
+    expect(recoveryFor('default', 'sso-admin', { kind: 'instance_not_running', message: 'stopped', hint: null, fix: { type: 'start_instance' } })).toBeNull();
+    expect(recoveryFor('default', 'sso-admin', null)).toBeNull();
   });
 });
 

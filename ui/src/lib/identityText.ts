@@ -118,36 +118,18 @@ export function effectiveName(awsProfile: string | null, defaultProfile: string 
 export type Recovery = { kind: 'sso' | 'mfa'; /** the profile to sign in / to give the code for */ profile: string | null };
 
 /**
- * What fixes a credentials error of `awsProfile` (null: the default profile): an IAM Identity
- * Center sign-in (for the profile itself, or the SSO profile a role chain starts from, as the
- * error's `keyless login --profile P` hint names it), an MFA code, or nothing the app can do.
+ * What the app can do about an error of `awsProfile` (null: the default profile), from the fix
+ * the backend attached: an IAM Identity Center sign-in (for the profile itself, or the SSO profile
+ * a role chain starts from), an MFA code, or nothing. `profile` keeps null when the fix names the
+ * default profile, so the dialog and the window agree on which profile it is.
  */
-export function recoveryFor(
-  profiles: AwsProfile[], defaultProfile: string | null, awsProfile: string | null, error: ApiError | null,
-): Recovery | null {
-  if (!error || error.kind !== 'credentials') return null;
-  if (/sign-in cancelled/i.test(error.message)) return null;
-  const name = effectiveName(awsProfile, defaultProfile);
-  const p = profiles.find((x) => x.name === name);
-  if (p && isSso(p.kind)) return { kind: 'sso', profile: awsProfile };
-  if (p?.kind === 'assume_role_mfa') return { kind: 'mfa', profile: awsProfile };
-  const text = `${error.message} ${error.hint ?? ''}`;
-  const m = /keyless login(?:\s+--profile\s+([^\s`'"]+))?/.exec(text);
-  if (m) {
-    const target = m[1] ?? defaultProfile ?? 'default';
-    const t = profiles.find((x) => x.name === target);
-    if (t && isSso(t.kind)) return { kind: 'sso', profile: target === name ? awsProfile : target };
-  }
-  if (/needs an MFA code/i.test(text) && p) return { kind: 'mfa', profile: awsProfile };
+export function recoveryFor(defaultProfile: string | null, awsProfile: string | null, error: ApiError | null): Recovery | null {
+  const fix = error?.fix;
+  if (!fix) return null;
+  const profile = (name: string) => (name === effectiveName(awsProfile, defaultProfile) ? awsProfile : name);
+  if (fix.type === 'sso_login') return { kind: 'sso', profile: profile(fix.aws_profile) };
+  if (fix.type === 'mfa_code') return { kind: 'mfa', profile: profile(fix.aws_profile) };
   return null;
-}
-
-/** The hint to show instead of the CLI's (`keyless login …`, "run it in a terminal") inside the app. */
-export function recoveryHint(r: Recovery, defaultProfile: string | null): string {
-  const who = r.profile ?? defaultProfile ?? 'default';
-  return r.kind === 'sso'
-    ? `Sign in with IAM Identity Center (profile ${who}) to continue.`
-    : `Enter the current code of your MFA device to assume the role of profile ${who}.`;
 }
 
 /** Profiles matching a filter (name, kind badge, account, role, session), the default first, then by name. */

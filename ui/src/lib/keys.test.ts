@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { matchShortcut, type KeyLike } from './keys';
 import { defaultRenderer, isWebKitGTK } from './platform';
-import { toApiError, adviceFor } from './errors';
+import { toApiError, adviceFor, adviceLines, fixText } from './errors';
+import { ERROR_KINDS } from '../generated/bindings';
+import type { Fix } from '../generated/bindings';
 
 const k = (key: string, code: string, mods: Partial<KeyLike> = {}): KeyLike => ({
   key, code, ctrlKey: false, shiftKey: false, altKey: false, metaKey: false, ...mods,
@@ -52,16 +54,55 @@ describe('renderer choice', () => {
 
 describe('errors', () => {
   it('normalises rejections into ApiError', () => {
-    expect(toApiError({ kind: 'auth_failed', message: 'm', hint: 'h' })).toEqual({ kind: 'auth_failed', message: 'm', hint: 'h' });
-    expect(toApiError({ kind: 'weird', message: 'm' })).toEqual({ kind: 'io', message: 'm', hint: null });
-    expect(toApiError('boom')).toEqual({ kind: 'io', message: 'boom', hint: null });
-    expect(toApiError(new Error('x'))).toEqual({ kind: 'io', message: 'x', hint: null });
+    expect(toApiError({ kind: 'auth_failed', message: 'm', hint: 'h' })).toEqual({ kind: 'auth_failed', message: 'm', hint: 'h', fix: null });
+    expect(toApiError({ kind: 'weird', message: 'm' })).toEqual({ kind: 'io', message: 'm', hint: null, fix: null });
+    expect(toApiError('boom')).toEqual({ kind: 'io', message: 'boom', hint: null, fix: null });
+    expect(toApiError(new Error('x'))).toEqual({ kind: 'io', message: 'x', hint: null, fix: null });
+  });
+
+  it('knows every kind the bindings list, and no other', () => {
+    for (const kind of ERROR_KINDS) expect(toApiError({ kind, message: 'm' }).kind).toBe(kind);
+    expect(ERROR_KINDS).toContain('host_key_changed');
+    expect(toApiError({ kind: 'toString', message: 'm' }).kind).toBe('io');
+  });
+
+  it('keeps a fix of a known shape, drops anything else', () => {
+    const fix = { type: 'sso_login', aws_profile: 'sso-admin' };
+    expect(toApiError({ kind: 'credentials', message: 'm', hint: null, fix }).fix).toEqual(fix);
+    expect(toApiError({ kind: 'no_address', message: 'm', fix: { type: 'use_address', via: 'public' } }).fix)
+      .toEqual({ type: 'use_address', via: 'public' });
+    expect(toApiError({ kind: 'credentials', message: 'm', fix: { type: 'sso_login' } }).fix).toBeNull();
+    expect(toApiError({ kind: 'no_address', message: 'm', fix: { type: 'use_address', via: 'sideways' } }).fix).toBeNull();
+    expect(toApiError({ kind: 'io', message: 'm', fix: { type: 'format_disk' } }).fix).toBeNull();
+    expect(toApiError({ kind: 'io', message: 'm', fix: 'sso_login' }).fix).toBeNull();
+  });
+
+  it('says each piece of advice once: the hint, then the fix in the app\u2019s words; the checklist only without them', () => {
+    const changed = toApiError({
+      kind: 'host_key_changed', message: 'HOST KEY CHANGED', hint: 'Verify the new key out of band before trusting it.',
+      fix: { type: 'forget_host_key', instance_id: 'i-0123456789abcdef0' },
+    });
+    const lines = adviceLines(changed);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe(changed.hint);
+    expect(lines[1]).toMatch(/i-0123456789abcdef0.*reconnect/);
+    const net = { kind: 'network' as const, message: 'cannot reach', hint: 'Check the route, the security group and sshd.', fix: null };
+    expect(adviceLines(net)).toEqual([net.hint]);
+    expect(adviceLines({ ...net, hint: null })).toEqual(adviceFor('network').actions);
+  });
+
+  it('words fixes for the app: no CLI flags', () => {
+    const fixes: Fix[] = [
+      { type: 'sso_login', aws_profile: 'p' }, { type: 'mfa_code', aws_profile: 'p' }, { type: 'choose_region' },
+      { type: 'start_instance' }, { type: 'trust_host_key' }, { type: 'use_address', via: 'public' },
+    ];
+    for (const f of fixes) expect(fixText(f)).not.toMatch(/--|keyless login/);
+    expect(fixText({ type: 'use_address', via: 'public' })).toMatch(/public address in the connect dialog/);
   });
 
   it('suggests a next action per kind', () => {
     expect(adviceFor('access_denied').actions.join(' ')).toMatch(/IAM policy/);
     expect(adviceFor('auth_failed').actions).toHaveLength(3);
-    expect(adviceFor('instance_not_running').actions.join(' ')).toMatch(/Start the instance/);
     expect(adviceFor('host_key_changed').actions).toEqual([]);
   });
 

@@ -2,7 +2,7 @@
 // IAM Identity Center (one signed in, one not), an MFA assume-role profile and static keys, and
 // an in-memory profiles file with the same rules the Rust store enforces.
 import type {
-  ApiError, AwsProfile, AwsProfiles, CallerIdentity, Instance, LoginPrompt, Profile,
+  ApiError, AwsProfile, AwsProfiles, CallerIdentity, Fix, Instance, LoginPrompt, Profile,
 } from '../generated/bindings';
 import type { AwsProfileName, Backend } from './backend';
 import { checkName, parseTarget } from './profileList';
@@ -42,7 +42,8 @@ export const MOCK_AWS_PROFILES: AwsProfile[] = [
     sso_account_id: MOCK_ACCOUNTS.staging, sso_role_name: 'PowerUserAccess' },
 ];
 
-const fail = (kind: ApiError['kind'], message: string, hint: string | null = null): ApiError => ({ kind, message, hint });
+const fail = (kind: ApiError['kind'], message: string, hint: string | null = null, fix: Fix | null = null): ApiError =>
+  ({ kind, message, hint, fix });
 
 function seedProfiles(): Profile[] {
   return [
@@ -85,10 +86,11 @@ export function createMockAccounts(
       if (!p) throw fail('aws_config', `the AWS profile '${effective(awsProfile)}' is not in ~/.aws/config`);
       if (p.kind === 'sso_session' && !signedIn.has(p.name)) {
         throw fail('credentials', `IAM Identity Center sign-in for profile '${p.name}' has not been done (no cached token)`,
-          `Run \`keyless login --profile ${p.name}\` (or \`aws sso login --profile ${p.name}\`) to sign in again.`);
+          null, { type: 'sso_login', aws_profile: p.name });
       }
       if (p.kind === 'assume_role_mfa' && !mfaDone.has(p.name)) {
-        throw fail('credentials', `AWS profile '${p.name}' needs an MFA code (mfa_serial)`, 'Enter the code of your MFA device.');
+        throw fail('credentials', `AWS profile '${p.name}' needs an MFA code (mfa_serial) to assume its role`, null,
+          { type: 'mfa_code', aws_profile: p.name });
       }
     },
     accountOf(awsProfile) {
@@ -134,7 +136,7 @@ export function createMockAccounts(
       if (target.ok.kind === 'id') {
         const i = inRegion.find((x) => x.instance_id === p.target);
         if (!i) throw fail('instance_not_found', `instance ${p.target} was not found in ${region}`, 'It may have been terminated, or it is in another region or account.');
-        if (i.state !== 'running') throw fail('instance_not_running', `${i.name ?? i.instance_id} (${i.instance_id}) is ${i.state}, not running`, 'Start the instance (or wait until it is running), then connect again.');
+        if (i.state !== 'running') throw fail('instance_not_running', `${i.name ?? i.instance_id} (${i.instance_id}) is ${i.state}, not running`, null, { type: 'start_instance' });
         return [i];
       }
       const want = target.ok.tags;

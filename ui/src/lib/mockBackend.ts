@@ -4,7 +4,7 @@
 // URL switches (mockOptionsFromLocation): ?count=10000 (extra filler instances), ?slow=4 (connect
 // steps 4× slower), ?fail=credentials (list_instances rejects), ?empty=1, ?lab=1, ?e2e=1.
 import type {
-  ApiError, AppInfo, ConnectRequest, Instance, Inventory, SessionEvent, Step, TrustDecision,
+  ApiError, AppInfo, ConnectRequest, Fix, Instance, Inventory, SessionEvent, Step, TrustDecision,
 } from '../generated/bindings';
 import type { Backend } from './backend';
 import { createMockAccounts, MOCK_ACCOUNTS, type MockAccounts } from './mockAccounts';
@@ -220,7 +220,9 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const instancesOf = (awsProfile: string | null) =>
     (accounts.accountOf(awsProfile) === MOCK_ACCOUNTS.staging ? staging : all);
 
-  const fail = (kind: ApiError['kind'], message: string, hint: string | null = null): ApiError => ({ kind, message, hint });
+  // The same kind, hint and fix as the backend's error for the same case.
+  const fail = (kind: ApiError['kind'], message: string, hint: string | null = null, fix: Fix | null = null): ApiError =>
+    ({ kind, message, hint, fix });
 
   async function emit(s: MockSession, text: string): Promise<void> {
     if (!s.open) return;
@@ -362,13 +364,19 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     }
     if (inst.state !== 'running') {
       return failWith(fail('instance_not_running', `${inst.name || inst.instance_id} (${inst.instance_id}) is ${inst.state}, not running`,
-        'Start the instance (or wait until it is running), then connect again.'));
+        null, { type: 'start_instance' }));
     }
     const address = s.request.via === 'public' ? inst.public_ip
       : s.request.via === 'private' ? inst.private_ip : inst.public_ip ?? inst.private_ip;
     if (!address) {
-      return failWith(fail('no_address', `${inst.instance_id} has no ${s.request.via} IPv4 address`,
-        s.request.via === 'public' ? 'It has a private address: try private (needs VPN/Direct Connect).' : 'It has a public address: try public.'));
+      const what = `${inst.instance_id} has no ${s.request.via} IPv4 address`;
+      if (s.request.via === 'public' && inst.private_ip) {
+        return failWith(fail('no_address', what, 'It has a private address (reached over VPN or Direct Connect).', { type: 'use_address', via: 'private' }));
+      }
+      if (s.request.via === 'private' && inst.public_ip) {
+        return failWith(fail('no_address', what, 'It has a public address.', { type: 'use_address', via: 'public' }));
+      }
+      return failWith(fail('no_address', what, 'Is the instance running and attached to a network?'));
     }
     await step('key', 1);
     if (inst.name === 'locked-down') {
@@ -386,7 +394,8 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       await push;
       return failWith(fail('host_key_changed',
         `HOST KEY CHANGED for ${inst.instance_id}: it presented SHA256:Qm7vT2nB9xK4cW1zR8yL3pF6hD0sJ5aG2eU9iO4tY1k, but Keyless trusts ${fp}. Refusing to connect.`,
-        `Someone may be impersonating the instance, or it was rebuilt. Verify the new key out of band (e.g. the instance's console output); only then run \`keyless known-hosts forget ${inst.instance_id}\` and connect again.`));
+        'Someone may be impersonating the instance, or it was rebuilt. Verify the new key out of band (e.g. the instance\'s console output) before trusting it.',
+        { type: 'forget_host_key', instance_id: inst.instance_id }));
     }
     if (!trusted.has(inst.instance_id)) {
       s.onEvent({ type: 'host_key_unknown', instance_id: inst.instance_id, algorithm: 'ssh-ed25519', fingerprint: fp });
@@ -448,8 +457,8 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       await delay(350);
       accounts.requireCredentials(awsProfile);
       if (opts.fail === 'credentials') {
-        throw fail('credentials', 'the SSO session for profile admin-prod has expired',
-          'Run `aws sso login --profile admin-prod`, then refresh.');
+        throw fail('credentials', "IAM Identity Center sign-in for profile 'admin-prod' has expired", null,
+          { type: 'sso_login', aws_profile: 'admin-prod' });
       }
       if (opts.fail === 'network') {
         throw fail('network', 'cannot reach ec2.us-east-1.amazonaws.com: connection timed out',
