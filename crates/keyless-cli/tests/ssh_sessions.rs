@@ -131,6 +131,12 @@ async fn host_keys_are_pinned_and_a_changed_key_is_refused() {
     assert!(changed.stderr.contains(&db.host_key_sha256), "{changed:?}");
     assert!(changed.stderr.contains(&new_fp), "{changed:?}");
     assert!(!marker.exists(), "nothing ran on the impersonated host");
+    // The hint says why, then how to go on with this CLI.
+    let how = format!(
+        "  hint: Only then run `keyless known-hosts forget {}` and connect again.",
+        db.id
+    );
+    assert!(changed.stderr.contains(&how), "{changed:?}");
 
     // After verifying out of band, the user forgets the old key and connects.
     let forget = env.run(&["known-hosts", "forget", &db.id]).await;
