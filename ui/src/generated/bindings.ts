@@ -147,4 +147,4 @@ message: string,
 warning: string | null, };
 
 /** Every `ErrorKind`, for checking a value received at run time. */
-export const ERROR_KINDS = ["invalid_input", "aws_config", "credentials", "access_denied", "instance_not_found", "instance_not_running", "instance_unavailable", "ambiguous_target", "no_address", "throttled", "service", "network", "host_key_unknown", "host_key_changed", "host_key_rejected", "auth_failed", "connection_lost", "input_backlog", "ssh", "io"] as const satisfies readonly ErrorKind[];
+export const ERROR_KINDS = ["invalid_input", "aws_config", "credentials", "access_denied", "instance_not_found", "instance_not_running", "instance_unavailable", "ambiguous_target", "no_address", "throttled", "service", "network", "host_key_unknown", "host_key_changed", "host_key_rejected", "auth_failed", "connection_lost", "input_backlog", "timeout", "ssh", "io"] as const satisfies readonly ErrorKind[];
