@@ -108,7 +108,7 @@ describe('errors', () => {
 
   it('keeps a timeout a timeout, and offers to try again', () => {
     const message = 'timed out after 15 s waiting for the SSH banner and key exchange from i-0abc at 10.0.0.5:22';
-    expect(toApiError({ kind: 'timeout', message, hint: 'h' })).toEqual({ kind: 'timeout', message, hint: 'h' });
+    expect(toApiError({ kind: 'timeout', message, hint: 'h' })).toEqual({ kind: 'timeout', message, hint: 'h', fix: null });
     expect(adviceFor('timeout').retryable).toBe(true);
   });
 });
