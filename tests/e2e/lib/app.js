@@ -150,6 +150,10 @@ export class App {
       mkdirSync(LOGS, { recursive: true });
       try { copyFileSync(this.logFile, join(LOGS, `${saveLogAs}.log`)); } catch { /* no log */ }
     }
-    if (!keepHome && !process.env.KEYLESS_E2E_KEEP) rmSync(this.home, { recursive: true, force: true });
+    // A WebKit child may still be flushing its shader cache into HOME for a moment after the
+    // kill: retry on ENOTEMPTY instead of failing the suite's teardown.
+    if (!keepHome && !process.env.KEYLESS_E2E_KEEP) {
+      rmSync(this.home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    }
   }
 }
