@@ -251,6 +251,8 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     if (!s.open) return;
     s.open = false;
     s.ackWaiters.splice(0).forEach((r) => r());
+    // As in the backend: a session that failed, ended or was lost is dropped.
+    sessions.delete(s.id);
     s.onEvent(e);
   }
 
