@@ -84,6 +84,8 @@ pub struct AwsSelection {
 #[derive(Clone, Debug)]
 pub struct AwsContext {
     sdk: SdkConfig,
+    /// Each VPC's EC2 Instance Connect Endpoints, asked once; clones share them.
+    eice_endpoints: crate::eice::EndpointCache,
 }
 
 impl AwsContext {
@@ -198,11 +200,16 @@ impl AwsContext {
         }
         Ok(AwsContext {
             sdk: loader.load().await,
+            eice_endpoints: Default::default(),
         })
     }
 
     pub(crate) fn sdk(&self) -> &SdkConfig {
         &self.sdk
+    }
+
+    pub(crate) fn eice_endpoints(&self) -> &crate::eice::EndpointCache {
+        &self.eice_endpoints
     }
 
     pub fn sts(&self) -> aws_sdk_sts::Client {

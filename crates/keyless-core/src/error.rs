@@ -35,6 +35,20 @@ pub enum ErrorKind {
     Service,
     /// Could not reach an endpoint or the instance.
     Network,
+    /// The instance's VPC has no EC2 Instance Connect Endpoint to tunnel through.
+    NoEndpoint,
+    /// The VPC's EC2 Instance Connect Endpoint exists but is not usable (being created, deleted,
+    /// or failed).
+    EndpointNotReady,
+    /// The endpoint refused the tunnel's parameters: a port other than 22/3389, an address outside
+    /// its VPC, a duration it does not allow.
+    TunnelRefused,
+    /// IAM denies `ec2-instance-connect:OpenTunnel` for this endpoint, port, address or duration.
+    TunnelDenied,
+    /// The endpoint's concurrent connections (shared by the whole VPC) are all in use.
+    TunnelLimit,
+    /// The tunnel ended during a session: the endpoint closed it, or its maximum duration passed.
+    TunnelClosed,
     /// The instance's host key is not trusted yet and the policy forbids asking.
     HostKeyUnknown,
     /// The instance presents a different host key from the one trusted.

@@ -5,6 +5,7 @@
 //! - [`push`]: EC2 Instance Connect `SendSSHPublicKey` with explained errors.
 //! - [`connect`]: one-time key, push overlapped with the SSH handshake, authentication.
 //! - [`deadline`]: a deadline for each phase that waits on the server.
+//! - [`eice`]: tunnels through a VPC's EC2 Instance Connect Endpoint (WebSocket, SigV4, proxies).
 //! - [`hostkeys`]: host-key trust pinned by instance id.
 //! - [`identity`]: AWS profiles, who am I, IAM Identity Center login, MFA.
 //! - [`session`]: shells and commands on a connection.
@@ -18,6 +19,7 @@ pub mod address;
 pub mod aws;
 pub mod connect;
 pub mod deadline;
+pub mod eice;
 pub mod error;
 pub mod filter;
 pub mod harden;
