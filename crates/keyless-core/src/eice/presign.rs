@@ -185,3 +185,7 @@ fn sign_failed(e: &dyn std::fmt::Display) -> Error {
         format!("cannot sign the EICE tunnel's URL: {e}"),
     )
 }
+
+#[cfg(test)]
+#[path = "presign_tests.rs"]
+mod tests;
