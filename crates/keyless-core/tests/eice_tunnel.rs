@@ -87,6 +87,8 @@ where
         let (tcp, _) = listener.accept().await.unwrap();
         let seen = Arc::new(Mutex::new(Seen::default()));
         let record = seen.clone();
+        // tungstenite's callback type, not ours: its error is an HTTP response.
+        #[allow(clippy::result_large_err)]
         let ws = tokio_tungstenite::accept_hdr_async(tcp, move |req: &Request, resp: Response| {
             let mut s = record.lock().unwrap();
             s.uri = req.uri().to_string();
@@ -567,4 +569,156 @@ async fn an_endpoint_that_never_answers_the_upgrade_times_out() {
         e.message
     );
     assert!(e.message.contains("10.0.1.5:22"), "{}", e.message);
+}
+
+// --- Finding the endpoint: DescribeInstanceConnectEndpoints against a stand-in EC2 API on loopback.
+
+/// The EC2 query API's answer for one page of endpoints `(id, vpc, subnet, state)`.
+fn endpoints_page(items: &[(&str, &str, &str, &str)], next: Option<&str>) -> String {
+    let items: String = items
+        .iter()
+        .map(|(id, vpc, subnet, state)| {
+            format!(
+                "<item><instanceConnectEndpointId>{id}</instanceConnectEndpointId>\
+                 <state>{state}</state><dnsName>{id}.eice.example</dnsName>\
+                 <vpcId>{vpc}</vpcId><subnetId>{subnet}</subnetId></item>"
+            )
+        })
+        .collect();
+    let next = next
+        .map(|t| format!("<nextToken>{t}</nextToken>"))
+        .unwrap_or_default();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+         <DescribeInstanceConnectEndpointsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">\
+         <requestId>r-1</requestId><instanceConnectEndpointSet>{items}</instanceConnectEndpointSet>{next}\
+         </DescribeInstanceConnectEndpointsResponse>"
+    )
+}
+
+/// A stand-in EC2 API that answers DescribeInstanceConnectEndpoints per VPC and records each
+/// request's form fields.
+async fn ec2_api() -> (
+    String,
+    Arc<Mutex<Vec<std::collections::HashMap<String, String>>>>,
+) {
+    use axum::http::StatusCode;
+    let calls: Arc<Mutex<Vec<std::collections::HashMap<String, String>>>> = Default::default();
+    let record = calls.clone();
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::post(move |body: String| {
+            let record = record.clone();
+            async move {
+                let form: std::collections::HashMap<String, String> =
+                    url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+                record.lock().unwrap().push(form.clone());
+                let vpc = form.get("Filter.1.Value.1").cloned().unwrap_or_default();
+                let next = form.get("NextToken").map(String::as_str);
+                let xml = match (vpc.as_str(), next) {
+                    ("vpc-a", None) => endpoints_page(&[("eice-a1", "vpc-a", "subnet-x", "create-complete")], Some("page-2")),
+                    ("vpc-a", Some("page-2")) => endpoints_page(&[("eice-a2", "vpc-a", "subnet-y", "update-complete")], None),
+                    ("vpc-creating", _) => endpoints_page(&[("eice-c", "vpc-creating", "subnet-c", "create-in-progress")], None),
+                    ("vpc-denied", _) => {
+                        let error = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error>\
+                            <Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message>\
+                            </Error></Errors><RequestID>r-2</RequestID></Response>";
+                        return (StatusCode::FORBIDDEN, error.to_owned());
+                    }
+                    _ => endpoints_page(&[], None),
+                };
+                (StatusCode::OK, xml)
+            }
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, calls)
+}
+
+async fn aws_at(endpoint_url: &str) -> AwsContext {
+    let creds = aws_credential_types::Credentials::new("AKIDTEST", "secret", None, None, "test");
+    let selection = AwsSelection {
+        profile: None,
+        region: Some("eu-west-1".into()),
+        endpoint_url: Some(endpoint_url.into()),
+    };
+    AwsContext::with_credentials(&selection, creds)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_endpoint_is_found_across_pages_in_the_instances_subnet_and_asked_once() {
+    use keyless_core::eice::endpoint_for;
+    let (url, calls) = ec2_api().await;
+    let aws = aws_at(&url).await;
+    let e = endpoint_for(&aws, "eu-west-1", "vpc-a", Some("subnet-y"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (e.id.as_str(), e.state.as_str()),
+        ("eice-a2", "update-complete")
+    );
+    assert_eq!(e.dns_name, "eice-a2.eice.example");
+    {
+        let calls = calls.lock().unwrap();
+        assert_eq!(calls.len(), 2, "two pages");
+        assert_eq!(calls[0]["Action"], "DescribeInstanceConnectEndpoints");
+        assert_eq!(calls[0]["Filter.1.Name"], "vpc-id");
+        assert_eq!(calls[0]["MaxResults"], "50");
+        assert_eq!(calls[1]["NextToken"], "page-2");
+    }
+    // A clone of the context shares the answer; another subnet picks from the same answer.
+    let again = endpoint_for(&aws.clone(), "eu-west-1", "vpc-a", Some("subnet-x"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.id, "eice-a1");
+    assert_eq!(
+        endpoint_for(&aws, "eu-west-1", "vpc-none", None)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        endpoint_for(&aws, "eu-west-1", "vpc-none", None)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(calls.lock().unwrap().len(), 3, "each VPC is asked once");
+}
+
+#[tokio::test]
+async fn an_endpoint_not_ready_is_an_error_asked_again_and_a_denial_names_the_permission() {
+    use keyless_core::eice::endpoint_for;
+    let (url, calls) = ec2_api().await;
+    let aws = aws_at(&url).await;
+    for _ in 0..2 {
+        let e = endpoint_for(&aws, "eu-west-1", "vpc-creating", None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::EndpointNotReady);
+        assert!(
+            e.message.contains("eice-c") && e.message.contains("create-in-progress"),
+            "{}",
+            e.message
+        );
+    }
+    assert_eq!(
+        calls.lock().unwrap().len(),
+        2,
+        "not cached until it is ready"
+    );
+    let e = endpoint_for(&aws, "eu-west-1", "vpc-denied", None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AccessDenied);
+    assert!(e
+        .hint
+        .unwrap()
+        .contains("ec2:DescribeInstanceConnectEndpoints"));
 }

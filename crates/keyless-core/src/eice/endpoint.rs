@@ -44,14 +44,17 @@ impl Endpoint {
     }
 }
 
+/// (region, VPC id) → its endpoints.
+type ByVpc = HashMap<(String, String), Vec<Endpoint>>;
+
 /// The endpoints of each (region, VPC) seen so far. Clones share it (it lives in `AwsContext`).
 #[derive(Debug, Clone, Default)]
 pub struct EndpointCache {
-    by_vpc: Arc<Mutex<HashMap<(String, String), Vec<Endpoint>>>>,
+    by_vpc: Arc<Mutex<ByVpc>>,
 }
 
 impl EndpointCache {
-    fn lock(&self) -> MutexGuard<'_, HashMap<(String, String), Vec<Endpoint>>> {
+    fn lock(&self) -> MutexGuard<'_, ByVpc> {
         self.by_vpc.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
