@@ -722,3 +722,80 @@ async fn an_endpoint_not_ready_is_an_error_asked_again_and_a_denial_names_the_pe
         .unwrap()
         .contains("ec2:DescribeInstanceConnectEndpoints"));
 }
+
+#[tokio::test]
+async fn an_end_at_the_maximum_duration_says_so() {
+    const MAX: Duration = Duration::from_secs(2);
+    // Like AWS: the endpoint closes the tunnel (cleanly) when its maximum duration has passed.
+    let (port, server) = endpoint_server(|mut ws| async move {
+        tokio::time::sleep(MAX).await;
+        let frame = CloseFrame {
+            code: CloseCode::Normal,
+            reason: "".into(),
+        };
+        ws.send(Message::Close(Some(frame))).await.unwrap();
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+    let endpoint = endpoint();
+    let req = TunnelRequest {
+        region: "eu-west-1",
+        endpoint: &endpoint,
+        address: "10.0.1.5".parse().unwrap(),
+        remote_port: 22,
+        max_duration: Some(MAX),
+    };
+    let settings = TunnelSettings::direct().with_endpoint_url(format!("ws://127.0.0.1:{port}"));
+    let mut tunnel = open_tunnel(&aws().await, &req, &settings, LIMIT)
+        .await
+        .unwrap();
+    let end = tunnel.end();
+    assert_eq!(end.reason(), None, "open: no reason yet");
+    assert_eq!(
+        tunnel.read(&mut [0u8; 8]).await.unwrap(),
+        0,
+        "a clean end of stream"
+    );
+    drop(tunnel);
+    let (seen, ()) = server.await.unwrap();
+    assert!(seen.uri.contains("&maxTunnelDuration=2&"), "{}", seen.uri);
+    let reason = end.reason().expect("a reason once ended at the limit");
+    assert_eq!(reason.kind, ErrorKind::TunnelClosed);
+    assert!(
+        reason.message.contains("maximum duration of 2 s"),
+        "{}",
+        reason.message
+    );
+}
+
+#[tokio::test]
+async fn wss_speaks_tls_and_a_peer_without_it_is_a_network_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut first = [0u8; 1];
+        tcp.read_exact(&mut first).await.unwrap();
+        tcp.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            .await
+            .unwrap();
+        first[0]
+    });
+    let endpoint = endpoint();
+    let req = TunnelRequest {
+        region: "eu-west-1",
+        endpoint: &endpoint,
+        address: "10.0.1.5".parse().unwrap(),
+        remote_port: 22,
+        max_duration: None,
+    };
+    let settings = TunnelSettings::direct().with_endpoint_url(format!("wss://127.0.0.1:{port}"));
+    let e = match open_tunnel(&aws().await, &req, &settings, LIMIT).await {
+        Ok(_) => panic!("a plain-HTTP peer passed for TLS"),
+        Err(e) => e,
+    };
+    assert_eq!(e.kind, ErrorKind::Network, "{e:?}");
+    assert!(e.message.contains("TLS"), "{}", e.message);
+    // 0x16: a TLS handshake record, the ClientHello, came first.
+    assert_eq!(server.await.unwrap(), 0x16);
+}

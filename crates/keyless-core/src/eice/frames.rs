@@ -23,7 +23,7 @@ use tokio_tungstenite::WebSocketStream;
 /// The largest frame Keyless sends.
 pub const MAX_FRAME: usize = 65_000;
 /// AWS starts a tunnel's clock a little before we see the upgrade: an end this close to the
-/// limit is the limit.
+/// limit (or a tenth of a short limit) is the limit.
 const EXPIRY_SLACK: Duration = Duration::from_secs(10);
 
 /// One open EICE tunnel. Implements `AsyncRead + AsyncWrite` for `russh::client::connect_stream`.
@@ -69,7 +69,8 @@ impl TunnelEnd {
     /// why: the endpoint's close code and reason, its text frame, or the maximum duration.
     pub fn reason(&self) -> Option<Error> {
         let ended = lock(&self.ended).clone()?;
-        if Instant::now() + EXPIRY_SLACK >= self.expires_at {
+        let slack = EXPIRY_SLACK.min(self.max_duration / 10);
+        if Instant::now() + slack >= self.expires_at {
             return Some(
                 closed(format!(
                     "the EICE tunnel through {} reached its maximum duration of {} and was closed",
@@ -108,6 +109,15 @@ fn minutes(d: Duration) -> String {
 
 fn closed(message: String) -> Error {
     Error::new(ErrorKind::TunnelClosed, message)
+}
+
+impl std::fmt::Debug for Tunnel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tunnel")
+            .field("endpoint_id", &self.end.endpoint_id)
+            .field("ended", &self.end.has_ended())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Tunnel {
