@@ -193,7 +193,7 @@ pub fn connections_in_log(paths: &Paths, offset: u64) -> usize {
             let rest = &l[l.find("Connection from ")? + "Connection from ".len()..];
             let mut words = rest.split_whitespace();
             let from = words.next()?;
-            let on = words.nth(2)?;
+            let on = words.nth(3)?; // after "port P on"
             Some(from != on)
         })
         .filter(|counted| *counted)
@@ -245,4 +245,23 @@ pub async fn wait_ready(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn probes_are_not_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = super::Paths::new(dir.path(), "i-0123456789abcdef0");
+        std::fs::create_dir_all(&paths.dir).unwrap();
+        std::fs::write(
+            paths.log(),
+            "Server listening on 127.1.2.3 port 22.\n\
+             Connection from 127.1.2.3 port 5 on 127.1.2.3 port 22 rdomain \"\"\n\
+             Connection from 127.0.0.1 port 6 on 127.1.2.3 port 22 rdomain \"\"\n",
+        )
+        .unwrap();
+        assert_eq!(super::connections_in_log(&paths, 0), 1);
+        assert_eq!(super::connections_in_log(&paths, 10_000), 0);
+    }
 }
