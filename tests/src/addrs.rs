@@ -1,5 +1,7 @@
-//! Loopback address blocks and ports. Each lab takes `127.A.B.0/24` (private) and
-//! `127.A.B+1.0/24` (public) so several labs, and the instances within one lab, never collide.
+//! Loopback address blocks and ports. Each lab takes `127.A.B.0/24` (private), `127.A.B+1.0/24`
+//! (public) and `127.A.B+2.0/24` ("behind the endpoint": where the sshd of an instance reachable
+//! only through the EC2 Instance Connect Endpoint really listens), so several labs, and the
+//! instances within one lab, never collide.
 
 use std::collections::HashSet;
 use std::io;
@@ -16,28 +18,37 @@ const PER_BLOCK: usize = 240;
 pub struct Block {
     a: u8,
     b: u8,
+    /// The last /24 of the span (overflow included).
+    last: u8,
 }
 
-/// Blocks taken by labs of this process (the /proc check cannot see a block whose sshds are
-/// not listening yet).
-static TAKEN: Mutex<Option<HashSet<(u8, u8)>>> = Mutex::new(None);
+/// Overflow /24s needed for `instances` private addresses.
+fn overflow(instances: usize) -> usize {
+    instances.saturating_sub(PER_BLOCK).div_ceil(250)
+}
 
-fn taken() -> MutexGuard<'static, Option<HashSet<(u8, u8)>>> {
+/// The /24s before the overflow ones: private, public, behind the endpoint.
+const FIXED_BLOCKS: usize = 3;
+
+/// Blocks taken by labs of this process, as `(A, first B, last B)` (the /proc check cannot see
+/// a block whose sshds are not listening yet).
+static TAKEN: Mutex<Option<HashSet<(u8, u8, u8)>>> = Mutex::new(None);
+
+fn taken() -> MutexGuard<'static, Option<HashSet<(u8, u8, u8)>>> {
     TAKEN.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Block {
     /// Reserves a block with room for `instances` private addresses.
     pub fn pick(instances: usize) -> io::Result<Block> {
-        let overflow = instances.saturating_sub(PER_BLOCK).div_ceil(250);
-        let top = 253 - overflow;
-        if top < 2 {
+        let overflow = overflow(instances);
+        let Some(top) = 254usize.checked_sub(FIXED_BLOCKS + overflow) else {
             return Err(io::Error::other("too many instances for one lab"));
-        }
+        };
         let listening = listening_v4();
         for _ in 0..200 {
             let a = random::range(16, 239) as u8;
-            let b = (random::range(0, top as u64 / 2) * 2) as u8;
+            let b = random::range(0, top as u64) as u8;
             if let Some(block) = Self::take(a, b, overflow, &listening) {
                 return Ok(block);
             }
@@ -47,9 +58,8 @@ impl Block {
 
     /// Reserves the block `127.a.b.0/24` of an earlier run of the same lab, if it is still free.
     pub fn claim(a: u8, b: u8, instances: usize) -> io::Result<Block> {
-        let overflow = instances.saturating_sub(PER_BLOCK).div_ceil(250);
-        let fits =
-            b.is_multiple_of(2) && usize::from(b) + 1 + overflow <= 253 && (16..=239).contains(&a);
+        let overflow = overflow(instances);
+        let fits = usize::from(b) + FIXED_BLOCKS + overflow <= 254 && (16..=239).contains(&a);
         if !fits {
             return Err(io::Error::other(format!(
                 "127.{a}.{b}.0/24 is not a lab block"
@@ -60,14 +70,22 @@ impl Block {
     }
 
     fn take(a: u8, b: u8, overflow: usize, listening: &[Ipv4Addr]) -> Option<Block> {
-        let span = b..=b.saturating_add(1 + overflow as u8);
+        let last = b.checked_add((FIXED_BLOCKS - 1 + overflow) as u8)?;
+        let span = b..=last;
         let busy = listening.iter().any(|ip| {
             let o = ip.octets();
             o[1] == a && span.contains(&o[2])
         });
         let mut guard = taken();
         let set = guard.get_or_insert_with(HashSet::new);
-        (!busy && set.insert((a, b))).then_some(Block { a, b })
+        let overlaps = set
+            .iter()
+            .any(|(ta, tb, tl)| *ta == a && *tb <= last && b <= *tl);
+        if busy || overlaps {
+            return None;
+        }
+        set.insert((a, b, last));
+        Some(Block { a, b, last })
     }
 
     /// `(A, B)` of `127.A.B.0/24`.
@@ -83,7 +101,7 @@ impl Block {
         Ipv4Addr::new(
             127,
             self.a,
-            self.b + 2 + (k / 250) as u8,
+            self.b + FIXED_BLOCKS as u8 + (k / 250) as u8,
             (1 + k % 250) as u8,
         )
     }
@@ -96,12 +114,23 @@ impl Block {
             (FIRST_HOST + n.min(PER_BLOCK - 1)) as u8,
         )
     }
+
+    /// Where instance `n`'s sshd really listens when only the endpoint reaches it (its
+    /// reported private address has no listener).
+    pub fn behind_endpoint(&self, n: usize) -> Ipv4Addr {
+        Ipv4Addr::new(
+            127,
+            self.a,
+            self.b + 2,
+            (FIRST_HOST + n.min(PER_BLOCK - 1)) as u8,
+        )
+    }
 }
 
 impl Drop for Block {
     fn drop(&mut self) {
         if let Some(set) = taken().as_mut() {
-            set.remove(&(self.a, self.b));
+            set.remove(&(self.a, self.b, self.last));
         }
     }
 }

@@ -17,6 +17,10 @@ pub const STAGING_API: &str = "staging-api";
 pub const STAGING_OLD: &str = "staging-old";
 pub const STAGING_INSTANCES: [&str; 3] = [STAGING_WEB, STAGING_API, STAGING_OLD];
 
+/// The main account's instance in the first region that only the EC2 Instance Connect Endpoint
+/// reaches: nothing listens on its private address.
+pub const PRIVATE_DB: &str = "private-db";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InstanceState {
     Pending,
@@ -66,6 +70,9 @@ pub struct Instance {
     pub private_ip: Ipv4Addr,
     /// Kept across stop/start so tests can rely on it.
     pub public_ip: Option<Ipv4Addr>,
+    /// Set for an instance only the EC2 Instance Connect Endpoint reaches (`private-db`): its
+    /// sshd listens here, and nothing on `private_ip`.
+    pub behind_endpoint_ip: Option<Ipv4Addr>,
     pub ipv6: Option<String>,
     pub launch_time: SystemTime,
     pub imds_enabled: bool,
@@ -74,6 +81,25 @@ pub struct Instance {
     /// Filler gets a host key only when first started.
     pub filler: bool,
     pub host_public_key: String,
+}
+
+impl Instance {
+    /// Where its sshd listens: the address behind the endpoint instead of the private one when
+    /// it has one, and the public one.
+    pub fn listen_addrs(&self) -> Vec<Ipv4Addr> {
+        [
+            Some(self.behind_endpoint_ip.unwrap_or(self.private_ip)),
+            self.public_ip,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// Where an EICE tunnel to its private address really goes.
+    pub fn tunnel_target(&self) -> Ipv4Addr {
+        self.behind_endpoint_ip.unwrap_or(self.private_ip)
+    }
 }
 
 /// One VPC per region with a subnet per AZ, like a small real account.
@@ -90,6 +116,7 @@ struct Spec {
     ipv6: bool,
     imds: bool,
     in_policy: bool,
+    behind_endpoint: bool,
     az_b: bool,
     instance_type: &'static str,
     arm: bool,
@@ -105,6 +132,7 @@ const fn spec(name: Option<&'static str>, tags: &'static [(&'static str, &'stati
         ipv6: false,
         imds: true,
         in_policy: true,
+        behind_endpoint: false,
         az_b: false,
         instance_type: "t3.micro",
         arm: false,
@@ -158,6 +186,12 @@ fn main_region_specs() -> Vec<Spec> {
             in_policy: false,
             az_b: true,
             ..spec(Some("restricted"), &[("Env", "prod"), ("Role", "vault")])
+        },
+        Spec {
+            behind_endpoint: true,
+            instance_type: "r6i.large",
+            age_days: 95,
+            ..spec(Some(PRIVATE_DB), &[("Env", "prod"), ("Role", "db")])
         },
     ]
 }
@@ -260,6 +294,7 @@ pub fn build(regions: &[String], extra: usize, block: &Block) -> Vec<Instance> {
             subnet_id: nets[r].subnets[usize::from(s.az_b)].clone(),
             private_ip: block.private(n),
             public_ip: s.public.then(|| block.public(n)),
+            behind_endpoint_ip: s.behind_endpoint.then(|| block.behind_endpoint(n)),
             ipv6: s.ipv6.then(|| {
                 format!(
                     "2600:1f18:{:x}:{:x}::{:x}",
@@ -301,6 +336,7 @@ pub fn build(regions: &[String], extra: usize, block: &Block) -> Vec<Instance> {
             subnet_id: nets[r].subnets[k % 2].clone(),
             private_ip: block.private(n),
             public_ip: None,
+            behind_endpoint_ip: None,
             ipv6: None,
             launch_time: now - Duration::from_secs(random::range(86400, 900 * 86400)),
             imds_enabled: true,

@@ -12,12 +12,15 @@ use serde_json::json;
 
 use crate::core::Core;
 use crate::mini_http;
-use crate::{Fault, LabError, LabInstance, PushRecord};
+use crate::{Fault, LabEndpoint, LabError, LabInstance, PushRecord, TunnelRecord};
 
 pub(crate) fn routes() -> Router<Arc<Core>> {
     Router::new()
         .route("/_lab/state", get(state))
         .route("/_lab/pushes", get(pushes))
+        .route("/_lab/endpoints", get(endpoints))
+        .route("/_lab/tunnels", get(tunnels))
+        .route("/_lab/ssh-connections/{id}", get(ssh_connections))
         .route("/_lab/fault", post(fault))
         .route("/_lab/sso/approve", post(sso_approve))
         .route("/_lab/sso/stats", get(sso_stats))
@@ -73,6 +76,31 @@ async fn pushes(State(core): State<Arc<Core>>) -> Json<Vec<PushRecord>> {
     Json(core.state().pushes.clone())
 }
 
+async fn endpoints(State(core): State<Arc<Core>>) -> Json<Vec<LabEndpoint>> {
+    Json(core.endpoints())
+}
+
+async fn tunnels(State(core): State<Arc<Core>>) -> Json<Vec<TunnelRecord>> {
+    Json(core.state().tunnels.clone())
+}
+
+/// `{"instance_id": ID, "connections": N}`: TCP connections that reached its sshd this run.
+async fn ssh_connections(
+    State(core): State<Arc<Core>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> (StatusCode, Json<serde_json::Value>) {
+    match core.ssh_connections(&id) {
+        Ok(n) => (
+            StatusCode::OK,
+            Json(json!({ "instance_id": id, "connections": n })),
+        ),
+        Err(e) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": e.to_string() })),
+        ),
+    }
+}
+
 async fn fault(
     State(core): State<Arc<Core>>,
     Json(f): Json<Fault>,
@@ -110,11 +138,35 @@ pub fn fetch_state_of(addr: SocketAddr, account: &str) -> Result<Vec<LabInstance
 }
 
 fn get_state(addr: SocketAddr, path: &str) -> Result<Vec<LabInstance>, LabError> {
+    get_json(addr, path)
+}
+
+fn get_json<T: serde::de::DeserializeOwned>(addr: SocketAddr, path: &str) -> Result<T, LabError> {
     let resp = mini_http::request(addr, "GET", path, &[], b"").map_err(client_error)?;
     if resp.status != 200 {
         return Err(client_error(format!("HTTP {}", resp.status)));
     }
     serde_json::from_slice(&resp.body).map_err(client_error)
+}
+
+/// `GET /_lab/endpoints`: every account's EC2 Instance Connect Endpoints.
+pub fn fetch_endpoints(addr: SocketAddr) -> Result<Vec<LabEndpoint>, LabError> {
+    get_json(addr, "/_lab/endpoints")
+}
+
+/// `GET /_lab/tunnels`: every openTunnel attempt so far.
+pub fn fetch_tunnels(addr: SocketAddr) -> Result<Vec<TunnelRecord>, LabError> {
+    get_json(addr, "/_lab/tunnels")
+}
+
+/// `GET /_lab/ssh-connections/ID`: TCP connections that reached the instance's sshd this run.
+pub fn fetch_ssh_connections(addr: SocketAddr, instance_id: &str) -> Result<usize, LabError> {
+    let id: String = form_urlencoded::byte_serialize(instance_id.as_bytes()).collect();
+    let v: serde_json::Value = get_json(addr, &format!("/_lab/ssh-connections/{id}"))?;
+    v["connections"]
+        .as_u64()
+        .map(|n| n as usize)
+        .ok_or_else(|| client_error("no connections count in the answer"))
 }
 
 /// `POST /_lab/fault` to the lab at `addr`.

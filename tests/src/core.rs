@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::catalogue::InstanceState;
 use crate::identities::Identities;
-use crate::state::{LabInstance, LabState};
+use crate::state::{LabEndpoint, LabInstance, LabState};
 use crate::{procs, sshd, LabError};
 
 pub struct Core {
@@ -20,6 +20,9 @@ pub struct Core {
     sshds: Mutex<HashMap<String, Child>>,
     /// Listeners standing in for a muted sshd (see [`Core::mute_sshd`]).
     mutes: Mutex<HashMap<String, Vec<TcpListener>>>,
+    /// Per instance, the length of its sshd log when this lab run first started its sshd:
+    /// connections are counted from there (the log outlives runs in a reused state dir).
+    log_base: Mutex<HashMap<String, u64>>,
 }
 
 /// A poisoned lock only means a panic elsewhere; the data is still usable for cleanup.
@@ -31,11 +34,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct CoreConfig {
     pub regions: Vec<String>,
     pub eic_latency: Duration,
+    pub eice_latency: Duration,
     pub key_ttl: Duration,
     /// At least 1.
     pub max_page_size: usize,
     pub state_dir: PathBuf,
     pub http_port: u16,
+    /// The EC2 Instance Connect Endpoint's tunnel listener (`ws://127.0.0.1:PORT/openTunnel`).
+    pub eice_port: u16,
     pub ssh_port: u16,
     pub os_user: String,
     /// Runs curl for sshd's AuthorizedKeysCommand.
@@ -50,6 +56,7 @@ impl Core {
             ids: Mutex::new(Identities::default()),
             sshds: Mutex::new(HashMap::new()),
             mutes: Mutex::new(HashMap::new()),
+            log_base: Mutex::new(HashMap::new()),
         }
     }
 
@@ -73,6 +80,25 @@ impl Core {
             .collect()
     }
 
+    /// The EC2 Instance Connect Endpoints of every account, as they look now.
+    pub fn endpoints(&self) -> Vec<LabEndpoint> {
+        let st = self.state();
+        st.endpoints
+            .iter()
+            .map(|e| LabEndpoint {
+                id: e.id.clone(),
+                account: e.account.to_string(),
+                region: e.region.clone(),
+                vpc_id: e.vpc_id.clone(),
+                subnet_id: e.subnet_id.clone(),
+                state: st.endpoint_state().to_string(),
+                dns_name: e.dns_name(),
+                fips_dns_name: e.fips_dns_name(),
+                open_tunnels: st.open_tunnels_of(&e.id),
+            })
+            .collect()
+    }
+
     fn set_state(&self, id: &str, s: InstanceState) -> Result<InstanceState, LabError> {
         let mut st = self.state();
         let inst = st
@@ -86,10 +112,7 @@ impl Core {
         let inst = st
             .instance(id)
             .ok_or_else(|| LabError::UnknownInstance(id.into()))?;
-        Ok([Some(inst.private_ip), inst.public_ip]
-            .into_iter()
-            .flatten()
-            .collect())
+        Ok(inst.listen_addrs())
     }
 
     fn paths(&self, id: &str) -> sshd::Paths {
@@ -111,6 +134,9 @@ impl Core {
         self.ensure_host_key(id).await?;
         let addrs = self.addrs(id)?;
         let paths = self.paths(id);
+        lock(&self.log_base)
+            .entry(id.to_string())
+            .or_insert_with(|| sshd::log_len(&paths));
         let input = sshd::ConfigInput {
             id,
             addrs: &addrs,
@@ -133,6 +159,16 @@ impl Core {
             )));
         }
         Ok(())
+    }
+
+    /// TCP connections that reached the instance's sshd during this lab run (direct or through
+    /// an EICE tunnel; the lab's readiness probes excluded).
+    pub fn ssh_connections(&self, id: &str) -> Result<usize, LabError> {
+        self.addrs(id)?;
+        let Some(base) = lock(&self.log_base).get(id).copied() else {
+            return Ok(0);
+        };
+        Ok(sshd::connections_in_log(&self.paths(id), base))
     }
 
     /// Kills the sshd and its sessions, off the async thread (it waits for the kills); a muted

@@ -13,15 +13,15 @@ use crate::identities::Caller;
 
 type Reply = (StatusCode, String);
 
-fn err(status: StatusCode, code: &str, message: &str, request_id: &str) -> Reply {
+pub(crate) fn err(status: StatusCode, code: &str, message: &str, request_id: &str) -> Reply {
     (status, ec2_xml::error(code, message, request_id))
 }
 
-fn bad(code: &str, message: &str, request_id: &str) -> Reply {
+pub(crate) fn bad(code: &str, message: &str, request_id: &str) -> Reply {
     err(StatusCode::BAD_REQUEST, code, message, request_id)
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k == name)
@@ -46,6 +46,9 @@ pub fn handle(
     }
     match param(params, "Action") {
         Some("DescribeInstances") => describe_instances(core, caller, region, params, request_id),
+        Some("DescribeInstanceConnectEndpoints") => {
+            crate::eice_api::describe(core, caller, region, params, request_id)
+        }
         Some("DescribeRegions") => (
             StatusCode::OK,
             ec2_xml::describe_regions(&core.config.regions, request_id),

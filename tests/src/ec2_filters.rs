@@ -26,8 +26,16 @@ pub fn numbered(params: &[(String, String)], prefix: &str) -> Vec<String> {
     by_n.into_values().collect()
 }
 
-/// Collects filters; `Err(message)` for an unknown filter name.
+/// Collects DescribeInstances filters; `Err(message)` for an unknown filter name.
 pub fn parse(params: &[(String, String)]) -> Result<Vec<Filter>, String> {
+    parse_with(params, known)
+}
+
+/// Collects filters of an action whose filter names `known` accepts.
+pub fn parse_with(
+    params: &[(String, String)],
+    known: fn(&str) -> bool,
+) -> Result<Vec<Filter>, String> {
     let mut by_n: BTreeMap<u32, Filter> = BTreeMap::new();
     for (k, v) in params {
         let Some(rest) = k.strip_prefix("Filter.") else {

@@ -17,6 +17,7 @@ pub fn shell_quote(v: &str) -> String {
 pub fn vars(
     state_dir: &Path,
     endpoint: &str,
+    eice_url: &str,
     region: &str,
     ssh_port: u16,
 ) -> Vec<(String, String)> {
@@ -40,6 +41,8 @@ pub fn vars(
             aws.join("credentials").display().to_string(),
         ),
         ("KEYLESS_SSH_PORT", ssh_port.to_string()),
+        // Where tunnels open instead of wss://<DnsName> (the client appends /openTunnel?…).
+        ("KEYLESS_EICE_ENDPOINT_URL", eice_url.to_string()),
         ("KEYLESS_LAB", "1".to_string()),
     ]
     .into_iter()

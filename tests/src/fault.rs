@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::Core;
 use crate::policy::Cidr;
+use crate::state::TunnelCommand;
 use crate::LabError;
 
 /// JSON form: `{"op":"throttle","n":2}`, `{"op":"stop","id":"i-…"}`, …
@@ -52,6 +53,31 @@ pub enum Fault {
     SsoRevoke,
     /// StartDeviceAuthorization answers URI as verificationUriComplete (a hostile portal)
     SsoVerificationUri { uri: String },
+    /// IAM denies ec2-instance-connect:OpenTunnel (on) or allows it again (off)
+    DenyOpenTunnel { switch: Switch },
+    /// Every EC2 Instance Connect Endpoint shows create-in-progress and refuses tunnels (on), or
+    /// is create-complete again (off)
+    EndpointNotReady { switch: Switch },
+    /// Every endpoint acts as if its 20 concurrent tunnels were open (on), or counts again (off)
+    TunnelCap { switch: Switch },
+    /// Close every open tunnel now (close code 1011, "tunnel closed by the endpoint")
+    CloseTunnels,
+    /// Send a text frame on every open tunnel, then close it with 1011
+    TunnelTextFrame,
+}
+
+/// A fault that stays until turned off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Switch {
+    On,
+    Off,
+}
+
+impl Switch {
+    pub fn is_on(self) -> bool {
+        self == Switch::On
+    }
 }
 
 impl Core {
@@ -88,7 +114,23 @@ impl Core {
             Fault::SsoSlowDown { n } => self.ids().forced_slow_downs = n,
             Fault::SsoRevoke => self.ids().revoke_sign_ins(),
             Fault::SsoVerificationUri { uri } => self.ids().forced_verification_uri = Some(uri),
+            Fault::DenyOpenTunnel { switch } => {
+                self.state().eice_faults.deny_open_tunnel = switch.is_on()
+            }
+            Fault::EndpointNotReady { switch } => self.state().eice_faults.not_ready = switch.is_on(),
+            Fault::TunnelCap { switch } => self.state().eice_faults.cap_reached = switch.is_on(),
+            Fault::CloseTunnels => self.command_open_tunnels(TunnelCommand::Close),
+            Fault::TunnelTextFrame => self.command_open_tunnels(TunnelCommand::SendText),
         }
         Ok(())
+    }
+}
+
+impl Core {
+    /// Tells every open tunnel's relay to act; returns at once (the relays close on their own).
+    fn command_open_tunnels(&self, cmd: TunnelCommand) {
+        for tx in self.state().open_tunnels.values() {
+            let _ = tx.send(cmd);
+        }
     }
 }

@@ -132,6 +132,11 @@ impl Identities {
             .map(|c| c.secret.clone())
     }
 
+    /// The session token an issued key must travel with (`None` for the static key).
+    pub fn session_token_of(&self, access_key: &str) -> Option<String> {
+        self.creds.get(access_key).map(|c| c.session_token.clone())
+    }
+
     pub fn caller(&self, access_key: &str) -> Caller {
         match self.creds.get(access_key) {
             Some(c) => c.caller.clone(),

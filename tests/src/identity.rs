@@ -14,9 +14,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::Instance;
+use crate::eice_catalogue::Endpoint;
 use crate::LabError;
 
-const VERSION: u32 = 1;
+/// 2: `private-db`, its address behind the endpoint, and the EC2 Instance Connect Endpoints.
+const VERSION: u32 = 2;
 
 /// Where a lab's identity lives in its state dir.
 pub fn dir(state_dir: &Path) -> PathBuf {
@@ -73,6 +75,20 @@ pub struct Saved {
     block: (u8, u8),
     pub ssh_port: u16,
     instances: Vec<SavedInstance>,
+    endpoints: Vec<SavedEndpoint>,
+}
+
+/// An EC2 Instance Connect Endpoint; its VPC and subnet follow from the instances.
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedEndpoint {
+    id: String,
+    account: String,
+    region: String,
+    dns_label: String,
+    network_interface_id: String,
+    security_group_id: String,
+    /// Seconds since the Unix epoch.
+    created_at: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -87,6 +103,7 @@ struct SavedInstance {
     subnet_id: String,
     private_ip: Ipv4Addr,
     public_ip: Option<Ipv4Addr>,
+    behind_endpoint_ip: Option<Ipv4Addr>,
     ipv6: Option<String>,
     /// Seconds since the Unix epoch.
     launch_time: u64,
@@ -98,7 +115,11 @@ fn unix(t: SystemTime) -> u64 {
 
 /// `i-` + hex: also a directory name in the state dir, so nothing else gets through.
 fn valid_id(id: &str) -> bool {
-    id.strip_prefix("i-")
+    valid_hex_id(id, "i-")
+}
+
+fn valid_hex_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix)
         .is_some_and(|h| (8..=30).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
@@ -109,6 +130,7 @@ impl Saved {
         block: (u8, u8),
         port: u16,
         inv: &[Instance],
+        endpoints: &[Endpoint],
     ) -> Saved {
         Saved {
             version: VERSION,
@@ -129,8 +151,21 @@ impl Saved {
                     subnet_id: i.subnet_id.clone(),
                     private_ip: i.private_ip,
                     public_ip: i.public_ip,
+                    behind_endpoint_ip: i.behind_endpoint_ip,
                     ipv6: i.ipv6.clone(),
                     launch_time: unix(i.launch_time),
+                })
+                .collect(),
+            endpoints: endpoints
+                .iter()
+                .map(|e| SavedEndpoint {
+                    id: e.id.clone(),
+                    account: e.account.to_string(),
+                    region: e.region.clone(),
+                    dns_label: e.dns_label.clone(),
+                    network_interface_id: e.network_interface_id.clone(),
+                    security_group_id: e.security_group_id.clone(),
+                    created_at: unix(e.created_at),
                 })
                 .collect(),
         }
@@ -203,8 +238,31 @@ impl Saved {
             i.subnet_id = s.subnet_id.clone();
             i.private_ip = s.private_ip;
             i.public_ip = s.public_ip;
+            i.behind_endpoint_ip = s.behind_endpoint_ip;
             i.ipv6 = s.ipv6.clone();
             i.launch_time = UNIX_EPOCH + Duration::from_secs(s.launch_time);
+        }
+        Ok(())
+    }
+
+    /// Gives the endpoints built for the (already applied) inventory their saved ids. Fails,
+    /// changing nothing, when the endpoint catalogue no longer has the saved shape.
+    pub fn apply_endpoints(&self, endpoints: &mut [Endpoint]) -> Result<(), String> {
+        let same_shape = endpoints.len() == self.endpoints.len()
+            && endpoints
+                .iter()
+                .zip(&self.endpoints)
+                .all(|(e, s)| e.account == s.account && e.region == s.region);
+        let valid = self.endpoints.iter().all(|s| valid_hex_id(&s.id, "eice-"));
+        if !same_shape || !valid {
+            return Err("the lab's endpoints changed since the identity was saved".into());
+        }
+        for (e, s) in endpoints.iter_mut().zip(&self.endpoints) {
+            e.id = s.id.clone();
+            e.dns_label = s.dns_label.clone();
+            e.network_interface_id = s.network_interface_id.clone();
+            e.security_group_id = s.security_group_id.clone();
+            e.created_at = UNIX_EPOCH + Duration::from_secs(s.created_at);
         }
         Ok(())
     }

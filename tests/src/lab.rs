@@ -12,11 +12,13 @@ use tokio::sync::oneshot;
 use crate::addrs::{pick_ssh_port, Block};
 use crate::catalogue::{self, InstanceState};
 use crate::core::{Core, CoreConfig};
+use crate::eice_catalogue::{self, Endpoint};
 use crate::identity::{self, IdentityStatus, Saved};
 use crate::policy::{Cidr, Policy};
 use crate::state::{Faults, LabState};
 use crate::{
-    env_file, os_user, server, ApiRequest, Fault, LabError, LabInstance, LabOptions, PushRecord,
+    eice_tunnel, env_file, os_user, server, ApiRequest, Fault, LabEndpoint, LabError, LabInstance,
+    LabOptions, PushRecord, TunnelRecord,
 };
 
 pub struct Lab {
@@ -38,7 +40,11 @@ struct ServerThread {
 }
 
 impl ServerThread {
-    fn spawn(listener: std::net::TcpListener, core: Arc<Core>) -> Result<ServerThread, LabError> {
+    fn spawn(
+        listener: std::net::TcpListener,
+        eice_listener: std::net::TcpListener,
+        core: Arc<Core>,
+    ) -> Result<ServerThread, LabError> {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
         let join = std::thread::Builder::new()
@@ -52,15 +58,20 @@ impl ServerThread {
                     Err(e) => return drop(ready_tx.send(Err(e.to_string()))),
                 };
                 rt.block_on(async move {
-                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                    let listeners = tokio::net::TcpListener::from_std(listener).and_then(|l| {
+                        Ok((l, tokio::net::TcpListener::from_std(eice_listener)?))
+                    });
+                    let (listener, eice_listener) = match listeners {
                         Ok(l) => l,
                         Err(e) => return drop(ready_tx.send(Err(e.to_string()))),
                     };
                     let _ = ready_tx.send(Ok(()));
+                    let tunnels = eice_tunnel::serve(eice_listener, core.clone());
                     let app =
                         server::router(core).into_make_service_with_connect_info::<SocketAddr>();
                     tokio::select! {
                         _ = axum::serve(listener, app) => {}
+                        _ = tunnels => {}
                         _ = stop_rx => {}
                     }
                 });
@@ -85,6 +96,13 @@ impl ServerThread {
             let _ = j.join();
         }
     }
+}
+
+/// A non-blocking listener on a free loopback port (handed to the server thread's runtime).
+fn bind_loopback(what: &str) -> Result<std::net::TcpListener, LabError> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(LabError::io(what))?;
+    l.set_nonblocking(true).map_err(LabError::io(what))?;
+    Ok(l)
 }
 
 impl Lab {
@@ -114,15 +132,17 @@ impl Lab {
                 (Some(t), p)
             }
         };
-        let (block, instances, saved_port, identity) = world(&opts, &state_dir)?;
+        let World {
+            block,
+            instances,
+            endpoints,
+            saved_port,
+            identity,
+        } = world(&opts, &state_dir)?;
         if let IdentityStatus::Replaced(_) = identity {
             eprintln!("keyless-lab: {identity}");
         }
-        let addrs: Vec<Ipv4Addr> = instances
-            .iter()
-            .flat_map(|i| [Some(i.private_ip), i.public_ip])
-            .flatten()
-            .collect();
+        let addrs: Vec<Ipv4Addr> = instances.iter().flat_map(|i| i.listen_addrs()).collect();
         let ssh_port = pick_ssh_port(&addrs, root, saved_port)
             .map_err(LabError::io("picking the SSH port"))?;
         if let Some(old) = saved_port.filter(|p| *p != ssh_port) {
@@ -136,21 +156,25 @@ impl Lab {
             block.octets(),
             ssh_port,
             &instances,
+            &endpoints,
         )
         .save(&state_dir)?;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")
-            .map_err(LabError::io("binding the lab port"))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(LabError::io("binding the lab port"))?;
+        let listener = bind_loopback("binding the lab port")?;
         let http_port = listener
             .local_addr()
             .map_err(LabError::io("binding the lab port"))?
             .port();
 
+        let eice_listener = bind_loopback("binding the EICE tunnel port")?;
+        let eice_port = eice_listener
+            .local_addr()
+            .map_err(LabError::io("binding the EICE tunnel port"))?
+            .port();
         let config = CoreConfig {
             regions: opts.regions.clone(),
             eic_latency: opts.eic_latency,
+            eice_latency: opts.eice_latency,
+            eice_port,
             key_ttl: opts.key_ttl,
             max_page_size: opts.max_page_size.max(1),
             state_dir: state_dir.clone(),
@@ -170,11 +194,16 @@ impl Lab {
             requests: Vec::new(),
             faults: Faults::default(),
             policy: Policy::seed(&os_user),
+            endpoints,
+            tunnels: Vec::new(),
+            open_tunnels: Default::default(),
+            eice_faults: Default::default(),
         };
         let core = Arc::new(Core::new(config, state));
-        let server = ServerThread::spawn(listener, core.clone())?;
+        let server = ServerThread::spawn(listener, eice_listener, core.clone())?;
         let endpoint = format!("http://127.0.0.1:{http_port}");
-        let env = env_file::vars(&state_dir, &endpoint, &first_region, ssh_port);
+        let eice_url = format!("ws://127.0.0.1:{eice_port}");
+        let env = env_file::vars(&state_dir, &endpoint, &eice_url, &first_region, ssh_port);
         // From here on, an error drops `lab`, which cleans up what was started.
         let mut lab = Lab {
             core,
@@ -344,6 +373,55 @@ impl Lab {
         self.core.ids().stats.clone()
     }
 
+    /// `ws://127.0.0.1:PORT`: the EC2 Instance Connect Endpoint's tunnel listener
+    /// (`KEYLESS_EICE_ENDPOINT_URL`; clients append `/openTunnel?…`).
+    pub fn eice_url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.core.config.eice_port)
+    }
+
+    /// Every account's EC2 Instance Connect Endpoints, as they look now.
+    pub fn endpoints(&self) -> Vec<LabEndpoint> {
+        self.core.endpoints()
+    }
+
+    /// Every openTunnel attempt so far (refused ones too), oldest first.
+    pub fn tunnels(&self) -> Vec<TunnelRecord> {
+        self.core.state().tunnels.clone()
+    }
+
+    /// TCP connections that reached the instance's sshd during this lab run, direct or through a
+    /// tunnel (the lab's readiness probes excluded). Panics on an unknown id (test helper).
+    pub fn ssh_connections(&self, instance_id: &str) -> usize {
+        self.core
+            .ssh_connections(instance_id)
+            .unwrap_or_else(|e| panic!("keyless-lab: ssh_connections({instance_id}): {e}"))
+    }
+
+    /// IAM denies (true) or allows (false) `ec2-instance-connect:OpenTunnel`.
+    pub fn deny_open_tunnel(&self, on: bool) {
+        self.core.state().eice_faults.deny_open_tunnel = on;
+    }
+
+    /// Endpoints show `create-in-progress` and refuse tunnels (true), or are ready (false).
+    pub fn set_endpoint_not_ready(&self, on: bool) {
+        self.core.state().eice_faults.not_ready = on;
+    }
+
+    /// Endpoints act as if their 20 tunnels were open (true), or count again (false).
+    pub fn set_tunnel_cap_reached(&self, on: bool) {
+        self.core.state().eice_faults.cap_reached = on;
+    }
+
+    /// Closes every open tunnel with 1011 "tunnel closed by the endpoint".
+    pub async fn close_open_tunnels(&self) {
+        Self::must("close_open_tunnels", "", self.fault(Fault::CloseTunnels).await)
+    }
+
+    /// Sends a text frame on every open tunnel, then closes it with 1011.
+    pub async fn send_text_on_open_tunnels(&self) {
+        Self::must("send_text_on_open_tunnels", "", self.fault(Fault::TunnelTextFrame).await)
+    }
+
     /// Any fault switch, as the HTTP control route and the CLI apply it.
     pub async fn fault(&self, fault: Fault) -> Result<(), LabError> {
         self.core.apply(fault).await
@@ -396,44 +474,58 @@ impl Lab {
     }
 }
 
-/// The inventory of a lab, with its address block and the SSH port of the last run: the saved
-/// identity of `state_dir` when it fits `opts`, else a new world (and the old identity, host
-/// keys included, is removed).
-fn world(
-    opts: &LabOptions,
-    state_dir: &Path,
-) -> Result<(Block, Vec<catalogue::Instance>, Option<u16>, IdentityStatus), LabError> {
+/// What a lab's identity decides: addresses, instances and endpoints.
+struct World {
+    block: Block,
+    instances: Vec<catalogue::Instance>,
+    endpoints: Vec<Endpoint>,
+    /// The SSH port of the last run, when its identity was reused.
+    saved_port: Option<u16>,
+    identity: IdentityStatus,
+}
+
+/// The world of a lab: the saved identity of `state_dir` when it fits `opts`, else a new world
+/// (and the old identity, host keys included, is removed).
+fn world(opts: &LabOptions, state_dir: &Path) -> Result<World, LabError> {
     let count = catalogue::named_count() + opts.extra_instances;
     let reason = match Saved::load(state_dir, &opts.regions, opts.extra_instances) {
         Ok(None) => None,
         Err(why) => Some(why),
         Ok(Some(saved)) => match reuse(&saved, opts, count) {
-            Ok((block, inv)) => {
-                return Ok((block, inv, Some(saved.ssh_port), IdentityStatus::Reused))
-            }
+            Ok(world) => return Ok(world),
             Err(why) => Some(why),
         },
     };
     identity::forget(state_dir)?;
     let block = Block::pick(count).map_err(LabError::io("picking loopback addresses"))?;
-    let inv = catalogue::build(&opts.regions, opts.extra_instances, &block);
-    let status = reason.map_or(IdentityStatus::Created, IdentityStatus::Replaced);
-    Ok((block, inv, None, status))
+    let instances = catalogue::build(&opts.regions, opts.extra_instances, &block);
+    let endpoints = eice_catalogue::build(&instances, &opts.regions);
+    Ok(World {
+        block,
+        instances,
+        endpoints,
+        saved_port: None,
+        identity: reason.map_or(IdentityStatus::Created, IdentityStatus::Replaced),
+    })
 }
 
 /// The saved world of `state_dir`: its address block claimed again and the catalogue given
 /// the saved ids, addresses and launch times; the reason when that is not possible.
-fn reuse(
-    saved: &Saved,
-    opts: &LabOptions,
-    count: usize,
-) -> Result<(Block, Vec<catalogue::Instance>), String> {
+fn reuse(saved: &Saved, opts: &LabOptions, count: usize) -> Result<World, String> {
     let (a, b) = saved.block();
     let block = Block::claim(a, b, count)
         .map_err(|e| format!("the saved lab identity's addresses: {e}"))?;
-    let mut inv = catalogue::build(&opts.regions, opts.extra_instances, &block);
-    saved.apply(&mut inv)?;
-    Ok((block, inv))
+    let mut instances = catalogue::build(&opts.regions, opts.extra_instances, &block);
+    saved.apply(&mut instances)?;
+    let mut endpoints = eice_catalogue::build(&instances, &opts.regions);
+    saved.apply_endpoints(&mut endpoints)?;
+    Ok(World {
+        block,
+        instances,
+        endpoints,
+        saved_port: Some(saved.ssh_port),
+        identity: IdentityStatus::Reused,
+    })
 }
 
 impl Drop for Lab {

@@ -11,6 +11,11 @@ mod ec2_api;
 mod ec2_filters;
 mod ec2_xml;
 mod eic_api;
+mod eice_admit;
+mod eice_api;
+mod eice_catalogue;
+mod eice_presign_verify;
+mod eice_tunnel;
 mod env_file;
 mod error;
 mod fault;
@@ -37,10 +42,15 @@ pub mod daemon;
 pub mod mini_http;
 
 pub use accounts::{ACCOUNT_ID, ACCOUNT_NAME, STAGING_ACCOUNT_ID, STAGING_ACCOUNT_NAME};
-pub use catalogue::{STAGING_API, STAGING_INSTANCES, STAGING_OLD, STAGING_WEB};
+pub use catalogue::{PRIVATE_DB, STAGING_API, STAGING_INSTANCES, STAGING_OLD, STAGING_WEB};
+pub use eice_catalogue::MAX_TUNNELS;
+pub use eice_tunnel::{
+    CLOSE_BY_ENDPOINT, CLOSE_INSTANCE_CLOSED, CLOSE_MAX_DURATION, CLOSE_TEXT_FROM_CLIENT,
+    CLOSE_UNREACHABLE, FAULT_TEXT,
+};
 pub use env_file::{SSO_ADMIN_PROFILE, SSO_LEGACY_PROFILE, SSO_STAGING_PROFILE};
 pub use error::LabError;
-pub use fault::Fault;
+pub use fault::{Fault, Switch};
 pub use identities::{
     SsoStats, MFA_CODE, MFA_SERIAL, OPS_MFA_ROLE_ARN, OPS_ROLE_ARN, SSO_READONLY_ROLE,
     SSO_ROLE_NAME, SSO_START_URL, SSO_USER,
@@ -49,7 +59,9 @@ pub use identity::{forget as forget_identity, IdentityStatus};
 pub use lab::Lab;
 pub use options::LabOptions;
 pub use ssh_keys::fingerprint_of_line;
-pub use state::{ApiRequest, LabInstance, PushRecord};
+pub use state::{
+    ApiRequest, LabEndpoint, LabInstance, PushRecord, TunnelOutcome, TunnelRecord,
+};
 
 /// The lab's only access key; any other key is "unrecognized".
 pub const ACCESS_KEY_ID: &str = "AKIALABKEYLESS000001";

@@ -11,15 +11,15 @@ use sha2::{Digest, Sha256};
 
 use crate::timefmt::parse_amz_date;
 
-const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-const MAX_SKEW: Duration = Duration::from_secs(300);
+pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+pub(crate) const MAX_SKEW: Duration = Duration::from_secs(300);
 /// SigV4's "unreserved" characters are left alone; everything else is %XX.
 const STRICT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
-const PATH: &AsciiSet = &STRICT.remove(b'/');
+pub(crate) const PATH: &AsciiSet = &STRICT.remove(b'/');
 
 /// The credential scope of a request (known before the signature is checked, so errors can be
 /// shaped for the right service).
@@ -207,7 +207,7 @@ fn canonical_request(
     Ok(out)
 }
 
-fn canonical_query(query: &str) -> String {
+pub(crate) fn canonical_query(query: &str) -> String {
     let mut pairs: Vec<(String, String)> = query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -229,11 +229,11 @@ fn canonical_query(query: &str) -> String {
 }
 
 /// Trim and collapse runs of spaces, as SigV4 requires.
-fn normalize_value(v: &str) -> String {
+pub(crate) fn normalize_value(v: &str) -> String {
     v.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+pub(crate) fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
     let k = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     let k = hmac(&k, region.as_bytes());
     let k = hmac(&k, service.as_bytes());
@@ -241,7 +241,7 @@ fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32
 }
 
 /// HMAC-SHA256 (RFC 2104); a few lines instead of a crate whose digest version clashes.
-fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
+pub(crate) fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
     let mut k = [0u8; 64];
     if key.len() > 64 {
         k[..32].copy_from_slice(&Sha256::digest(key));
@@ -257,7 +257,7 @@ fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
     outer.finalize().into()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -180,6 +180,48 @@ pub fn log_tail(paths: &Paths) -> String {
     lines[lines.len().saturating_sub(8)..].join("\n")
 }
 
+/// Counts the TCP connections sshd accepted, from its log's `Connection from A port P on B port
+/// Q` lines (LogLevel VERBOSE) after byte `offset`. The lab's own readiness probes connect from
+/// the address they probe (`A == B`) and are not counted; clients, direct or through a tunnel,
+/// connect from 127.0.0.1.
+pub fn connections_in_log(paths: &Paths, offset: u64) -> usize {
+    let bytes = fs::read(paths.log()).unwrap_or_default();
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+    String::from_utf8_lossy(&bytes[start..])
+        .lines()
+        .filter_map(|l| {
+            let rest = &l[l.find("Connection from ")? + "Connection from ".len()..];
+            let mut words = rest.split_whitespace();
+            let from = words.next()?;
+            let on = words.nth(3)?; // after "port P on"
+            Some(from != on)
+        })
+        .filter(|counted| *counted)
+        .count()
+}
+
+/// The log's current length: where a new lab run starts counting.
+pub fn log_len(paths: &Paths) -> u64 {
+    fs::metadata(paths.log()).map_or(0, |m| m.len())
+}
+
+/// One readiness probe, from the probed address itself so `connections_in_log` can skip it.
+async fn probe(sa: SocketAddr) -> bool {
+    let SocketAddr::V4(v4) = sa else {
+        return false;
+    };
+    let Ok(socket) = tokio::net::TcpSocket::new_v4() else {
+        return false;
+    };
+    if socket
+        .bind(SocketAddr::from((*v4.ip(), 0)))
+        .is_err()
+    {
+        return false;
+    }
+    socket.connect(sa).await.is_ok()
+}
+
 /// Waits until every address accepts TCP connections. `exited` reports an early death.
 pub async fn wait_ready(
     addrs: &[Ipv4Addr],
@@ -190,7 +232,7 @@ pub async fn wait_ready(
     for ip in addrs {
         let sa = SocketAddr::from((*ip, port));
         loop {
-            if tokio::net::TcpStream::connect(sa).await.is_ok() {
+            if probe(sa).await {
                 break;
             }
             if exited() {
@@ -203,4 +245,23 @@ pub async fn wait_ready(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn probes_are_not_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = super::Paths::new(dir.path(), "i-0123456789abcdef0");
+        std::fs::create_dir_all(&paths.dir).unwrap();
+        std::fs::write(
+            paths.log(),
+            "Server listening on 127.1.2.3 port 22.\n\
+             Connection from 127.1.2.3 port 5 on 127.1.2.3 port 22 rdomain \"\"\n\
+             Connection from 127.0.0.1 port 6 on 127.1.2.3 port 22 rdomain \"\"\n",
+        )
+        .unwrap();
+        assert_eq!(super::connections_in_log(&paths, 0), 1);
+        assert_eq!(super::connections_in_log(&paths, 10_000), 0);
+    }
 }

@@ -139,10 +139,10 @@ async fn switching_profile_switches_account_and_instances() {
             );
         }
     }
-    assert_eq!(lab.instances().len(), 11);
+    assert_eq!(lab.instances().len(), 12);
     assert_eq!(
         lab.all_instances().len(),
-        11 + lab.instances_in(STAGING_ACCOUNT_ID).len()
+        12 + lab.instances_in(STAGING_ACCOUNT_ID).len()
     );
 }
 

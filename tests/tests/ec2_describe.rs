@@ -56,7 +56,7 @@ async fn pagination_is_stable_and_complete() {
     .await
     .unwrap();
     let expected = named(&lab, |i| i.region == "us-east-1");
-    assert_eq!(expected.len(), 9 + 15);
+    assert_eq!(expected.len(), 10 + 15);
 
     let mut seen = Vec::new();
     let mut token: Option<String> = None;
@@ -79,7 +79,7 @@ async fn pagination_is_stable_and_complete() {
         }
     }
     assert_eq!(pages, 5);
-    assert_eq!(seen.len(), 24);
+    assert_eq!(seen.len(), 25);
     assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), expected);
     // Same order every time.
     let again = page(
@@ -95,7 +95,7 @@ async fn pagination_is_stable_and_complete() {
     assert_eq!(again, seen[..5]);
     // Without MaxResults: everything (below the cap) in one page.
     let (all, next) = page(&ec2(&lab, "us-east-1", "DescribeInstances", &[]).text());
-    assert_eq!((all.len(), next), (24, None));
+    assert_eq!((all.len(), next), (25, None));
 }
 
 #[tokio::test]
@@ -142,7 +142,7 @@ async fn filters() {
         ids(&lab, us, &f("instance-state-name", "stopped")),
         named(&lab, |i| i.region == us && i.state == "stopped")
     );
-    assert_eq!(ids(&lab, us, &f("tag-key", "Name")).len(), 8);
+    assert_eq!(ids(&lab, us, &f("tag-key", "Name")).len(), 9);
     assert_eq!(
         ids(&lab, us, &f("availability-zone", "us-east-1b")),
         named(&lab, |i| i.az == "us-east-1b")
@@ -208,7 +208,11 @@ async fn filters() {
                 .any(|(k, v)| k == "Env" && (v == "prod" || v == "staging"))
     });
     assert_eq!(prod_running, expected);
-    assert_eq!(expected.len(), 4, "web, web, db-primary, restricted");
+    assert_eq!(
+        expected.len(),
+        5,
+        "web, web, db-primary, restricted, private-db"
+    );
     // Instance ids select directly.
     assert_eq!(
         ids(&lab, us, &[("InstanceId.1", &db.id)]),
@@ -270,7 +274,7 @@ async fn validation_errors() {
         page(&ec2(&lab2, us, "DescribeInstances", &[("NextToken", &token)]).text())
             .0
             .len(),
-        4
+        5
     );
 
     let r = ec2(&lab, us, "RunInstances", &[]);

@@ -17,9 +17,9 @@ fn port_open(ip: std::net::Ipv4Addr, port: u16) -> bool {
 async fn catalogue_env_and_addresses() {
     let lab = Lab::start(LabOptions::default()).await.unwrap();
     let all = lab.instances();
-    assert_eq!(all.len(), 11);
+    assert_eq!(all.len(), 12);
     let us: Vec<_> = all.iter().filter(|i| i.region == "us-east-1").collect();
-    assert_eq!(us.len(), 9);
+    assert_eq!(us.len(), 10);
     assert_eq!(
         all.iter()
             .filter(|i| i.name.as_deref() == Some("web"))
@@ -48,7 +48,7 @@ async fn catalogue_env_and_addresses() {
 
     // Ids, private addresses in one 127.A.B.0/24, public ones in the next /24.
     let ids: HashSet<_> = all.iter().map(|i| i.id.clone()).collect();
-    assert_eq!(ids.len(), 11);
+    assert_eq!(ids.len(), 12);
     for i in &all {
         assert!(i.id.starts_with("i-0") && i.id.len() == 19, "{}", i.id);
         assert!(
@@ -67,14 +67,21 @@ async fn catalogue_env_and_addresses() {
     assert_eq!(net(web_public), [p[0], p[1], p[2] + 1]);
 
     // Every running instance has a listening sshd on each of its addresses; stopped ones none.
+    // private-db's sshd listens only behind the endpoint (a third /24), never on its private IP.
     for i in &all {
         let running = i.state == "running";
+        let behind = i.behind_endpoint_ip;
+        assert_eq!(behind.is_some(), i.name.as_deref() == Some(keyless_lab::PRIVATE_DB));
         assert_eq!(
             port_open(i.private_ip, lab.ssh_port()),
-            running,
+            running && behind.is_none(),
             "{:?}",
             i.name
         );
+        if let Some(ip) = behind {
+            assert_eq!(net(ip), [p[0], p[1], p[2] + 2]);
+            assert!(port_open(ip, lab.ssh_port()));
+        }
         if let Some(ip) = i.public_ip {
             assert_eq!(port_open(ip, lab.ssh_port()), running);
         }
@@ -96,6 +103,7 @@ async fn catalogue_env_and_addresses() {
     assert_eq!(get("AWS_EC2_METADATA_DISABLED"), "true");
     assert_eq!(get("KEYLESS_SSH_PORT"), lab.ssh_port().to_string());
     assert_eq!(get("KEYLESS_LAB"), "1");
+    assert_eq!(get("KEYLESS_EICE_ENDPOINT_URL"), lab.eice_url());
     let text = std::fs::read_to_string(lab.env_file()).unwrap();
     assert!(text.contains(&format!(
         "export AWS_ENDPOINT_URL_EC2='{}'\n",
@@ -255,7 +263,7 @@ async fn filler_instances() {
     };
     let lab = Lab::start(opts).await.unwrap();
     let all = lab.instances();
-    assert_eq!(all.len(), 311);
+    assert_eq!(all.len(), 312);
     let filler: Vec<_> = all
         .iter()
         .filter(|i| i.name.as_deref().is_some_and(|n| n.starts_with("filler-")))
@@ -267,7 +275,12 @@ async fn filler_instances() {
         150
     );
     let ips: HashSet<_> = all.iter().map(|i| i.private_ip).collect();
-    assert_eq!(ips.len(), 311, "private addresses are unique");
+    assert_eq!(ips.len(), 312, "private addresses are unique");
+    // Filler past the first /24 spills beyond the private, public and behind-the-endpoint /24s.
+    let p = all[0].private_ip.octets();
+    let behind = lab.instance_named(keyless_lab::PRIVATE_DB).behind_endpoint_ip.unwrap();
+    assert!(all.iter().all(|i| i.private_ip.octets()[2] != p[2] + 1
+        && i.private_ip.octets()[2] != behind.octets()[2]));
     // Filler can be started like any instance.
     let last = filler.last().unwrap();
     lab.start_instance(&last.id).await;

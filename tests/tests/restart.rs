@@ -79,7 +79,9 @@ async fn same_state_dir_same_world_and_host_keys() {
     assert_eq!(*lab.identity(), IdentityStatus::Created);
     let before = world(lab.all_instances());
     let launched = launch_times(&lab);
-    assert_eq!(launched.len(), 11);
+    assert_eq!(launched.len(), 12);
+    let endpoints = lab.endpoints();
+    assert_eq!(endpoints.len(), 2, "{endpoints:?}");
     let port = lab.ssh_port();
     lab.shutdown().await;
     assert!(processes_mentioning(&dir_s).is_empty(), "sshd left behind");
@@ -101,6 +103,7 @@ async fn same_state_dir_same_world_and_host_keys() {
     assert_eq!(*lab.identity(), IdentityStatus::Reused);
     assert_eq!(world(lab.all_instances()), before);
     assert_eq!(launch_times(&lab), launched);
+    assert_eq!(lab.endpoints(), endpoints, "endpoint ids are part of the identity");
     assert_eq!(
         lab.ssh_port(),
         port,

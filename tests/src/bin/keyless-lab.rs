@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use keyless_lab::daemon::{self, LabRecord};
-use keyless_lab::{control, Fault, IdentityStatus, Lab, LabInstance, LabOptions};
+use keyless_lab::{control, Fault, IdentityStatus, Lab, LabEndpoint, LabInstance, LabOptions};
 
 #[derive(Parser)]
 #[command(
@@ -55,6 +55,9 @@ struct LabArgs {
     regions: Vec<String>,
     #[arg(long, default_value_t = 0)]
     eic_latency_ms: u64,
+    /// Delay before the EC2 Instance Connect Endpoint answers a tunnel's upgrade
+    #[arg(long, default_value_t = 0)]
+    eice_latency_ms: u64,
     #[arg(long, default_value_t = 60)]
     key_ttl_secs: u64,
     #[arg(long, default_value_t = 1000)]
@@ -79,6 +82,7 @@ impl LabArgs {
             format!("--instances={}", self.instances),
             format!("--regions={}", self.regions.join(",")),
             format!("--eic-latency-ms={}", self.eic_latency_ms),
+            format!("--eice-latency-ms={}", self.eice_latency_ms),
             format!("--key-ttl-secs={}", self.key_ttl_secs),
             format!("--max-page-size={}", self.max_page_size),
             format!("--state-dir={}", dir.display()),
@@ -175,6 +179,7 @@ fn up(args: &LabArgs) -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(100));
     };
     let instances = control::fetch_state_of(rec.http_addr(), "all").map_err(|e| e.to_string())?;
+    let endpoints = control::fetch_endpoints(rec.http_addr()).map_err(|e| e.to_string())?;
     println!("env file: {}", rec.env_file.display());
     match &rec.identity {
         Some(i @ IdentityStatus::Replaced(_)) => eprintln!("keyless-lab: {i}"),
@@ -182,6 +187,7 @@ fn up(args: &LabArgs) -> Result<(), String> {
         None => {}
     }
     print!("{}", table(&instances));
+    print!("{}", endpoint_table(&endpoints));
     println!("hint: source {} && keyless ls", rec.env_file.display());
     Ok(())
 }
@@ -214,6 +220,7 @@ fn serve(args: &LabArgs, detached: bool) -> Result<(), String> {
             regions: args.regions.clone(),
             extra_instances: args.instances,
             eic_latency: Duration::from_millis(args.eic_latency_ms),
+            eice_latency: Duration::from_millis(args.eice_latency_ms),
             key_ttl: Duration::from_secs(args.key_ttl_secs),
             max_page_size: args.max_page_size,
             state_dir: Some(dir.clone()),
@@ -234,6 +241,7 @@ fn serve(args: &LabArgs, detached: bool) -> Result<(), String> {
             rec.endpoint, rec.ssh_port, rec.os_user
         );
         print!("{}", table(&lab.all_instances()));
+        print!("{}", endpoint_table(&lab.endpoints()));
         wait_for_signal().await;
         println!("keyless-lab: stopping");
         daemon::remove_record(&dir);
@@ -281,12 +289,14 @@ fn down(d: &DirArg) -> Result<(), String> {
 fn status(d: &DirArg) -> Result<(), String> {
     let rec = d.running()?;
     let instances = control::fetch_state_of(rec.http_addr(), "all").map_err(|e| e.to_string())?;
+    let endpoints = control::fetch_endpoints(rec.http_addr()).map_err(|e| e.to_string())?;
     println!(
         "lab pid {} at {} (ssh port {}, user {})",
         rec.pid, rec.endpoint, rec.ssh_port, rec.os_user
     );
     println!("env file: {}", rec.env_file.display());
     print!("{}", table(&instances));
+    print!("{}", endpoint_table(&endpoints));
     Ok(())
 }
 
@@ -321,14 +331,38 @@ fn table(instances: &[LabInstance]) -> String {
         "PUBLIC IP",
     ]
     .map(String::from);
-    let mut widths = [0usize; 7];
-    for row in std::iter::once(&header).chain(&rows) {
+    columns(&header, &rows)
+}
+
+/// The EC2 Instance Connect Endpoints (every account), after the instances.
+fn endpoint_table(endpoints: &[LabEndpoint]) -> String {
+    let rows: Vec<[String; 6]> = endpoints
+        .iter()
+        .map(|e| {
+            [
+                e.id.clone(),
+                e.account.clone(),
+                e.region.clone(),
+                e.vpc_id.clone(),
+                e.state.clone(),
+                e.dns_name.clone(),
+            ]
+        })
+        .collect();
+    let header = ["ENDPOINT", "ACCOUNT", "REGION", "VPC", "STATE", "DNS NAME"].map(String::from);
+    format!("\n{}", columns(&header, &rows))
+}
+
+/// Left-aligned columns, two spaces apart.
+fn columns<const N: usize>(header: &[String; N], rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
+    for row in std::iter::once(header).chain(rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
+    for row in std::iter::once(header).chain(rows) {
         let cells: Vec<String> = row
             .iter()
             .zip(widths)
