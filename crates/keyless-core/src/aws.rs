@@ -86,6 +86,8 @@ pub struct AwsContext {
     sdk: SdkConfig,
     /// Each VPC's EC2 Instance Connect Endpoints, asked once; clones share them.
     eice_endpoints: crate::eice::EndpointCache,
+    /// Which path reached each VPC in this run (clones share it).
+    pub(crate) routes: crate::reach::RouteMemory,
 }
 
 impl AwsContext {
@@ -201,6 +203,7 @@ impl AwsContext {
         Ok(AwsContext {
             sdk: loader.load().await,
             eice_endpoints: Default::default(),
+            routes: Default::default(),
         })
     }
 

@@ -2,27 +2,28 @@
 //! with the TCP connect and SSH key exchange (AWS's own tools do them one after the other), then
 //! authenticate with that key only. If the instance refuses a key EC2 Instance Connect accepted,
 //! push once more (the 60 s window may have passed) and otherwise explain the usual causes.
-//! Each phase that waits on the server has a deadline (`deadline.rs`).
+//! Each phase that waits on the server has a deadline (`deadline.rs`). How the instance is
+//! reached — directly, through its VPC's EC2 Instance Connect Endpoint, or both raced — is
+//! `reach.rs`'s job.
 
-use crate::address::{choose_address, Via};
+use crate::address::{plan_route, Via};
 use crate::aws::AwsContext;
-use crate::deadline::{Phase, PhaseDeadline, PromptClock};
+use crate::deadline::{Phase, PhaseDeadline};
 use crate::error::{Error, ErrorKind, Fix, Result};
 use crate::hostkeys::{HostKeyPolicy, KnownHosts};
 use crate::instance::Instance;
 use crate::onetime_key::OneTimeKey;
 use crate::push::{push_key, PushReceipt, PushRequest, KEY_LIFETIME};
+use crate::reach::Reach;
 use crate::session::Connection;
-use crate::verifier::{HostKeyPrompt, Refusal, Verifier};
+use crate::verifier::{HostKeyPrompt, Verifier};
 use serde::Serialize;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Push again before authenticating once the key is this old: it must still be valid when sshd
 /// asks for it, a round trip later.
 const REPUSH_AFTER: Duration = Duration::from_secs(KEY_LIFETIME.as_secs() - 15);
-const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct ConnectOptions {
@@ -37,7 +38,13 @@ pub struct ConnectOptions {
     pub progress: Option<Arc<dyn Fn(StepTiming) + Send + Sync>>,
     /// How long the server may take for each phase: banner and key exchange, authentication,
     /// opening the session. A host-key question does not count. See [`crate::deadline::phase_timeout`].
+    /// Opening an EICE tunnel gets the same.
     pub timeout: Duration,
+    /// Ask the endpoint to close EICE tunnels after this long (`maxTunnelDuration`, needed when
+    /// an IAM policy allows less than AWS's 1 h). `None`: AWS's limit.
+    pub max_tunnel: Option<Duration>,
+    /// Where EICE tunnels go (the lab's endpoint override) and through which HTTPS proxy.
+    pub tunnel: crate::eice::TunnelSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,6 +54,8 @@ pub enum Step {
     Resolve,
     Key,
     Push,
+    /// Opening the EICE tunnel (only when the connection goes through one).
+    Tunnel,
     Handshake,
     Authenticate,
 }
@@ -68,10 +77,15 @@ impl ConnectOptions {
             step,
             took: since.elapsed(),
         };
+        self.tell(timing);
+        timing
+    }
+
+    /// Passes on a step timed elsewhere.
+    pub(crate) fn tell(&self, timing: StepTiming) {
         if let Some(progress) = &self.progress {
             progress(timing);
         }
-        timing
     }
 }
 
@@ -104,12 +118,7 @@ pub async fn connect_instance(
         )
         .with_fix(Fix::StartInstance));
     }
-    let address = choose_address(&instance, opts.via)?;
-    let deadline = PhaseDeadline::new(
-        opts.timeout,
-        instance.label(),
-        SocketAddr::new(address, opts.port).to_string(),
-    );
+    let plan = plan_route(&instance, opts.via)?;
     let mut timings = Vec::new();
 
     let t = Instant::now();
@@ -123,41 +132,24 @@ pub async fn connect_instance(
         os_user: &opts.os_user,
         public_key: &public,
     };
-    let refusal: Refusal = Default::default();
-    let clock = PromptClock::default();
-    let verifier = Verifier {
-        instance_id: instance.instance_id.clone(),
-        store: opts.known_hosts.clone(),
-        policy: opts.host_key_policy,
-        prompt: opts.prompt.clone(),
-        refusal: refusal.clone(),
-        clock: clock.clone(),
-    };
-
     let push = async {
         let t = Instant::now();
         let r = push_key(aws, &push_req).await;
         (r, opts.report(Step::Push, t))
     };
-    let handshake = async {
-        let t = Instant::now();
-        let r = handshake(
-            SocketAddr::new(address, opts.port),
-            verifier,
-            &refusal,
-            &deadline,
-            &clock,
-            &instance,
-        )
-        .await;
-        (r, opts.report(Step::Handshake, t))
+    let reach = Reach {
+        aws,
+        instance: &instance,
+        opts,
     };
-    let ((pushed, push_timing), (handle, handshake_timing)) = tokio::join!(push, handshake);
+    let ((pushed, push_timing), reached) = tokio::join!(push, reach.run(plan));
     timings.push(push_timing);
-    timings.push(handshake_timing);
     // A push error explains more than a connection error caused by the same root problem.
     let mut receipt = pushed?;
-    let mut handle = handle?;
+    let reached = reached?;
+    timings.extend(reached.timings.iter().copied());
+    let deadline = reached.deadline.clone();
+    let mut handle = reached.handle;
 
     let t = Instant::now();
     authenticate(
@@ -172,80 +164,16 @@ pub async fn connect_instance(
     .await?;
     timings.push(opts.report(Step::Authenticate, t));
     Ok(Connection::new(
-        handle, instance, address, deadline, timings,
+        handle,
+        instance,
+        crate::session::Route {
+            address: reached.address,
+            path: reached.path,
+            tunnel_end: reached.tunnel_end,
+        },
+        deadline,
+        timings,
     ))
-}
-
-async fn handshake(
-    address: SocketAddr,
-    verifier: Verifier,
-    refusal: &Refusal,
-    deadline: &PhaseDeadline,
-    clock: &PromptClock,
-    instance: &Instance,
-) -> Result<russh::client::Handle<Verifier>> {
-    let socket = tokio::time::timeout(TCP_CONNECT_TIMEOUT, tokio::net::TcpStream::connect(address))
-        .await
-        .map_err(|_| unreachable(instance, address, "timed out"))?
-        .map_err(|e| unreachable(instance, address, &e.to_string()))?;
-    socket.set_nodelay(true).ok();
-    // A second handle on the socket: on expiry it is shut down, which also ends the task russh
-    // has started for the session by then.
-    let socket = socket.into_std()?;
-    let spare = socket.try_clone()?;
-    let socket = tokio::net::TcpStream::from_std(socket)?;
-    let ssh =
-        russh::client::connect_stream(Arc::new(crate::session::ssh_config()), socket, verifier);
-    let done =
-        (deadline.within_pausable(Phase::Handshake, clock, ssh).await).inspect_err(|_| {
-            let _ = spare.shutdown(std::net::Shutdown::Both);
-        })?;
-    done.map_err(|e| {
-        refusal
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-            .unwrap_or_else(|| handshake_failed(e, address))
-    })
-}
-
-fn handshake_failed(e: russh::Error, address: SocketAddr) -> Error {
-    match e {
-        russh::Error::NoCommonAlgo {
-            kind: russh::AlgorithmKind::Key,
-            ours,
-            theirs,
-        } => Error::new(
-            ErrorKind::Ssh,
-            format!(
-                "the SSH server at {address} offers only host-key algorithms Keyless does \
-                 not accept ({}); Keyless accepts {}",
-                theirs.join(", "),
-                ours.join(", ")
-            ),
-        )
-        .with_hint(
-            "ssh-rsa host-key signatures use SHA-1, which is broken. Give sshd an Ed25519 or \
-             ECDSA host key, or let it sign RSA keys with rsa-sha2-256/512 (OpenSSH 7.2 and \
-             later do).",
-        ),
-        e => Error::new(
-            ErrorKind::Ssh,
-            format!("SSH handshake with {address} failed: {e}"),
-        )
-        .with_hint("Is an SSH server listening on that port?"),
-    }
-}
-
-fn unreachable(instance: &Instance, address: SocketAddr, why: &str) -> Error {
-    Error::new(
-        ErrorKind::Network,
-        format!("cannot reach {} at {address}: {why}", instance.label()),
-    )
-    .with_hint(
-        "Check that you can route to that address (VPN/Direct Connect for private IPs), that the \
-         security group allows SSH from you, and that sshd is running.",
-    )
 }
 
 async fn authenticate(

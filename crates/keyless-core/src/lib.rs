@@ -4,6 +4,7 @@
 //! - [`inventory`]: instances across regions, paginated, filtered.
 //! - [`push`]: EC2 Instance Connect `SendSSHPublicKey` with explained errors.
 //! - [`connect`]: one-time key, push overlapped with the SSH handshake, authentication.
+//! - [`reach`]: the path to sshd: direct, through the VPC's EC2 Instance Connect Endpoint, or raced.
 //! - [`deadline`]: a deadline for each phase that waits on the server.
 //! - [`eice`]: tunnels through a VPC's EC2 Instance Connect Endpoint (WebSocket, SigV4, proxies).
 //! - [`hostkeys`]: host-key trust pinned by instance id.
@@ -13,6 +14,7 @@
 //! - [`live`]: a background session for a GUI, with coalesced output and flow control.
 //! - [`KnownInstances`]: what the backend saw AWS report, the only instances the app dials.
 //! - [`harden`]: the process keeps its secrets out of core dumps and away from ptrace.
+//! - [`local_tunnel`]: a local port forwarded through EC2 Instance Connect Endpoint tunnels.
 //! - [`terminal_text`]: untrusted text (tags, AWS messages) escaped before it reaches a terminal.
 
 pub mod address;
@@ -29,16 +31,19 @@ pub mod instance;
 pub mod inventory;
 mod known_instances;
 pub mod live;
+pub mod local_tunnel;
 pub mod onetime_key;
 pub mod paths;
 pub mod profiles;
 pub mod push;
+pub mod reach;
 pub mod session;
+mod severable;
 pub mod terminal_text;
 pub mod validate;
 mod verifier;
 
-pub use address::Via;
+pub use address::{plan_route, RoutePlan, Via};
 pub use aws::{AwsContext, AwsSelection};
 pub use connect::{connect_instance, connect_target, ConnectOptions, Step, StepTiming};
 pub use deadline::{phase_timeout, DEFAULT_PHASE_TIMEOUT};
@@ -51,5 +56,6 @@ pub use known_instances::{AwsProfileKey, KnownInstances};
 pub use live::{ConnectRequest, ExitInfo, LiveEvent, LiveSession, LiveSink, INPUT_BUDGET};
 pub use onetime_key::OneTimeKey;
 pub use profiles::{Profile, ProfileStore};
+pub use reach::Path;
 pub use session::{Connection, Exit, PtySize, Session, SessionEvent, SessionInput, SessionSpec};
 pub use verifier::HostKeyPrompt;

@@ -188,6 +188,8 @@ impl LiveSession {
                 })
             })),
             timeout: crate::deadline::phase_timeout(None)?,
+            max_tunnel: None,
+            tunnel: crate::eice::TunnelSettings::from_env(),
         };
         let connect = async {
             let instance = match known {

@@ -15,8 +15,8 @@ use crate::instance::Instance;
 use crate::severable::{CutOnDrop, Severable};
 use crate::verifier::{RaceClaim, Refusal, Verifier};
 use futures::future::{BoxFuture, FutureExt};
-use std::net::{IpAddr, SocketAddr};
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -175,7 +175,9 @@ impl Reach<'_> {
             .map_err(|_| unreachable(self.instance, at, "timed out"))?
             .map_err(|e| unreachable(self.instance, at, &e.to_string()))?;
         socket.set_nodelay(true).ok();
-        let handle = self.handshake(socket, claim, &deadline, &at.to_string()).await?;
+        let handle = self
+            .handshake(socket, claim, &deadline, &at.to_string())
+            .await?;
         Ok(Reached {
             handle,
             address,
@@ -374,8 +376,11 @@ fn handshake_failed(e: russh::Error, at: &str) -> Error {
              ECDSA host key, or let it sign RSA keys with rsa-sha2-256/512 (OpenSSH 7.2 and \
              later do).",
         ),
-        e => Error::new(ErrorKind::Ssh, format!("SSH handshake with {at} failed: {e}"))
-            .with_hint("Is an SSH server listening on that port?"),
+        e => Error::new(
+            ErrorKind::Ssh,
+            format!("SSH handshake with {at} failed: {e}"),
+        )
+        .with_hint("Is an SSH server listening on that port?"),
     }
 }
 

@@ -2,8 +2,10 @@
 
 use crate::connect::StepTiming;
 use crate::deadline::{Phase, PhaseDeadline};
+use crate::eice::TunnelEnd;
 use crate::error::{Error, ErrorKind, Result};
 use crate::instance::Instance;
+use crate::reach::Path;
 use crate::verifier::Verifier;
 use russh::client::{Handle, Msg};
 use russh::keys::{Algorithm, EcdsaCurve, HashAlg};
@@ -50,10 +52,21 @@ pub(crate) fn ssh_config() -> russh::client::Config {
 pub struct Connection {
     handle: Handle<Verifier>,
     pub instance: Instance,
+    /// The instance's address that was reached (directly or through the tunnel).
     pub address: IpAddr,
+    pub path: Path,
+    /// Why the tunnel ended, once it has (sessions say it instead of "connection lost").
+    tunnel_end: Option<TunnelEnd>,
     /// How long each step of the connect took, in order.
     pub timings: Vec<StepTiming>,
     deadline: PhaseDeadline,
+}
+
+/// How a connection reached its instance.
+pub(crate) struct Route {
+    pub address: IpAddr,
+    pub path: Path,
+    pub tunnel_end: Option<TunnelEnd>,
 }
 
 /// A terminal size in character cells.
@@ -75,16 +88,36 @@ impl Connection {
     pub(crate) fn new(
         handle: Handle<Verifier>,
         instance: Instance,
-        address: IpAddr,
+        route: Route,
         deadline: PhaseDeadline,
         timings: Vec<StepTiming>,
     ) -> Self {
         Connection {
             handle,
             instance,
-            address,
+            address: route.address,
+            path: route.path,
+            tunnel_end: route.tunnel_end,
             timings,
             deadline,
+        }
+    }
+
+    /// "10.0.0.5" or "10.0.0.5 via EICE eice-0123…", for status lines.
+    pub fn route_text(&self) -> String {
+        match &self.path {
+            Path::Direct => self.address.to_string(),
+            Path::Eice { endpoint_id, .. } => format!("{} via EICE {endpoint_id}", self.address),
+        }
+    }
+
+    /// How long until the endpoint closes this connection's tunnel; `None` when direct.
+    pub fn tunnel_time_left(&self) -> Option<Duration> {
+        match &self.path {
+            Path::Direct => None,
+            Path::Eice { expires_at, .. } => {
+                Some(expires_at.saturating_duration_since(std::time::Instant::now()))
+            }
         }
     }
 
@@ -120,6 +153,7 @@ impl Connection {
             },
             label: self.instance.label(),
             exit: None,
+            tunnel_end: self.tunnel_end.clone(),
         })
     }
 
@@ -181,6 +215,7 @@ pub struct Session {
     input: SessionInput,
     label: String,
     exit: Option<Exit>,
+    tunnel_end: Option<TunnelEnd>,
 }
 
 impl Session {
@@ -211,9 +246,11 @@ impl Session {
                     })
                 }
                 Some(ChannelMsg::Close) | None => {
-                    return match self.exit.take() {
-                        Some(exit) => Ok(SessionEvent::Ended(exit)),
-                        None => Err(Error::new(
+                    let tunnel_closed = self.tunnel_end.as_ref().and_then(TunnelEnd::reason);
+                    return match (self.exit.take(), tunnel_closed) {
+                        (Some(exit), _) => Ok(SessionEvent::Ended(exit)),
+                        (None, Some(why)) => Err(why),
+                        (None, None) => Err(Error::new(
                             ErrorKind::ConnectionLost,
                             format!(
                                 "the connection to {} was lost: the session ended without an exit \
@@ -225,7 +262,7 @@ impl Session {
                             "sshd on the instance stopped, the instance went away, or the network \
                              dropped. Reconnect to open a new session (a fresh key is pushed).",
                         )),
-                    }
+                    };
                 }
                 Some(_) => {}
             }

@@ -51,6 +51,18 @@ pub fn port(port: u32) -> Result<u16> {
 }
 
 /// AWS region names: `xx-word(-word)*-N`, e.g. `us-east-1`, `us-gov-west-1`.
+/// `maxTunnelDuration` in whole seconds, 1 to 3600 (AWS's own limit is one hour).
+pub fn max_tunnel_duration(text: &str) -> Result<std::time::Duration> {
+    match text.trim().parse::<u64>() {
+        Ok(secs) if (1..=3600).contains(&secs) => Ok(std::time::Duration::from_secs(secs)),
+        _ => Err(Error::invalid(format!(
+            "'{}' is not a tunnel duration",
+            text.escape_debug()
+        ))
+        .with_hint("Give whole seconds from 1 to 3600 (EICE tunnels last at most one hour).")),
+    }
+}
+
 pub fn region(region: &str) -> Result<()> {
     let parts: Vec<&str> = region.split('-').collect();
     let ok = parts.len() >= 3

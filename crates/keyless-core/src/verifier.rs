@@ -13,6 +13,7 @@ use futures::future::BoxFuture;
 use russh::client::{self, Msg, Session};
 use russh::keys::{PublicKey, PublicKeyOrCertificate};
 use russh::{Channel, ChannelId, ChannelOpenFailure};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Asks the user about a key seen for the first time (a TTY prompt, an app dialog).
@@ -30,6 +31,56 @@ pub(crate) struct Verifier {
     pub refusal: Refusal,
     /// Paused while `prompt` waits for the user, so the handshake deadline does not run out.
     pub clock: PromptClock,
+    /// When two paths race to the instance: the first to reach the host-key check wins, so the
+    /// user is asked about a new key once, and the other path refuses and is cut.
+    pub race: Option<RaceClaim>,
+}
+
+/// One side of a race between paths, sharing one slot that the first claimant takes.
+#[derive(Clone)]
+pub(crate) struct RaceClaim {
+    slot: Arc<AtomicU8>,
+    me: u8,
+}
+
+impl RaceClaim {
+    pub fn new() -> Self {
+        RaceClaim {
+            slot: Arc::new(AtomicU8::new(0)),
+            me: 0,
+        }
+    }
+
+    /// This race as seen by side `me` (1 or 2).
+    pub fn side(&self, me: u8) -> Self {
+        RaceClaim {
+            slot: self.slot.clone(),
+            me,
+        }
+    }
+
+    /// True if this side is (now) the winner.
+    fn claim(&self) -> bool {
+        match self
+            .slot
+            .compare_exchange(0, self.me, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => true,
+            Err(holder) => holder == self.me,
+        }
+    }
+
+    /// The other side won.
+    pub fn lost(&self) -> bool {
+        self.winner().is_some_and(|w| w != self.me)
+    }
+
+    pub fn winner(&self) -> Option<u8> {
+        match self.slot.load(Ordering::SeqCst) {
+            0 => None,
+            side => Some(side),
+        }
+    }
 }
 
 impl Verifier {
@@ -82,6 +133,9 @@ impl client::Handler for Verifier {
         &mut self,
         server_key: &PublicKeyOrCertificate,
     ) -> Result<bool, Self::Error> {
+        if self.race.as_ref().is_some_and(|race| !race.claim()) {
+            return Ok(false);
+        }
         let offered = match server_key {
             PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
             // Host certificates: no CA is configured, so pin the certified key itself.

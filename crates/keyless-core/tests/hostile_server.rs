@@ -195,6 +195,8 @@ impl World {
             prompt: None,
             progress: None,
             timeout,
+            max_tunnel: None,
+            tunnel: keyless_core::eice::TunnelSettings::direct(),
         }
     }
 
