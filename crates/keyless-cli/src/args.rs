@@ -35,11 +35,22 @@ pub enum Command {
         after_help = "Examples:\n  keyless ssh web                      # the instance named 'web', as ec2-user\n  \
                             keyless ssh ubuntu@i-0123456789abcdef0\n  \
                             keyless ssh web --via public -p 2222\n  \
+                            keyless ssh private-db --via eice     # through the VPC's Instance Connect Endpoint\n  \
                             keyless ssh web -- sudo systemctl status nginx\n  \
                             keyless ssh @web-prod                # a saved profile (keyless profile --help)\n\n\
                             Exit status: the remote command's, or 255 when Keyless could not connect."
     )]
     Ssh(SshArgs),
+    /// Forward a local port through the instance's EC2 Instance Connect Endpoint (SSH or RDP).
+    #[command(
+        after_help = "Examples:\n  keyless tunnel private-db                       # prints the local address; ssh -p PORT user@127.0.0.1\n  \
+                            keyless tunnel win-1 --remote-port 3389 --local-port 13389   # RDP\n  \
+                            keyless tunnel @db-prod\n\n\
+                            Each connection to the local port gets its own tunnel (an endpoint serves at most 20 at once,\n\
+                            shared by the whole VPC). No key is pushed: the client you connect authenticates itself.\n\
+                            Ctrl+C ends it."
+    )]
+    Tunnel(TunnelArgs),
     /// Saved connection profiles: ls, show, add, edit, rm, export, import.
     #[command(after_help = crate::cmd_profile::EXAMPLES)]
     Profile {
@@ -116,9 +127,15 @@ pub struct SshArgs {
     /// Region of the instance (default: the profile's region).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
-    /// Which address to dial: private (default), public, or auto (public if any, else private).
-    #[arg(long, value_name = "ADDRESS")]
+    /// How to reach the instance: private (default: its private IP, over VPN/Direct Connect),
+    /// public, eice (through the VPC's EC2 Instance Connect Endpoint), or auto (public IP if any,
+    /// else the private IP raced against the endpoint).
+    #[arg(long, value_name = "PATH")]
     pub via: Option<String>,
+    /// Ask the EC2 Instance Connect Endpoint to close the tunnel after SECS (needed when an IAM
+    /// policy caps ec2-instance-connect:maxTunnelDuration below AWS's 3600).
+    #[arg(long, value_name = "SECS")]
+    pub max_tunnel_duration: Option<String>,
     /// Unknown host keys: ask (default on a terminal), accept-new, or strict (default otherwise).
     #[arg(long, value_name = "POLICY")]
     pub host_key_policy: Option<String>,
@@ -135,6 +152,30 @@ pub struct SshArgs {
     /// Command to run instead of a login shell.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct TunnelArgs {
+    /// An instance id or Name tag; @NAME: a saved profile's target, region and AWS profile.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Local port to listen on (on 127.0.0.1) [default: a free one].
+    #[arg(long, value_name = "PORT")]
+    pub local_port: Option<String>,
+    /// Port on the instance: 22 (SSH) or 3389 (RDP).
+    #[arg(long, value_name = "PORT", default_value = "22")]
+    pub remote_port: String,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Region of the instance (default: the profile's region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Ask the endpoint to close each tunnel after SECS (when IAM caps maxTunnelDuration).
+    #[arg(long, value_name = "SECS")]
+    pub max_tunnel_duration: Option<String>,
+    /// Seconds to open each tunnel [default: KEYLESS_TIMEOUT, else 15].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

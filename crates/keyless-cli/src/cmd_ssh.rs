@@ -44,12 +44,17 @@ pub async fn run(mut args: SshArgs) -> Result<i32, Failure> {
             }
         })),
         timeout: plan.timeout,
+        max_tunnel: plan.max_tunnel,
+        tunnel: keyless_core::eice::TunnelSettings::from_env(),
     };
     let connection = match &profile {
         Some(name) => crate::cmd_profile::connect(&aws, &region, name, &plan.target, &opts).await,
         None => keyless_core::connect_target(&aws, &region, &plan.target, &opts).await,
     }
     .map_err(Failure::ssh)?;
+    if verbose {
+        eprintln!("keyless: connected to {}", connection.route_text());
+    }
 
     let pty = if plan.wants_pty {
         let (cols, rows) = terminal::size();
@@ -124,6 +129,7 @@ struct Plan {
     wants_pty: bool,
     /// Per connect phase.
     timeout: Duration,
+    max_tunnel: Option<Duration>,
 }
 
 impl Plan {
@@ -152,6 +158,9 @@ impl Plan {
         }
         let via: Via = args.via.as_deref().unwrap_or("private").parse()?;
         let timeout = keyless_core::phase_timeout(args.timeout.as_deref())?;
+        let max_tunnel = (args.max_tunnel_duration.as_deref())
+            .map(validate::max_tunnel_duration)
+            .transpose()?;
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         let policy = match &args.host_key_policy {
             Some(p) => p.parse()?,
@@ -170,6 +179,7 @@ impl Plan {
             command,
             wants_pty,
             timeout,
+            max_tunnel,
         })
     }
 }

@@ -15,8 +15,7 @@ use std::sync::Arc;
 
 pub async fn run(args: TunnelArgs) -> Result<i32, Failure> {
     let spec = spec(&args).map_err(Failure::usage)?;
-    let (target, from_profile, region, aws_profile) =
-        destination(&args).map_err(Failure::usage)?;
+    let (target, from_profile, region, aws_profile) = destination(&args).map_err(Failure::usage)?;
     let aws = AwsContext::load_with(
         &AwsSelection {
             profile: aws_profile,

@@ -6,6 +6,7 @@ mod cmd_known_hosts;
 mod cmd_ls;
 mod cmd_profile;
 mod cmd_ssh;
+mod cmd_tunnel;
 mod output;
 mod prompt;
 mod table;
@@ -35,6 +36,7 @@ fn main() {
         match cli.command {
             Command::Ls(a) => cmd_ls::run(a).await,
             Command::Ssh(a) => cmd_ssh::run(a).await,
+            Command::Tunnel(a) => cmd_tunnel::run(a).await,
             Command::Profile { action } => cmd_profile::run(action),
             Command::Connect(mut a) => {
                 a.destination = format!("@{}", a.destination);

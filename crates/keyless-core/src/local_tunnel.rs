@@ -60,7 +60,11 @@ pub struct LocalTunnelSpec {
 
 impl LocalTunnel {
     /// Finds the instance's endpoint and binds the local port; nothing is tunnelled yet.
-    pub async fn bind(aws: &AwsContext, instance: &Instance, spec: LocalTunnelSpec) -> Result<Self> {
+    pub async fn bind(
+        aws: &AwsContext,
+        instance: &Instance,
+        spec: LocalTunnelSpec,
+    ) -> Result<Self> {
         if !matches!(spec.remote_port, 22 | 3389) {
             return Err(Error::invalid(format!(
                 "an EC2 Instance Connect Endpoint forwards only to port 22 or 3389, not {}",
@@ -82,12 +86,16 @@ impl LocalTunnel {
         let vpc = instance.vpc_id.as_deref().ok_or_else(|| {
             Error::new(
                 ErrorKind::NoEndpoint,
-                format!("{} is in no VPC, so no endpoint can reach it", instance.label()),
+                format!(
+                    "{} is in no VPC, so no endpoint can reach it",
+                    instance.label()
+                ),
             )
         })?;
-        let endpoint = eice::endpoint_for(aws, &instance.region, vpc, instance.subnet_id.as_deref())
-            .await?
-            .ok_or_else(|| eice::no_endpoint(&instance.label(), vpc, &instance.region))?;
+        let endpoint =
+            eice::endpoint_for(aws, &instance.region, vpc, instance.subnet_id.as_deref())
+                .await?
+                .ok_or_else(|| eice::no_endpoint(&instance.label(), vpc, &instance.region))?;
         let listener = TcpListener::bind(spec.local).await.map_err(|e| {
             let e = Error::new(
                 ErrorKind::Io,
@@ -142,7 +150,12 @@ impl LocalTunnel {
     }
 }
 
-async fn forward(target: Arc<Target>, mut socket: TcpStream, peer: SocketAddr, sink: LocalTunnelSink) {
+async fn forward(
+    target: Arc<Target>,
+    mut socket: TcpStream,
+    peer: SocketAddr,
+    sink: LocalTunnelSink,
+) {
     let started = Instant::now();
     let request = TunnelRequest {
         region: &target.region,
