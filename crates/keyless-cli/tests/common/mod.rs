@@ -268,3 +268,49 @@ impl PtyRun {
         (status.exit_code(), self.seen)
     }
 }
+
+/// A key pair of the test's own for the system's OpenSSH client (in the env's temp dir).
+pub struct OpensshKey {
+    pub private: PathBuf,
+    pub public: String,
+}
+
+pub fn openssh_key(env: &Env) -> OpensshKey {
+    let private = env.tmpdir().join("openssh_test_key");
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&private)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success());
+    let public = std::fs::read_to_string(private.with_extension("pub")).unwrap();
+    OpensshKey {
+        private,
+        public: public.trim().to_owned(),
+    }
+}
+
+/// Pushes `public` for the lab's OS user to `instance_id` with EC2 Instance Connect, as any
+/// client would (valid for the lab's key lifetime).
+pub async fn push_key(env: &Env, instance_id: &str, public: &str) {
+    keyless_lab::use_lab_credentials_in_process();
+    let region = env.lab.regions()[0].clone();
+    let aws = keyless_core::AwsContext::load(&keyless_core::AwsSelection {
+        profile: None,
+        region: Some(region.clone()),
+        endpoint_url: Some(env.lab.endpoint()),
+    })
+    .await
+    .expect("lab credentials");
+    keyless_core::push::push_key(
+        &aws,
+        &keyless_core::push::PushRequest {
+            region: &region,
+            instance_id,
+            os_user: env.lab.os_user(),
+            public_key: public,
+        },
+    )
+    .await
+    .expect("the push succeeds");
+}
