@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultOsUser, defaultVia, osUserFor, rememberOsUser, validOsUser, validPort, viaOptions, type KeyValueStore } from './osUser';
+import { defaultOsUser, defaultVia, osUserFor, rememberOsUser, rememberVia, validOsUser, validPort, viaFor, viaOptions, type KeyValueStore } from './osUser';
 
 function memory(): KeyValueStore & { map: Map<string, string> } {
   const map = new Map<string, string>();
@@ -36,8 +36,8 @@ describe('default OS user', () => {
 
 describe('address choices', () => {
   it('disables what the instance lacks and defaults to private', () => {
-    expect(viaOptions({ private_ip: '10.0.0.1', public_ip: null })).toEqual({ private: true, public: false, auto: true });
-    expect(viaOptions({ private_ip: null, public_ip: null })).toEqual({ private: false, public: false, auto: false });
+    expect(viaOptions({ private_ip: '10.0.0.1', public_ip: null })).toEqual({ private: true, public: false, eice: true, auto: true });
+    expect(viaOptions({ private_ip: null, public_ip: null })).toEqual({ private: false, public: false, eice: false, auto: false });
     expect(defaultVia({ private_ip: '10.0.0.1', public_ip: '1.1.1.1' })).toBe('private');
     expect(defaultVia({ private_ip: null, public_ip: '1.1.1.1' })).toBe('public');
   });
@@ -52,4 +52,19 @@ it('validates users and ports like keyless-core', () => {
   expect(validPort(0)).toBe(false);
   expect(validPort(65536)).toBe(false);
   expect(validPort(2.5)).toBe(false);
+});
+
+describe('remembered address choice', () => {
+  const inst = { instance_id: 'i-0123456789abcdef0', private_ip: '10.0.0.5', public_ip: null };
+  it('comes back for the same instance, and only a choice the instance allows', () => {
+    const store = memory();
+    expect(viaFor(inst, store)).toBe('private');
+    rememberVia(inst.instance_id, 'auto', store);
+    expect(viaFor(inst, store)).toBe('auto');
+    expect(viaFor({ ...inst, instance_id: 'i-0fedcba9876543210' }, store)).toBe('private');
+    rememberVia(inst.instance_id, 'public', store);
+    expect(viaFor(inst, store)).toBe('private');
+    store.map.set(`keyless.via.${inst.instance_id}`, 'sideways');
+    expect(viaFor(inst, store)).toBe('private');
+  });
 });

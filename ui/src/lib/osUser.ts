@@ -29,8 +29,24 @@ export function viaOptions(inst: Pick<Instance, 'private_ip' | 'public_ip'>): Re
   return {
     private: inst.private_ip !== null,
     public: inst.public_ip !== null,
+    eice: inst.private_ip !== null,
     auto: inst.private_ip !== null || inst.public_ip !== null,
   };
+}
+
+const viaKey = (instanceId: string) => `keyless.via.${instanceId}`;
+const VIAS: readonly Via[] = ['private', 'public', 'eice', 'auto'];
+
+/** The address choice last used for this instance (if the instance still allows it), else the default. */
+export function viaFor(inst: Pick<Instance, 'instance_id' | 'private_ip' | 'public_ip'>, store: KeyValueStore | null): Via {
+  let remembered: string | null = null;
+  try { remembered = store?.getItem(viaKey(inst.instance_id)) ?? null; } catch { /* storage disabled */ }
+  const via = VIAS.find((v) => v === remembered);
+  return via && viaOptions(inst)[via] ? via : defaultVia(inst);
+}
+
+export function rememberVia(instanceId: string, via: Via, store: KeyValueStore | null): void {
+  try { store?.setItem(viaKey(instanceId), via); } catch { /* storage full or disabled */ }
 }
 
 /** Private when there is one (the core's default), else public, else auto (fails with a hint). */
