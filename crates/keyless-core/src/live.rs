@@ -140,6 +140,9 @@ pub struct LiveSession {
     unacked: AtomicUsize,
     drained: Notify,
     closing: Notify,
+    /// The hold on the pooled connection while the shell runs. Released by `close` at once, so
+    /// the pool's count is right as soon as the tab is closed.
+    lease: Mutex<Option<Lease>>,
 }
 
 impl LiveSession {
@@ -153,6 +156,7 @@ impl LiveSession {
             unacked: AtomicUsize::new(0),
             drained: Notify::new(),
             closing: Notify::new(),
+            lease: Mutex::new(None),
         });
         let runner = live.clone();
         tokio::spawn(async move {
@@ -160,14 +164,16 @@ impl LiveSession {
                 Ok(open) => open,
                 Err(error) => return sink.event(LiveEvent::Failed { error }),
             };
-            sink.event(LiveEvent::Connected {
+            let connected = LiveEvent::Connected {
                 address: lease.address.to_string(),
                 shared: u32::try_from(lease.shared()).unwrap_or(u32::MAX),
-            });
+            };
+            *lock(&runner.lease) = Some(lease);
+            sink.event(connected);
             let end = runner.pump(session, &sink).await;
             *lock(&runner.outgoing) = None;
             // Released before the UI hears of the end, so a status it asks for then is current.
-            drop(lease);
+            lock(&runner.lease).take();
             if let Some(event) = end {
                 sink.event(event);
             }
@@ -414,6 +420,7 @@ impl LiveSession {
     pub fn close(&self) {
         // A stored permit: the background task sees it even if it is not waiting right now.
         self.closing.notify_one();
+        lock(&self.lease).take();
         if let Some((_, tx)) = lock(&self.host_key_answer).take() {
             let _ = tx.send(TrustDecision::Reject);
         }
