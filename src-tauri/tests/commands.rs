@@ -225,15 +225,21 @@ fn two_tabs_to_one_instance_share_one_connection() {
         "region": db.region, "instance_id": db.id,
         "os_user": lab.os_user(), "port": lab.ssh_port(), "via": "private",
     });
-    let connected = |id: &serde_json::Value| {
-        invoke(&w, "session_input", json!({"id": id, "data": ""})).is_ok()
-    };
-    assert_eq!(invoke(&w, "connection_status", json!({})).unwrap(), json!([]));
+    let connected =
+        |id: &serde_json::Value| invoke(&w, "session_input", json!({"id": id, "data": ""})).is_ok();
+    assert_eq!(
+        invoke(&w, "connection_status", json!({})).unwrap(),
+        json!([])
+    );
     let first = invoke(&w, "open_session", open_args(request.clone())).unwrap();
     until("the first tab connected", || connected(&first));
     let second = invoke(&w, "open_session", open_args(request)).unwrap();
     until("the second tab connected", || connected(&second));
-    let pushes = lab.pushes().iter().filter(|p| p.instance_id == db.id).count();
+    let pushes = lab
+        .pushes()
+        .iter()
+        .filter(|p| p.instance_id == db.id)
+        .count();
     assert_eq!(pushes, 1, "one key push for both tabs");
     let status = invoke(&w, "connection_status", json!({})).unwrap();
     let entry = &status.as_array().unwrap()[..];

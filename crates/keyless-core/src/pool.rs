@@ -396,11 +396,7 @@ mod tests {
     }
 
     /// A connect that counts its runs, waits for `go`, then fails with `message`.
-    async fn failing(
-        runs: &AtomicUsize,
-        go: &Notify,
-        message: &'static str,
-    ) -> Result<Connection> {
+    async fn failing(runs: &AtomicUsize, go: &Notify, message: &'static str) -> Result<Connection> {
         runs.fetch_add(1, Ordering::SeqCst);
         go.notified().await;
         Err(Error::new(ErrorKind::Network, message))

@@ -95,9 +95,7 @@ impl Tab {
             .send(format!("echo result=$(({n}*1000+1))\n").as_bytes())
             .unwrap();
         let want = format!("result={}", n * 1000 + 1);
-        self.rec
-            .wait_for(&want, |r| r.text().contains(&want))
-            .await;
+        self.rec.wait_for(&want, |r| r.text().contains(&want)).await;
     }
 
     async fn lost(&self) -> keyless_core::Error {
@@ -167,7 +165,10 @@ async fn a_second_tab_shares_the_connection_without_a_push_and_it_closes_after_t
         .rec
         .wait_for("the first tab's answer", |r| r.text().contains("first=2"))
         .await;
-    assert!(!second.rec.text().contains("first=2"), "output stays on its tab");
+    assert!(
+        !second.rec.text().contains("first=2"),
+        "output stays on its tab"
+    );
 
     // Closing one releases its hold at once and leaves the other working.
     first.live.close();
@@ -349,6 +350,10 @@ async fn another_os_user_or_port_gets_a_connection_of_its_own() {
         // (A refused key is pushed once more: the first may have expired on the way.)
         assert!(pushes_to(&lab, &id) > before, "{request:?}");
     }
-    assert_eq!(channels(&pool.status()), [1], "the first tab's connection only");
+    assert_eq!(
+        channels(&pool.status()),
+        [1],
+        "the first tab's connection only"
+    );
     tab.runs(8).await;
 }
