@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "session_ack",
     "session_host_key",
     "session_close",
+    "connection_status",
     "profiles_list",
     "profile_save",
     "profile_delete",

@@ -6,8 +6,8 @@ use crate::app_info::AppInfo;
 use crate::commands::identity::{AwsProfiles, LoginPrompt};
 use keyless_core::identity::{AwsProfile, CallerIdentity, ProfileKind, SignOut};
 use keyless_core::{
-    ConnectRequest, Error, ErrorKind, ExitInfo, Fix, Instance, Inventory, LiveEvent, Profile,
-    RegionError, Step, TrustDecision, Via,
+    ConnectRequest, Error, ErrorKind, ExitInfo, Fix, Instance, Inventory, LiveEvent, PoolEntry,
+    PoolKey, Profile, RegionError, Step, TrustDecision, Via,
 };
 use ts_rs::{Config, TS};
 
@@ -28,6 +28,8 @@ pub fn typescript() -> String {
         Step::decl(&cfg),
         ExitInfo::decl(&cfg),
         LiveEvent::decl(&cfg),
+        PoolKey::decl(&cfg),
+        PoolEntry::decl(&cfg),
         Profile::decl(&cfg),
         ProfileKind::decl(&cfg),
         AwsProfile::decl(&cfg),

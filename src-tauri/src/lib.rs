@@ -28,6 +28,7 @@ pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
             sessions::session_ack,
             sessions::session_host_key,
             sessions::session_close,
+            sessions::connection_status,
             profiles::profiles_list,
             profiles::profile_save,
             profiles::profile_delete,

@@ -1,8 +1,10 @@
 //! What the app keeps between commands: one AWS context per AWS profile in use, the instances AWS
-//! reported (the only ones a session may dial), the live sessions by id, and the sign-ins in
-//! progress.
+//! reported (the only ones a session may dial), the live sessions by id, the SSH connections
+//! they share, and the sign-ins in progress.
 
-use keyless_core::{AwsContext, AwsSelection, Error, ErrorKind, KnownInstances, LiveSession};
+use keyless_core::{
+    AwsContext, AwsSelection, ConnectionPool, Error, ErrorKind, KnownInstances, LiveSession,
+};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,6 +24,8 @@ pub struct AppState {
     /// Filled by `list_instances` and `profile_resolve`; `open_session` looks instances up here.
     pub instances: KnownInstances,
     sessions: Arc<Sessions>,
+    /// One SSH connection per instance (and user, port, path), shared by the tabs to it.
+    pub pool: ConnectionPool,
     /// Sign-ins in progress by profile, with a number so a finished one never removes its successor.
     logins: Mutex<HashMap<ProfileKey, (u64, tokio::task::AbortHandle)>>,
     next_login: AtomicU64,

@@ -42,6 +42,7 @@ fn bindings_name_every_wire_type() {
         "Step",
         "ExitInfo",
         "SessionEvent",
+        "PoolEntry",
         "SignOut",
     ] {
         assert!(

@@ -166,18 +166,30 @@ fn open_session_dials_only_what_aws_reported() {
     assert!(lab.pushes().is_empty(), "no key pushed");
 }
 
+/// Trusts `instance`'s host key in the app's data dir: one dir for every test that opens shells,
+/// as they run in parallel and the variable is process-wide.
+fn trust_host_key(instance: &keyless_lab::LabInstance) {
+    use std::io::Write;
+    static DATA: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let data = DATA.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        std::env::set_var("KEYLESS_DATA_DIR", dir.path());
+        dir
+    });
+    let mut known_hosts = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data.path().join("known_hosts"))
+        .unwrap();
+    writeln!(known_hosts, "{} {}", instance.id, instance.host_public_key).unwrap();
+}
+
 #[test]
 fn sessions_that_end_leave_the_backend() {
     let lab = start_lab();
     let db = lab.instance_named("db-primary");
     // A trusted host key, so each connect runs through without a question.
-    let data = tempfile::tempdir().unwrap();
-    std::fs::write(
-        data.path().join("known_hosts"),
-        format!("{} {}\n", db.id, db.host_public_key),
-    )
-    .unwrap();
-    std::env::set_var("KEYLESS_DATA_DIR", data.path()); // only this test opens shells
+    trust_host_key(&db);
     let w = window(&lab);
     invoke(&w, "list_instances", json!({"regions": [db.region]})).unwrap();
     let request = json!({
@@ -200,6 +212,49 @@ fn sessions_that_end_leave_the_backend() {
     assert_eq!(sessions(&w), 1, "after ten reconnects, one session");
     invoke(&w, "session_close", json!({"id": id})).unwrap();
     assert_eq!(sessions(&w), 0);
+}
+
+#[test]
+fn two_tabs_to_one_instance_share_one_connection() {
+    let lab = start_lab();
+    let db = lab.instance_named("db-primary");
+    trust_host_key(&db);
+    let w = window(&lab);
+    invoke(&w, "list_instances", json!({"regions": [db.region]})).unwrap();
+    let request = json!({
+        "region": db.region, "instance_id": db.id,
+        "os_user": lab.os_user(), "port": lab.ssh_port(), "via": "private",
+    });
+    let connected =
+        |id: &serde_json::Value| invoke(&w, "session_input", json!({"id": id, "data": ""})).is_ok();
+    assert_eq!(
+        invoke(&w, "connection_status", json!({})).unwrap(),
+        json!([])
+    );
+    let first = invoke(&w, "open_session", open_args(request.clone())).unwrap();
+    until("the first tab connected", || connected(&first));
+    let second = invoke(&w, "open_session", open_args(request)).unwrap();
+    until("the second tab connected", || connected(&second));
+    let pushes = lab
+        .pushes()
+        .iter()
+        .filter(|p| p.instance_id == db.id)
+        .count();
+    assert_eq!(pushes, 1, "one key push for both tabs");
+    let status = invoke(&w, "connection_status", json!({})).unwrap();
+    let entry = &status.as_array().unwrap()[..];
+    assert_eq!(entry.len(), 1, "{status}");
+    assert_eq!(entry[0]["instance_id"], db.id.as_str());
+    assert_eq!(entry[0]["aws_profile"], serde_json::Value::Null);
+    assert_eq!(entry[0]["channels"], 2, "{status}");
+    assert_eq!(entry[0]["idle"], false, "{status}");
+    // A closed tab is off the connection by the time session_close returns.
+    invoke(&w, "session_close", json!({"id": first})).unwrap();
+    let status = invoke(&w, "connection_status", json!({})).unwrap();
+    assert_eq!(status[0]["channels"], 1, "{status}");
+    invoke(&w, "session_close", json!({"id": second})).unwrap();
+    let status = invoke(&w, "connection_status", json!({})).unwrap();
+    assert_eq!(status[0]["idle"], true, "kept for the next tab: {status}");
 }
 
 #[test]

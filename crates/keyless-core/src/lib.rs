@@ -11,6 +11,8 @@
 //! - [`identity`]: AWS profiles, who am I, IAM Identity Center login, MFA.
 //! - [`session`]: shells and commands on a connection.
 //! - [`profiles`]: saved connection profiles (one TOML file) and their tag selectors.
+//! - [`ConnectionPool`]: one SSH connection per instance, shared by its tabs (and later SFTP and
+//!   forwards).
 //! - [`live`]: a background session for a GUI, with coalesced output and flow control.
 //! - [`KnownInstances`]: what the backend saw AWS report, the only instances the app dials.
 //! - [`harden`]: the process keeps its secrets out of core dumps and away from ptrace.
@@ -34,6 +36,7 @@ pub mod live;
 pub mod local_tunnel;
 pub mod onetime_key;
 pub mod paths;
+mod pool;
 pub mod profiles;
 pub mod push;
 pub mod reach;
@@ -53,8 +56,11 @@ pub use hostkeys::{HostKeyPolicy, KnownHosts, TrustDecision, UnknownHostKey};
 pub use instance::Instance;
 pub use inventory::{enabled_regions, list_instances, resolve_target, Inventory, RegionError};
 pub use known_instances::{AwsProfileKey, KnownInstances};
-pub use live::{ConnectRequest, ExitInfo, LiveEvent, LiveSession, LiveSink, INPUT_BUDGET};
+pub use live::{
+    ConnectRequest, ExitInfo, LiveEvent, LiveSession, LiveSink, LiveStart, INPUT_BUDGET,
+};
 pub use onetime_key::OneTimeKey;
+pub use pool::{ConnectionPool, Lease, PoolEntry, PoolKey, DEFAULT_IDLE_TIMEOUT};
 pub use profiles::{Profile, ProfileStore};
 pub use reach::Path;
 pub use session::{Connection, Exit, PtySize, Session, SessionEvent, SessionInput, SessionSpec};

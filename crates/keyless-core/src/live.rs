@@ -10,7 +10,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::hostkeys::{HostKeyPolicy, KnownHosts, TrustDecision, UnknownHostKey};
 use crate::instance::Instance;
 use crate::inventory::resolve_target;
-use crate::session::{Connection, Exit, PtySize, Session, SessionEvent, SessionInput, SessionSpec};
+use crate::known_instances::AwsProfileKey;
+use crate::pool::{ConnectionPool, Lease, PoolKey};
+use crate::session::{Exit, PtySize, Session, SessionEvent, SessionInput, SessionSpec};
 use futures::FutureExt;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -82,6 +84,9 @@ pub enum LiveEvent {
     },
     Connected {
         address: String,
+        /// Tabs on this SSH connection now, this one included (a second tab to the same instance
+        /// reuses the first one's connection).
+        shared: u32,
     },
     /// The connect failed; there is no session.
     Failed {
@@ -94,6 +99,21 @@ pub enum LiveEvent {
     Lost {
         error: Error,
     },
+}
+
+/// What a live session connects with and to.
+pub struct LiveStart {
+    pub aws: AwsContext,
+    /// Where the connection comes from: an existing one for the same key, else a new one.
+    pub pool: ConnectionPool,
+    /// The AWS profile `aws` was loaded from (part of the pool key).
+    pub aws_profile: AwsProfileKey,
+    pub request: ConnectRequest,
+    /// The instance as the backend last listed it (it must be what AWS reported); without it the
+    /// instance is looked up first.
+    pub known: Option<Instance>,
+    pub size: PtySize,
+    pub known_hosts: KnownHosts,
 }
 
 /// Where a live session delivers what happens. Called from a background task.
@@ -120,20 +140,15 @@ pub struct LiveSession {
     unacked: AtomicUsize,
     drained: Notify,
     closing: Notify,
+    /// The hold on the pooled connection while the shell runs. Released by `close` at once, so
+    /// the pool's count is right as soon as the tab is closed.
+    lease: Mutex<Option<Lease>>,
 }
 
 impl LiveSession {
-    /// Starts connecting in the background and returns at once. `known` is the instance as the
-    /// backend last listed it (it must be what AWS reported); without it the instance is looked
-    /// up first. The request must be [validated](ConnectRequest::validate).
-    pub fn start(
-        aws: AwsContext,
-        request: ConnectRequest,
-        known: Option<Instance>,
-        size: PtySize,
-        known_hosts: KnownHosts,
-        sink: Arc<dyn LiveSink>,
-    ) -> Arc<LiveSession> {
+    /// Starts connecting in the background and returns at once. The request must be
+    /// [validated](ConnectRequest::validate).
+    pub fn start(start: LiveStart, sink: Arc<dyn LiveSink>) -> Arc<LiveSession> {
         let live = Arc::new(LiveSession {
             outgoing: Mutex::new(None),
             host_key_answer: Mutex::new(None),
@@ -141,22 +156,24 @@ impl LiveSession {
             unacked: AtomicUsize::new(0),
             drained: Notify::new(),
             closing: Notify::new(),
+            lease: Mutex::new(None),
         });
         let runner = live.clone();
         tokio::spawn(async move {
-            let (connection, session) = match runner
-                .connect(&aws, request, known, size, known_hosts, &sink)
-                .await
-            {
+            let (lease, session) = match runner.connect(start, &sink).await {
                 Ok(open) => open,
                 Err(error) => return sink.event(LiveEvent::Failed { error }),
             };
-            sink.event(LiveEvent::Connected {
-                address: connection.address.to_string(),
-            });
+            let connected = LiveEvent::Connected {
+                address: lease.address.to_string(),
+                shared: u32::try_from(lease.shared()).unwrap_or(u32::MAX),
+            };
+            *lock(&runner.lease) = Some(lease);
+            sink.event(connected);
             let end = runner.pump(session, &sink).await;
             *lock(&runner.outgoing) = None;
-            connection.disconnect().await;
+            // Released before the UI hears of the end, so a status it asks for then is current.
+            lock(&runner.lease).take();
             if let Some(event) = end {
                 sink.event(event);
             }
@@ -164,18 +181,24 @@ impl LiveSession {
         live
     }
 
+    /// A lease on the pooled connection (connecting first when there is none), and the shell.
     async fn connect(
         self: &Arc<Self>,
-        aws: &AwsContext,
-        request: ConnectRequest,
-        known: Option<Instance>,
-        size: PtySize,
-        known_hosts: KnownHosts,
+        start: LiveStart,
         sink: &Arc<dyn LiveSink>,
-    ) -> Result<(Connection, Session)> {
+    ) -> Result<(Lease, Session)> {
+        let LiveStart {
+            aws,
+            pool,
+            aws_profile,
+            request,
+            known,
+            size,
+            known_hosts,
+        } = start;
         let progress_sink = sink.clone();
         let opts = ConnectOptions {
-            os_user: request.os_user,
+            os_user: request.os_user.clone(),
             port: request.port,
             via: request.via,
             host_key_policy: HostKeyPolicy::Ask,
@@ -191,24 +214,36 @@ impl LiveSession {
             max_tunnel: None,
             tunnel: crate::eice::TunnelSettings::from_env(),
         };
+        let key = PoolKey {
+            aws_profile,
+            region: request.region.clone(),
+            instance_id: request.instance_id.clone(),
+            os_user: request.os_user.clone(),
+            port: request.port,
+            via: request.via,
+        };
+        // Runs only when the pool has no connection for the key: a reused one reports no steps.
         let connect = async {
             let instance = match known {
                 Some(instance) => instance,
                 None => {
                     let started = Instant::now();
                     let instance =
-                        resolve_target(aws, &request.region, &request.instance_id).await?;
+                        resolve_target(&aws, &request.region, &request.instance_id).await?;
                     opts.report(Step::Resolve, started);
                     instance
                 }
             };
-            connect_instance(aws, instance, &opts).await
+            connect_instance(&aws, instance, &opts).await
         };
-        let connection = tokio::select! {
-            c = connect => c?,
+        let lease = tokio::select! {
+            // A closed tab wins over what its close set off (the rejected host-key question), so
+            // the pool sees a cancelled connect and a waiting tab connects itself.
+            biased;
             _ = self.closing.notified() => return Err(cancelled()),
+            lease = pool.lease(key, connect) => lease?,
         };
-        let session = connection
+        let session = lease
             .open(&SessionSpec {
                 command: None,
                 pty: Some(size),
@@ -221,7 +256,7 @@ impl LiveSession {
             self.queued_input.clone(),
         ));
         *lock(&self.outgoing) = Some(tx);
-        Ok((connection, session))
+        Ok((lease, session))
     }
 
     /// Asks the UI through an event and waits for [`LiveSession::answer_host_key`].
@@ -387,6 +422,7 @@ impl LiveSession {
     pub fn close(&self) {
         // A stored permit: the background task sees it even if it is not waiting right now.
         self.closing.notify_one();
+        lock(&self.lease).take();
         if let Some((_, tx)) = lock(&self.host_key_answer).take() {
             let _ = tx.send(TrustDecision::Reject);
         }

@@ -157,7 +157,14 @@ impl Connection {
         })
     }
 
-    pub async fn disconnect(&self) {
+    /// True once the link is gone (sshd stopped, the network dropped, disconnected).
+    pub fn is_closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+
+    /// Ends the connection. By value: a pooled connection is shared, so only the pool, holding
+    /// the last reference, can end it.
+    pub async fn disconnect(self) {
         let _ = self
             .handle
             .disconnect(Disconnect::ByApplication, "bye", "en")

@@ -1,10 +1,14 @@
 //! The GUI's live session against the lab (real sshd): lifecycle events, the host-key question,
-//! flow control under a flood with no byte lost, a changed key, a dropped link.
+//! flow control under a flood with no byte lost, a changed key, a dropped link; and tabs sharing
+//! one pooled connection (`live/pool.rs`).
+
+#[path = "live/pool.rs"]
+mod pool;
 
 use keyless_core::hostkeys::KnownHosts;
 use keyless_core::{
-    AwsContext, AwsSelection, ConnectRequest, ErrorKind, ExitInfo, Fix, Instance, InstanceFilter,
-    LiveEvent, LiveSession, LiveSink, PtySize, TrustDecision, Via,
+    AwsContext, AwsSelection, ConnectRequest, ConnectionPool, ErrorKind, ExitInfo, Fix, Instance,
+    InstanceFilter, LiveEvent, LiveSession, LiveSink, LiveStart, PtySize, TrustDecision, Via,
 };
 use keyless_lab::{Lab, LabOptions};
 use std::sync::{Arc, Mutex};
@@ -98,16 +102,33 @@ fn start_request(
     store: &KnownHosts,
     rec: &Arc<Recorder>,
 ) -> Arc<LiveSession> {
+    // A pool of its own: nothing shared with other tests' sessions.
+    start_in(&ConnectionPool::default(), aws, request, known, store, rec)
+}
+
+/// Starts a session that takes its connection from `pool`.
+fn start_in(
+    pool: &ConnectionPool,
+    aws: AwsContext,
+    request: ConnectRequest,
+    known: Option<Instance>,
+    store: &KnownHosts,
+    rec: &Arc<Recorder>,
+) -> Arc<LiveSession> {
     request.validate().unwrap();
     LiveSession::start(
-        aws,
-        request,
-        known,
-        PtySize {
-            cols: 100,
-            rows: 30,
+        LiveStart {
+            aws,
+            pool: pool.clone(),
+            aws_profile: None,
+            request,
+            known,
+            size: PtySize {
+                cols: 100,
+                rows: 30,
+            },
+            known_hosts: store.clone(),
         },
-        store.clone(),
         rec.clone(),
     )
 }

@@ -1,9 +1,13 @@
-//! Terminal sessions: open, type, resize, acknowledge output, answer the host-key prompt, close.
+//! Terminal sessions: open, type, resize, acknowledge output, answer the host-key prompt, close;
+//! and the SSH connections they share.
 
 use super::Result;
 use crate::sink::ChannelSink;
 use crate::state::{AppState, ProfileKey};
-use keyless_core::{ConnectRequest, KnownHosts, LiveEvent, LiveSession, PtySize, TrustDecision};
+use keyless_core::{
+    ConnectRequest, KnownHosts, LiveEvent, LiveSession, LiveStart, PoolEntry, PtySize,
+    TrustDecision,
+};
 use std::sync::Arc;
 use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::State;
@@ -28,7 +32,15 @@ pub async fn open_session(
     let listed = state
         .instances
         .get(&aws_profile, &request.region, &request.instance_id);
-    let size = PtySize { cols, rows };
+    let start = LiveStart {
+        aws,
+        pool: state.pool.clone(),
+        aws_profile,
+        request,
+        known: listed,
+        size: PtySize { cols, rows },
+        known_hosts,
+    };
     Ok(state.add_session(|end| {
         let sink = Arc::new(ChannelSink {
             events,
@@ -36,7 +48,7 @@ pub async fn open_session(
             profile,
             end,
         });
-        LiveSession::start(aws, request, listed, size, known_hosts, sink)
+        LiveSession::start(start, sink)
     }))
 }
 
@@ -75,4 +87,10 @@ pub fn session_close(state: State<'_, AppState>, id: u32) -> Result<()> {
         live.close();
     }
     Ok(())
+}
+
+/// The pooled SSH connections and how many tabs each carries (the UI asks after session events).
+#[tauri::command]
+pub fn connection_status(state: State<'_, AppState>) -> Vec<PoolEntry> {
+    state.pool.status()
 }

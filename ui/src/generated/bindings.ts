@@ -64,7 +64,36 @@ export type Step = "resolve" | "key" | "push" | "handshake" | "authenticate";
 
 export type ExitInfo = { status: number, } | { signal: string, message: string, };
 
-export type SessionEvent = { "type": "step", step: Step, took_ms: number, } | { "type": "host_key_unknown", instance_id: string, algorithm: string, fingerprint: string, } | { "type": "connected", address: string, } | { "type": "failed", error: ApiError, } | { "type": "ended", exit: ExitInfo, } | { "type": "lost", error: ApiError, };
+export type SessionEvent = { "type": "step", step: Step, took_ms: number, } | { "type": "host_key_unknown", instance_id: string, algorithm: string, fingerprint: string, } | { "type": "connected", address: string, 
+/**
+ * Tabs on this SSH connection now, this one included (a second tab to the same instance
+ * reuses the first one's connection).
+ */
+shared: number, } | { "type": "failed", error: ApiError, } | { "type": "ended", exit: ExitInfo, } | { "type": "lost", error: ApiError, };
+
+export type PoolKey = { 
+/**
+ * `None`: the default credential chain.
+ */
+aws_profile: string | null, region: string, instance_id: string, os_user: string, port: number, via: Via, };
+
+export type PoolEntry = { 
+/**
+ * The address the connection was made to.
+ */
+address: string, 
+/**
+ * Leases held right now (terminal tabs today).
+ */
+channels: number, 
+/**
+ * No lease: waiting out the idle timeout.
+ */
+idle: boolean, 
+/**
+ * `None`: the default credential chain.
+ */
+aws_profile: string | null, region: string, instance_id: string, os_user: string, port: number, via: Via, };
 
 export type Profile = { 
 /**

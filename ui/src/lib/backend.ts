@@ -2,8 +2,8 @@
 // the UI also runs in a plain browser (design work, unit tests) against ./mockBackend.
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
-  AppInfo, AwsProfiles, CallerIdentity, ConnectRequest, Instance, Inventory, LoginPrompt, Profile,
-  SessionEvent, SignOut, TrustDecision,
+  AppInfo, AwsProfiles, CallerIdentity, ConnectRequest, Instance, Inventory, LoginPrompt, PoolEntry,
+  Profile, SessionEvent, SignOut, TrustDecision,
 } from '../generated/bindings';
 import { toApiError } from './errors';
 
@@ -31,6 +31,8 @@ export interface Backend {
   /** Answers the session's host-key question about `fingerprint` (the one shown). */
   sessionHostKey(id: number, fingerprint: string, decision: TrustDecision): Promise<void>;
   sessionClose(id: number): Promise<void>;
+  /** The pooled SSH connections and how many tabs each carries. */
+  connectionStatus(): Promise<PoolEntry[]>;
   profilesList(): Promise<Profile[]>;
   /** Adds (previous = null) or replaces `previous` (maybe renamed); the new list. */
   profileSave(previous: string | null, profile: Profile): Promise<Profile[]>;
@@ -88,6 +90,7 @@ const tauriBackend: Backend = {
   sessionAck: (id, bytes) => call<void>('session_ack', { id, bytes }),
   sessionHostKey: (id, fingerprint, decision) => call<void>('session_host_key', { id, fingerprint, decision }),
   sessionClose: (id) => call<void>('session_close', { id }),
+  connectionStatus: () => call<PoolEntry[]>('connection_status'),
   profilesList: () => call<Profile[]>('profiles_list'),
   profileSave: (previous, profile) => call<Profile[]>('profile_save', { previous, profile }),
   profileDelete: (name) => call<Profile>('profile_delete', { name }),
@@ -137,6 +140,8 @@ export const sessionHostKey = async (id: number, fingerprint: string, decision: 
   (await backend()).sessionHostKey(id, fingerprint, decision);
 export const sessionClose = async (id: number): Promise<void> =>
   (await backend()).sessionClose(id);
+export const connectionStatus = async (): Promise<PoolEntry[]> =>
+  (await backend()).connectionStatus();
 export const profilesList = async (): Promise<Profile[]> => (await backend()).profilesList();
 export const profileSave = async (previous: string | null, profile: Profile): Promise<Profile[]> =>
   (await backend()).profileSave(previous, profile);

@@ -126,3 +126,60 @@ describe('mock backend', () => {
     await expect(b.listInstances(null, ['us-east-1'])).rejects.toMatchObject({ kind: 'credentials' });
   });
 });
+
+describe('mock connection pool (as core pool.rs)', () => {
+  const steps = (s: ReturnType<typeof open>) => s.events.filter((e) => e.type === 'step').length;
+  const connected = (s: ReturnType<typeof open>) =>
+    s.events.find((e): e is Extract<SessionEvent, { type: 'connected' }> => e.type === 'connected');
+
+  it('a second tab is a channel on the first one\'s connection: no steps, shared 2', async () => {
+    const b = createMockBackend({ slow: 0 });
+    const first = open(b, 'web-1');
+    await until(() => first.types().includes('connected'));
+    const second = open(b, 'web-1');
+    await until(() => second.types().includes('connected'));
+    expect(steps(first)).toBe(5);
+    expect(steps(second)).toBe(0);
+    expect(connected(first)?.shared).toBe(1);
+    expect(connected(second)?.shared).toBe(2);
+    expect((await b.connectionStatus()).map((e) => [e.instance_id, e.channels, e.idle]))
+      .toEqual([[mockInstances().find((i) => i.name === 'web-1')!.instance_id, 2, false]]);
+    await b.sessionClose(await first.idP);
+    expect((await b.connectionStatus())[0]!.channels).toBe(1);
+    await b.sessionInput(await second.idP, 'exit\r');
+    await until(() => second.types().includes('ended'));
+    expect((await b.connectionStatus())[0]!.idle).toBe(true);
+  });
+
+  it('closes an idle connection after the idle timeout', async () => {
+    const b = createMockBackend({ slow: 0, idleMs: 5 });
+    const s = open(b, 'web-1');
+    await until(() => s.types().includes('connected'));
+    await b.sessionClose(await s.idP);
+    await until(() => b.pool.status().length === 0);
+  });
+
+  it('tabs opened together wait for one connect and share its failure', async () => {
+    // Slow enough that the second opens while the first connects.
+    const b = createMockBackend({ slow: 0.05 });
+    const [x, y] = [open(b, 'locked-down'), open(b, 'locked-down')];
+    await until(() => x.types().includes('failed') && y.types().includes('failed'));
+    expect([steps(x), steps(y)].sort(), 'one connect').toEqual([0, 2]);
+    expect(x.events.at(-1)).toEqual(y.events.at(-1));
+  });
+
+  it('the host-key question belongs to the tab that started the connect', async () => {
+    const b = createMockBackend({ slow: 0 });
+    const asking = open(b, 'staging-api');
+    await until(() => asking.types().includes('host_key_unknown'));
+    const waiting = open(b, 'staging-api');
+    await new Promise((r) => setTimeout(r, 5));
+    expect(waiting.types()).toEqual([]);
+    // The asking tab closes: the waiting one asks its own question.
+    await b.sessionClose(await asking.idP);
+    await until(() => waiting.types().includes('host_key_unknown'));
+    await b.sessionHostKey(await waiting.idP, waiting.asked(), 'once');
+    await until(() => waiting.types().includes('connected'));
+    expect(connected(waiting)?.shared).toBe(1);
+  });
+});

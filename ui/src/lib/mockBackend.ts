@@ -8,6 +8,7 @@ import type {
 } from '../generated/bindings';
 import type { Backend } from './backend';
 import { createMockAccounts, MOCK_ACCOUNTS, type MockAccounts } from './mockAccounts';
+import { MockPool, type ConnectOutcome } from './mockPool';
 
 export type MockOptions = {
   /** Extra generated instances (for scrolling tests). */
@@ -19,6 +20,8 @@ export type MockOptions = {
   empty?: boolean;
   lab?: boolean;
   e2e?: boolean;
+  /** How long a connection without tabs stays open (the backend: 10 min). */
+  idleMs?: number;
 };
 
 export function mockOptionsFromLocation(): MockOptions {
@@ -167,6 +170,8 @@ type MockSession = {
   inst: Instance | null;
   /** The saved profile it was opened through (its last_used is set on connect, as in Rust). */
   profile: string | null;
+  /** The AWS profile it connects as (part of the pool key). */
+  awsProfile: string | null;
   cols: number;
   rows: number;
   onEvent: (e: SessionEvent) => void;
@@ -189,6 +194,7 @@ export type MockBackend = Backend & {
   readonly acked: Map<number, number>;
   readonly resizes: Array<{ id: number; cols: number; rows: number }>;
   readonly accounts: MockAccounts;
+  readonly pool: MockPool;
 };
 
 /** The second account's few instances (profile `staging`). */
@@ -210,6 +216,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const now = Date.now();
   const all = opts.empty ? [] : [...mockInstances(now), ...fillerInstances(opts.count ?? 0, now)];
   const sessions = new Map<number, MockSession>();
+  const pool = new MockPool(opts.idleMs ?? 600_000);
   // Already known: web-1, web-2, bastion; legacy-app is pinned but "rebuilt" (its key changed).
   const trusted = new Set<string>(['i-0a1b2c3d4e5f60001', 'i-0a1b2c3d4e5f60002', 'i-0a1b2c3d4e5f60005', 'i-0a1b2c3d4e5f60009']);
   const acked = new Map<number, number>();
@@ -251,8 +258,9 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     if (!s.open) return;
     s.open = false;
     s.ackWaiters.splice(0).forEach((r) => r());
-    // As in the backend: a session that failed, ended or was lost is dropped.
+    // As in the backend: a session that failed, ended or was lost is dropped, its channel first.
     sessions.delete(s.id);
+    pool.release(s.id);
     s.onEvent(e);
   }
 
@@ -298,9 +306,15 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       case 'help':
         await out('mock shell: echo, whoami, hostname, pwd, date, uname -a, ls, stty, colors, unicode, seq N, clear, drop, exit [N], kill\n');
         break;
-      case 'drop':
-        end(s, { type: 'lost', error: fail('connection_lost', `the connection to ${s.request.instance_id} dropped: keepalive timeout (no answer for 45 s)`, 'Check your network or VPN, then reconnect.') });
+      case 'drop': {
+        // The connection drops: every tab on it is lost, for the same reason.
+        const lost = fail('connection_lost', `the connection to ${s.request.instance_id} dropped: keepalive timeout (no answer for 45 s)`, 'Check your network or VPN, then reconnect.');
+        for (const id of pool.drop(s.id)) {
+          const other = sessions.get(id);
+          if (other) end(other, { type: 'lost', error: lost });
+        }
         return;
+      }
       case 'kill':
         await out('Killed\n');
         end(s, { type: 'ended', exit: { signal: 'KILL', message: 'killed by signal' } });
@@ -350,16 +364,57 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     }
   }
 
+  /** A tab's connect: a channel on the pooled connection when there is one, else a new one. */
   async function connect(s: MockSession): Promise<void> {
+    const key = {
+      aws_profile: s.awsProfile, region: s.request.region, instance_id: s.request.instance_id,
+      os_user: s.request.os_user, port: s.request.port, via: s.request.via,
+    };
+    const joined = await pool.join(key);
+    if ('error' in joined) return end(s, { type: 'failed', error: joined.error });
+    if ('connection' in joined) {
+      // As in the backend: no step, no question, no push; the channel opens.
+      if (!s.open) return;
+      pool.attach(joined.connection, s.id);
+      return opened(s, joined.connection.address, joined.connection.channels.size);
+    }
+    const outcome = await dial(s);
+    const pooled = joined.settle(outcome, s.id);
+    if (pooled && s.open) return opened(s, pooled.address, pooled.channels.size);
+    if (pooled) pool.release(s.id);
+  }
+
+  async function opened(s: MockSession, address: string, shared: number): Promise<void> {
+    const inst = s.inst!;
+    s.shell = true;
+    if (s.profile) accounts.markUsed(s.profile);
+    s.onEvent({ type: 'connected', address, shared });
+    const os = inst.platform?.includes('Ubuntu') ? 'Ubuntu 24.04.1 LTS (GNU/Linux 6.8.0-1016-aws aarch64)'
+      : inst.platform === 'Debian' ? 'Debian GNU/Linux 12 (bookworm)' : 'Amazon Linux 2023.6.20241121';
+    await emit(s, [
+      `Welcome to ${os}`, '',
+      ` * Instance:  ${inst.instance_id} (${inst.instance_type ?? '?'}, ${inst.availability_zone ?? inst.region})`,
+      ` * Keyless:   one-time Ed25519 key, valid 60 s, never written to disk`, '',
+      `Last login: ${new Date(Date.now() - 86_400_000).toUTCString()} from 10.0.0.5`,
+      "Type 'help' for the mock shell's commands.", '',
+    ].join('\r\n') + prompt(s));
+  }
+
+  /** A new connection: resolve, key, push with the handshake, host key, authenticate. */
+  async function dial(s: MockSession): Promise<ConnectOutcome> {
+    const GAVE_UP = { type: 'gave_up' } as const;
     const inst = s.inst;
     const step = async (name: Step, ms: number) => {
       const t = ms * (0.8 + Math.random() * 0.4);
       await delay(t);
       if (s.open) s.onEvent({ type: 'step', step: name, took_ms: Math.round(t) });
     };
-    const failWith = (e: ApiError) => end(s, { type: 'failed', error: e });
+    const failWith = (error: ApiError): ConnectOutcome => {
+      end(s, { type: 'failed', error });
+      return { type: 'failed', error };
+    };
     await step('resolve', 3);
-    if (!s.open) return;
+    if (!s.open) return GAVE_UP;
     if (!inst) {
       return failWith(fail('instance_not_found', `instance ${s.request.instance_id} was not found in ${s.request.region}`,
         'Check the region and the AWS profile.'));
@@ -390,7 +445,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     // The push runs while the SSH handshake happens.
     const push = step('push', 180);
     await step('handshake', 120);
-    if (!s.open) return;
+    if (!s.open) return GAVE_UP;
     const fp = FINGERPRINTS[inst.instance_id] ?? fakeFingerprint(inst.instance_id);
     if (inst.name === 'legacy-app') {
       await push;
@@ -403,14 +458,14 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       s.onEvent({ type: 'host_key_unknown', instance_id: inst.instance_id, algorithm: 'ssh-ed25519', fingerprint: fp });
       const decision = await new Promise<TrustDecision>((r) => { s.hostKey = { fingerprint: fp, answer: r }; });
       s.hostKey = null;
-      if (!s.open) return;
+      if (!s.open) return GAVE_UP;
       if (decision === 'reject') {
         return failWith(fail('host_key_rejected', `you did not trust the host key of ${inst.instance_id} (${fp})`));
       }
       if (decision === 'always') trusted.add(inst.instance_id);
     }
     await push;
-    if (!s.open) return;
+    if (!s.open) return GAVE_UP;
     if (inst.name === 'no-eic-package') {
       await step('authenticate', 40);
       return failWith(fail('auth_failed',
@@ -418,23 +473,12 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         `The instance metadata service is disabled on ${inst.instance_id} (MetadataOptions.HttpEndpoint = disabled), so it cannot fetch pushed keys. Enable it: aws ec2 modify-instance-metadata-options --instance-id ${inst.instance_id} --http-endpoint enabled`));
     }
     await step('authenticate', 45);
-    if (!s.open) return;
-    s.shell = true;
-    if (s.profile) accounts.markUsed(s.profile);
-    s.onEvent({ type: 'connected', address: `${address}:${s.request.port}` });
-    const os = inst.platform?.includes('Ubuntu') ? 'Ubuntu 24.04.1 LTS (GNU/Linux 6.8.0-1016-aws aarch64)'
-      : inst.platform === 'Debian' ? 'Debian GNU/Linux 12 (bookworm)' : 'Amazon Linux 2023.6.20241121';
-    await emit(s, [
-      `Welcome to ${os}`, '',
-      ` * Instance:  ${inst.instance_id} (${inst.instance_type ?? '?'}, ${inst.availability_zone ?? inst.region})`,
-      ` * Keyless:   one-time Ed25519 key, valid 60 s, never written to disk`, '',
-      `Last login: ${new Date(Date.now() - 86_400_000).toUTCString()} from 10.0.0.5`,
-      "Type 'help' for the mock shell's commands.", '',
-    ].join('\r\n') + prompt(s));
+    if (!s.open) return GAVE_UP;
+    return { type: 'connected', address: `${address}:${s.request.port}` };
   }
 
   const backend: MockBackend = {
-    sessions, trusted, acked, resizes, accounts,
+    sessions, trusted, acked, resizes, accounts, pool,
     ...accounts,
     async openUrl(url) {
       // The backend's rule (core identity::browser), roughly: http(s) only, nothing like an option.
@@ -477,7 +521,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       const s: MockSession = {
         id, request, inst: instancesOf(origin.awsProfile)
           .find((i) => i.region === request.region && i.instance_id === request.instance_id) ?? null,
-        profile: origin.profile, cols, rows, onEvent, onOutput, open: true, shell: false, line: '', pasting: false,
+        profile: origin.profile, awsProfile: origin.awsProfile, cols, rows, onEvent, onOutput, open: true, shell: false, line: '', pasting: false,
         unacked: 0, ackWaiters: [], hostKey: null, cwd: '~',
       };
       sessions.set(id, s);
@@ -516,6 +560,10 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       s.open = false;
       s.ackWaiters.splice(0).forEach((r) => r());
       sessions.delete(id);
+      pool.release(id);
+    },
+    async connectionStatus() {
+      return pool.status();
     },
   };
   return backend;

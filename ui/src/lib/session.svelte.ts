@@ -64,9 +64,15 @@ export class SessionTab {
    *  overtake each other on the way. */
   private outgoing: Promise<unknown> = Promise.resolve();
 
-  constructor(request: TabRequest, origin: SessionOrigin = { awsProfile: null, profile: null }) {
+  /** Told after each session event and close: the shared connections may have changed. */
+  private readonly onChange: () => void;
+
+  constructor(
+    request: TabRequest, origin: SessionOrigin = { awsProfile: null, profile: null }, onChange: () => void = () => {},
+  ) {
     this.request = request;
     this.origin = origin;
+    this.onChange = onChange;
     this.title = origin.profile ?? displayName(request.instance);
   }
 
@@ -103,7 +109,7 @@ export class SessionTab {
     try {
       const id = await backend.openSession(
         this.origin, toConnectRequest(this.request), size.cols, size.rows,
-        (e) => { if (gen === this.generation) this.onEvent(e); },
+        (e) => { if (gen === this.generation) { this.onEvent(e); this.onChange(); } },
         (bytes) => { if (gen === this.generation) this.term?.write(bytes, acker); },
       );
       if (gen !== this.generation) {
@@ -203,7 +209,7 @@ export class SessionTab {
     this.acker?.close();
     // An id still on its way is closed by connect() (the generation changed).
     const id = this.sessionId;
-    if (id !== null) void backend.sessionClose(id).catch(() => {});
+    if (id !== null) void backend.sessionClose(id).catch(() => {}).then(this.onChange);
     this.sessionId = null;
   }
 }

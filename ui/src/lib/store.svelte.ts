@@ -4,6 +4,7 @@ import * as backend from './backend';
 import type { AwsProfileName, SessionOrigin } from './backend';
 import { toApiError } from './errors';
 import { filterInstances, NO_FILTERS, type Filters } from './filter';
+import { ConnectionsState } from './connections.svelte';
 import { IdentityState } from './identity.svelte';
 import { parseRegions, regionsPrefKey } from './identityText';
 import { readPref, writePref, clampFontSize, FONT_SIZE } from './prefs';
@@ -40,6 +41,8 @@ export class AppState {
   readonly profiles: ProfilesState = new ProfilesState(this);
   /** The window's AWS identity: profiles of ~/.aws/config, who it is, sign-in and MFA. */
   readonly identity: IdentityState = new IdentityState(this);
+  /** The backend's shared SSH connections (how many tabs each carries). */
+  readonly connections: ConnectionsState = new ConnectionsState();
   private loadSeq = 0;
 
   readonly all = $derived(this.inventory?.instances ?? []);
@@ -100,7 +103,7 @@ export class AppState {
 
   /** A new session tab; by default as this window's AWS profile, from no saved profile. */
   openTab(request: TabRequest, origin: SessionOrigin = { awsProfile: this.awsProfile, profile: null }): SessionTab {
-    const tab = new SessionTab(request, origin);
+    const tab = new SessionTab(request, origin, () => void this.connections.refresh());
     this.tabs = [...this.tabs, tab];
     this.activeKey = tab.key;
     return tab;
