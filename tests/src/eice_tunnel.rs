@@ -43,6 +43,8 @@ pub const FAULT_TEXT: &str = "keyless-lab fault: a text frame from the endpoint"
 pub async fn serve(listener: TcpListener, core: Arc<Core>) {
     loop {
         let Ok((stream, _peer)) = listener.accept().await else {
+            // E.g. out of file descriptors: do not spin while it lasts.
+            tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let core = core.clone();
