@@ -58,6 +58,8 @@ async fn one(core: Arc<Core>, stream: TcpStream) {
         tokio::time::sleep(core.config.eice_latency).await;
     }
     let mut admitted: Option<Admitted> = None;
+    // The shape tungstenite's handshake callback must have.
+    #[allow(clippy::result_large_err)]
     let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         let header = |name: &str| -> Vec<String> {
             req.headers()
@@ -100,7 +102,10 @@ fn error_response(r: &Refusal) -> ErrorResponse {
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("application/json"),
     );
-    h.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(body.len()));
+    h.insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(body.len()),
+    );
     h.insert(
         http::header::CONNECTION,
         http::HeaderValue::from_static("close"),

@@ -94,7 +94,9 @@ fn binary_up_status_fault_down() {
     assert!(
         out.contains(keyless_lab::PRIVATE_DB)
             && out.contains("ENDPOINT")
-            && endpoints.iter().all(|e| out.contains(&e.id) && out.contains(&e.dns_name)),
+            && endpoints
+                .iter()
+                .all(|e| out.contains(&e.id) && out.contains(&e.dns_name)),
         "{out}"
     );
 
@@ -130,8 +132,13 @@ fn binary_up_status_fault_down() {
     let not_ready = cli(&dir, &["fault", "endpoint-not-ready", "on"]);
     assert!(not_ready.status.success(), "{not_ready:?}");
     let now = control::fetch_endpoints(rec.http_addr()).unwrap();
-    assert!(now.iter().all(|e| e.state == "create-in-progress"), "{now:?}");
-    assert!(!cli(&dir, &["fault", "endpoint-not-ready", "maybe"]).status.success());
+    assert!(
+        now.iter().all(|e| e.state == "create-in-progress"),
+        "{now:?}"
+    );
+    assert!(!cli(&dir, &["fault", "endpoint-not-ready", "maybe"])
+        .status
+        .success());
     assert!(cli(&dir, &["fault", "close-tunnels"]).status.success());
     assert!(control::fetch_tunnels(rec.http_addr()).unwrap().is_empty());
 

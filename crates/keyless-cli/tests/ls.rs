@@ -97,7 +97,10 @@ async fn filters_by_state_tag_and_text() {
     let wildcard = parse(&env.run(&["ls", "--filter", "Role=d*", "--json"]).await);
     assert_eq!(
         names(&wildcard),
-        vec![Some("db-primary".to_string()), Some("private-db".to_string())]
+        vec![
+            Some("db-primary".to_string()),
+            Some("private-db".to_string())
+        ]
     );
 
     let cafe = parse(&env.run(&["ls", "--search", "CAFÉ", "--json"]).await);
