@@ -182,7 +182,9 @@ fn check<'c>(
             refusal(
                 404,
                 "InvalidInstanceConnectEndpointId.NotFound",
-                format!("The instance connect endpoint ID '{endpoint_id}' does not exist in {region}"),
+                format!(
+                    "The instance connect endpoint ID '{endpoint_id}' does not exist in {region}"
+                ),
             )
         })?;
     let state = st.endpoint_state();
@@ -199,12 +201,10 @@ fn check<'c>(
     }
     let port: u16 = match port.parse() {
         Ok(p @ (22 | 3389)) => p,
-        _ => {
-            return Err(invalid(
-                "The specified RemotePort is not valid. Specify either 22 or 3389 as the RemotePort \
+        _ => return Err(invalid(
+            "The specified RemotePort is not valid. Specify either 22 or 3389 as the RemotePort \
                  and retry your request.",
-            ))
-        }
+        )),
     };
     let max_secs = match param("maxTunnelDuration") {
         None => MAX_TUNNEL_SECS,

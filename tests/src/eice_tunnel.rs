@@ -43,6 +43,8 @@ pub const FAULT_TEXT: &str = "keyless-lab fault: a text frame from the endpoint"
 pub async fn serve(listener: TcpListener, core: Arc<Core>) {
     loop {
         let Ok((stream, _peer)) = listener.accept().await else {
+            // E.g. out of file descriptors: do not spin while it lasts.
+            tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let core = core.clone();
@@ -56,6 +58,8 @@ async fn one(core: Arc<Core>, stream: TcpStream) {
         tokio::time::sleep(core.config.eice_latency).await;
     }
     let mut admitted: Option<Admitted> = None;
+    // The shape tungstenite's handshake callback must have.
+    #[allow(clippy::result_large_err)]
     let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         let header = |name: &str| -> Vec<String> {
             req.headers()
@@ -98,7 +102,10 @@ fn error_response(r: &Refusal) -> ErrorResponse {
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("application/json"),
     );
-    h.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(body.len()));
+    h.insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(body.len()),
+    );
     h.insert(
         http::header::CONNECTION,
         http::HeaderValue::from_static("close"),

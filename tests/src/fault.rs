@@ -117,7 +117,9 @@ impl Core {
             Fault::DenyOpenTunnel { switch } => {
                 self.state().eice_faults.deny_open_tunnel = switch.is_on()
             }
-            Fault::EndpointNotReady { switch } => self.state().eice_faults.not_ready = switch.is_on(),
+            Fault::EndpointNotReady { switch } => {
+                self.state().eice_faults.not_ready = switch.is_on()
+            }
             Fault::TunnelCap { switch } => self.state().eice_faults.cap_reached = switch.is_on(),
             Fault::CloseTunnels => self.command_open_tunnels(TunnelCommand::Close),
             Fault::TunnelTextFrame => self.command_open_tunnels(TunnelCommand::SendText),

@@ -58,9 +58,8 @@ impl ServerThread {
                     Err(e) => return drop(ready_tx.send(Err(e.to_string()))),
                 };
                 rt.block_on(async move {
-                    let listeners = tokio::net::TcpListener::from_std(listener).and_then(|l| {
-                        Ok((l, tokio::net::TcpListener::from_std(eice_listener)?))
-                    });
+                    let listeners = tokio::net::TcpListener::from_std(listener)
+                        .and_then(|l| Ok((l, tokio::net::TcpListener::from_std(eice_listener)?)));
                     let (listener, eice_listener) = match listeners {
                         Ok(l) => l,
                         Err(e) => return drop(ready_tx.send(Err(e.to_string()))),
@@ -414,12 +413,20 @@ impl Lab {
 
     /// Closes every open tunnel with 1011 "tunnel closed by the endpoint".
     pub async fn close_open_tunnels(&self) {
-        Self::must("close_open_tunnels", "", self.fault(Fault::CloseTunnels).await)
+        Self::must(
+            "close_open_tunnels",
+            "",
+            self.fault(Fault::CloseTunnels).await,
+        )
     }
 
     /// Sends a text frame on every open tunnel, then closes it with 1011.
     pub async fn send_text_on_open_tunnels(&self) {
-        Self::must("send_text_on_open_tunnels", "", self.fault(Fault::TunnelTextFrame).await)
+        Self::must(
+            "send_text_on_open_tunnels",
+            "",
+            self.fault(Fault::TunnelTextFrame).await,
+        )
     }
 
     /// Any fault switch, as the HTTP control route and the CLI apply it.

@@ -59,9 +59,7 @@ pub use identity::{forget as forget_identity, IdentityStatus};
 pub use lab::Lab;
 pub use options::LabOptions;
 pub use ssh_keys::fingerprint_of_line;
-pub use state::{
-    ApiRequest, LabEndpoint, LabInstance, PushRecord, TunnelOutcome, TunnelRecord,
-};
+pub use state::{ApiRequest, LabEndpoint, LabInstance, PushRecord, TunnelOutcome, TunnelRecord};
 
 /// The lab's only access key; any other key is "unrecognized".
 pub const ACCESS_KEY_ID: &str = "AKIALABKEYLESS000001";

@@ -186,7 +186,9 @@ pub fn log_tail(paths: &Paths) -> String {
 /// connect from 127.0.0.1.
 pub fn connections_in_log(paths: &Paths, offset: u64) -> usize {
     let bytes = fs::read(paths.log()).unwrap_or_default();
-    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
     String::from_utf8_lossy(&bytes[start..])
         .lines()
         .filter_map(|l| {
@@ -213,10 +215,7 @@ async fn probe(sa: SocketAddr) -> bool {
     let Ok(socket) = tokio::net::TcpSocket::new_v4() else {
         return false;
     };
-    if socket
-        .bind(SocketAddr::from((*v4.ip(), 0)))
-        .is_err()
-    {
+    if socket.bind(SocketAddr::from((*v4.ip(), 0))).is_err() {
         return false;
     }
     socket.connect(sa).await.is_ok()

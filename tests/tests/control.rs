@@ -88,6 +88,17 @@ fn binary_up_status_fault_down() {
         "{out}"
     );
     let rec = daemon::running(&dir).expect("lab record");
+    // The endpoints table: the main account's endpoint, with its DNS name.
+    let endpoints = control::fetch_endpoints(rec.http_addr()).unwrap();
+    assert_eq!(endpoints.len(), 2, "{endpoints:?}");
+    assert!(
+        out.contains(keyless_lab::PRIVATE_DB)
+            && out.contains("ENDPOINT")
+            && endpoints
+                .iter()
+                .all(|e| out.contains(&e.id) && out.contains(&e.dns_name)),
+        "{out}"
+    );
 
     let again = cli(&dir, &["up"]);
     assert!(!again.status.success());
@@ -118,6 +129,18 @@ fn binary_up_status_fault_down() {
     let bad = cli(&dir, &["fault", "stop", "i-0000000000000000f"]);
     assert!(!bad.status.success());
     assert!(cli(&dir, &["fault", "throttle", "2"]).status.success());
+    let not_ready = cli(&dir, &["fault", "endpoint-not-ready", "on"]);
+    assert!(not_ready.status.success(), "{not_ready:?}");
+    let now = control::fetch_endpoints(rec.http_addr()).unwrap();
+    assert!(
+        now.iter().all(|e| e.state == "create-in-progress"),
+        "{now:?}"
+    );
+    assert!(!cli(&dir, &["fault", "endpoint-not-ready", "maybe"])
+        .status
+        .success());
+    assert!(cli(&dir, &["fault", "close-tunnels"]).status.success());
+    assert!(control::fetch_tunnels(rec.http_addr()).unwrap().is_empty());
 
     // sshds run (their configs live in the state dir) until `down`.
     assert!(!processes_mentioning(&dir_s).is_empty());

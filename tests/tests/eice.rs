@@ -10,7 +10,9 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::Credentials;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::Filter;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings};
+use aws_sigv4::http_request::{
+    sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+};
 use aws_sigv4::sign::v4;
 use futures::{SinkExt, StreamExt};
 use keyless_lab::{
@@ -175,7 +177,6 @@ async fn closed_record(lab: &Lab, index: usize) -> TunnelRecord {
         if t.closed_at.is_some() {
             return t;
         }
-        tokio::task::yield_now().await;
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -191,8 +192,15 @@ async fn describe_instance_connect_endpoints_through_the_sdk() {
         .unwrap();
     let db = lab.instance_named(PRIVATE_DB);
     assert_eq!(db.vpc_id, web.vpc_id);
-    assert_eq!((ep.vpc_id.as_str(), ep.subnet_id.as_str()), (web.vpc_id.as_str(), web.subnet_id.as_str()));
-    assert!(ep.id.starts_with("eice-0") && ep.id.len() == 22, "{}", ep.id);
+    assert_eq!(
+        (ep.vpc_id.as_str(), ep.subnet_id.as_str()),
+        (web.vpc_id.as_str(), web.subnet_id.as_str())
+    );
+    assert!(
+        ep.id.starts_with("eice-0") && ep.id.len() == 22,
+        "{}",
+        ep.id
+    );
 
     let client = common::sdk::ec2(&lab, "us-east-1", common::sdk::static_creds());
     let out = client
@@ -214,17 +222,27 @@ async fn describe_instance_connect_endpoints_through_the_sdk() {
             && dns.ends_with(".ec2-instance-connect-endpoint.us-east-1.amazonaws.com"),
         "{dns}"
     );
-    assert!(got.fips_dns_name().unwrap().contains(".fips.ec2-instance-connect-endpoint."));
+    assert!(got
+        .fips_dns_name()
+        .unwrap()
+        .contains(".fips.ec2-instance-connect-endpoint."));
     assert!(got.created_at().is_some());
     assert_eq!(got.network_interface_ids().len(), 1);
     assert!(got
         .instance_connect_endpoint_arn()
         .unwrap()
-        .ends_with(&format!(":123456789012:instance-connect-endpoint/{}", ep.id)));
+        .ends_with(&format!(
+            ":123456789012:instance-connect-endpoint/{}",
+            ep.id
+        )));
 
     // The second region's VPC has none.
     let eu = common::sdk::ec2(&lab, "eu-west-1", common::sdk::static_creds());
-    let none = eu.describe_instance_connect_endpoints().send().await.unwrap();
+    let none = eu
+        .describe_instance_connect_endpoints()
+        .send()
+        .await
+        .unwrap();
     assert!(none.instance_connect_endpoints().is_empty(), "{none:?}");
 
     for bad in [0, 51] {
@@ -242,12 +260,21 @@ async fn describe_instance_connect_endpoints_through_the_sdk() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(e.code(), Some("InvalidInstanceConnectEndpointId.NotFound"), "{e:?}");
+    assert_eq!(
+        e.code(),
+        Some("InvalidInstanceConnectEndpointId.NotFound"),
+        "{e:?}"
+    );
 
     lab.set_endpoint_not_ready(true);
     let out = client
         .describe_instance_connect_endpoints()
-        .filters(Filter::builder().name("state").values("create-complete").build())
+        .filters(
+            Filter::builder()
+                .name("state")
+                .values("create-complete")
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -259,7 +286,9 @@ async fn describe_instance_connect_endpoints_through_the_sdk() {
         .await
         .unwrap();
     assert_eq!(
-        out.instance_connect_endpoints()[0].state().map(|s| s.as_str()),
+        out.instance_connect_endpoints()[0]
+            .state()
+            .map(|s| s.as_str()),
         Some("create-in-progress")
     );
     let env = lab.env();
@@ -280,7 +309,11 @@ async fn a_tunnel_reaches_private_db_and_nothing_else_does() {
 
     let ep = main_endpoint(&lab);
     let ip = db.private_ip.to_string();
-    let url = presign(&lab, &tunnel_params(&ep.id, &ip, "22"), &lab_sign("us-east-1"));
+    let url = presign(
+        &lab,
+        &tunnel_params(&ep.id, &ip, "22"),
+        &lab_sign("us-east-1"),
+    );
     let mut ws = open(&url).await.expect("tunnel opens");
     let banner = read_until(&mut ws, "\r\n").await;
     assert!(banner.starts_with("SSH-2.0-OpenSSH"), "{banner:?}");
@@ -295,7 +328,10 @@ async fn a_tunnel_reaches_private_db_and_nothing_else_does() {
     assert_eq!(t.endpoint_id, ep.id);
     assert_eq!(t.account.as_deref(), Some(keyless_lab::ACCOUNT_ID));
     assert_eq!(t.instance_id.as_deref(), Some(db.id.as_str()));
-    assert_eq!((t.private_ip.as_str(), t.remote_port), (ip.as_str(), Some(22)));
+    assert_eq!(
+        (t.private_ip.as_str(), t.remote_port),
+        (ip.as_str(), Some(22))
+    );
     assert_eq!(t.max_duration_secs, Some(3600));
     assert_eq!(t.bytes_to_instance, 18);
     assert!(t.bytes_from_instance >= banner.len() as u64, "{t:?}");
@@ -313,10 +349,17 @@ async fn a_tunnel_reaches_private_db_and_nothing_else_does() {
     // Another instance of the VPC: the tunnel goes to its private address.
     let web = lab.instance_named("db-primary");
     let ip = web.private_ip.to_string();
-    let url = presign(&lab, &tunnel_params(&ep.id, &ip, "22"), &lab_sign("us-east-1"));
+    let url = presign(
+        &lab,
+        &tunnel_params(&ep.id, &ip, "22"),
+        &lab_sign("us-east-1"),
+    );
     let mut ws = open(&url).await.expect("tunnel opens");
     read_until(&mut ws, "SSH-2.0-OpenSSH").await;
-    assert_eq!(lab.tunnels()[1].instance_id.as_deref(), Some(web.id.as_str()));
+    assert_eq!(
+        lab.tunnels()[1].instance_id.as_deref(),
+        Some(web.id.as_str())
+    );
 }
 
 #[tokio::test]
@@ -327,9 +370,16 @@ async fn the_presign_is_checked() {
     let params = tunnel_params(&ep.id, &ip, "22");
 
     let good = presign(&lab, &params, &lab_sign("us-east-1"));
-    let tampered = format!("{}0", good.trim_end_matches(|c: char| c.is_ascii_hexdigit()));
+    let tampered = format!(
+        "{}0",
+        good.trim_end_matches(|c: char| c.is_ascii_hexdigit())
+    );
     let (status, code, msg) = refused(&tampered).await;
-    assert_eq!((status, code.as_str()), (403, "InvalidSignatureException"), "{msg}");
+    assert_eq!(
+        (status, code.as_str()),
+        (403, "InvalidSignatureException"),
+        "{msg}"
+    );
 
     let expired = Sign {
         time: SystemTime::now() - Duration::from_secs(120),
@@ -363,15 +413,23 @@ async fn the_presign_is_checked() {
 
     // The endpoint is the region's: signed for eu-west-1 it does not exist there.
     let (status, code, _) = refused(&presign(&lab, &params, &lab_sign("eu-west-1"))).await;
-    assert_eq!((status, code.as_str()), (404, "InvalidInstanceConnectEndpointId.NotFound"));
+    assert_eq!(
+        (status, code.as_str()),
+        (404, "InvalidInstanceConnectEndpointId.NotFound")
+    );
 
     let unsigned = format!("{}/openTunnel?{}", lab.eice_url(), common::form(&params));
     let (status, code, _) = refused(&unsigned).await;
-    assert_eq!((status, code.as_str()), (403, "MissingAuthenticationTokenException"));
+    assert_eq!(
+        (status, code.as_str()),
+        (403, "MissingAuthenticationTokenException")
+    );
 
     let log = lab.tunnels();
     assert_eq!(log.len(), 7);
-    assert!(log.iter().all(|t| matches!(t.outcome, TunnelOutcome::Refused { .. })));
+    assert!(log
+        .iter()
+        .all(|t| matches!(t.outcome, TunnelOutcome::Refused { .. })));
     assert_eq!(log[0].account, None);
     assert_eq!(log[5].account.as_deref(), Some(keyless_lab::ACCOUNT_ID));
     assert_eq!(lab.ssh_connections(&lab.instance_named(PRIVATE_DB).id), 0);
@@ -416,7 +474,8 @@ async fn ports_addresses_and_durations_are_checked() {
     let ip = db.private_ip.to_string();
     let sign = || lab_sign("us-east-1");
 
-    let (status, code, msg) = refused(&presign(&lab, &tunnel_params(&ep.id, &ip, "2222"), &sign())).await;
+    let (status, code, msg) =
+        refused(&presign(&lab, &tunnel_params(&ep.id, &ip, "2222"), &sign())).await;
     assert_eq!((status, code.as_str()), (400, "InvalidParameter"));
     assert!(msg.contains("Specify either 22 or 3389"), "{msg}");
     assert_eq!(last_tunnel(&lab).remote_port, Some(2222));
@@ -434,7 +493,8 @@ async fn ports_addresses_and_durations_are_checked() {
         Ipv4Addr::new(10, 0, 0, 1),
     ] {
         let o = outside.to_string();
-        let (status, code, msg) = refused(&presign(&lab, &tunnel_params(&ep.id, &o, "22"), &sign())).await;
+        let (status, code, msg) =
+            refused(&presign(&lab, &tunnel_params(&ep.id, &o, "22"), &sign())).await;
         assert_eq!((status, code.as_str()), (400, "InvalidParameter"), "{o}");
         assert!(msg.contains(&db.vpc_id) && msg.contains(&o), "{msg}");
     }
@@ -451,10 +511,16 @@ async fn ports_addresses_and_durations_are_checked() {
         &sign(),
     ))
     .await;
-    assert_eq!((status, code.as_str()), (404, "InvalidInstanceConnectEndpointId.NotFound"));
+    assert_eq!(
+        (status, code.as_str()),
+        (404, "InvalidInstanceConnectEndpointId.NotFound")
+    );
     let (_, code, msg) = refused(&presign(
         &lab,
-        &[("instanceConnectEndpointId", ep.id.as_str()), ("remotePort", "22")],
+        &[
+            ("instanceConnectEndpointId", ep.id.as_str()),
+            ("remotePort", "22"),
+        ],
         &sign(),
     ))
     .await;
@@ -469,7 +535,9 @@ async fn max_tunnel_duration_closes_the_tunnel() {
     let ip = lab.instance_named(PRIVATE_DB).private_ip.to_string();
     let mut p = tunnel_params(&ep.id, &ip, "22");
     p.push(("maxTunnelDuration", "2"));
-    let mut ws = open(&presign(&lab, &p, &lab_sign("us-east-1"))).await.expect("opens");
+    let mut ws = open(&presign(&lab, &p, &lab_sign("us-east-1")))
+        .await
+        .expect("opens");
     let f = close_frame(&mut ws).await.expect("a close frame");
     assert_eq!((u16::from(f.code), f.reason.as_str()), CLOSE_MAX_DURATION);
     let t = closed_record(&lab, 0).await;
@@ -485,7 +553,13 @@ async fn fault_switches() {
     let lab = Lab::start(LabOptions::default()).await.unwrap();
     let ep = main_endpoint(&lab);
     let ip = lab.instance_named(PRIVATE_DB).private_ip.to_string();
-    let url = || presign(&lab, &tunnel_params(&ep.id, &ip, "22"), &lab_sign("us-east-1"));
+    let url = || {
+        presign(
+            &lab,
+            &tunnel_params(&ep.id, &ip, "22"),
+            &lab_sign("us-east-1"),
+        )
+    };
 
     lab.deny_open_tunnel(true);
     let (status, code, msg) = refused(&url()).await;
@@ -516,7 +590,10 @@ async fn fault_switches() {
 
     lab.set_tunnel_cap_reached(true);
     let (status, code, msg) = refused(&url()).await;
-    assert_eq!((status, code.as_str()), (429, "ServiceQuotaExceededException"));
+    assert_eq!(
+        (status, code.as_str()),
+        (429, "ServiceQuotaExceededException")
+    );
     assert!(msg.contains("limit of 20"), "{msg}");
     lab.set_tunnel_cap_reached(false);
 
@@ -572,15 +649,26 @@ async fn twenty_tunnels_per_endpoint() {
     let mut open_ones = Vec::new();
     for n in 0..MAX_TUNNELS {
         let ip = &targets[n % targets.len()];
-        let url = presign(&lab, &tunnel_params(&ep.id, ip, "22"), &lab_sign("us-east-1"));
+        let url = presign(
+            &lab,
+            &tunnel_params(&ep.id, ip, "22"),
+            &lab_sign("us-east-1"),
+        );
         let mut ws = open(&url).await.expect("one of the first 20");
         read_until(&mut ws, "SSH-2.0").await;
         open_ones.push(ws);
     }
     assert_eq!(main_endpoint(&lab).open_tunnels, MAX_TUNNELS);
-    let url = presign(&lab, &tunnel_params(&ep.id, &targets[0], "22"), &lab_sign("us-east-1"));
+    let url = presign(
+        &lab,
+        &tunnel_params(&ep.id, &targets[0], "22"),
+        &lab_sign("us-east-1"),
+    );
     let (status, code, _) = refused(&url).await;
-    assert_eq!((status, code.as_str()), (429, "ServiceQuotaExceededException"));
+    assert_eq!(
+        (status, code.as_str()),
+        (429, "ServiceQuotaExceededException")
+    );
 
     // One closes: there is room again.
     let mut first = open_ones.remove(0);

@@ -71,7 +71,10 @@ async fn catalogue_env_and_addresses() {
     for i in &all {
         let running = i.state == "running";
         let behind = i.behind_endpoint_ip;
-        assert_eq!(behind.is_some(), i.name.as_deref() == Some(keyless_lab::PRIVATE_DB));
+        assert_eq!(
+            behind.is_some(),
+            i.name.as_deref() == Some(keyless_lab::PRIVATE_DB)
+        );
         assert_eq!(
             port_open(i.private_ip, lab.ssh_port()),
             running && behind.is_none(),
@@ -278,9 +281,14 @@ async fn filler_instances() {
     assert_eq!(ips.len(), 312, "private addresses are unique");
     // Filler past the first /24 spills beyond the private, public and behind-the-endpoint /24s.
     let p = all[0].private_ip.octets();
-    let behind = lab.instance_named(keyless_lab::PRIVATE_DB).behind_endpoint_ip.unwrap();
-    assert!(all.iter().all(|i| i.private_ip.octets()[2] != p[2] + 1
-        && i.private_ip.octets()[2] != behind.octets()[2]));
+    let behind = lab
+        .instance_named(keyless_lab::PRIVATE_DB)
+        .behind_endpoint_ip
+        .unwrap();
+    assert!(all
+        .iter()
+        .all(|i| i.private_ip.octets()[2] != p[2] + 1
+            && i.private_ip.octets()[2] != behind.octets()[2]));
     // Filler can be started like any instance.
     let last = filler.last().unwrap();
     lab.start_instance(&last.id).await;

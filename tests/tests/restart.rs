@@ -103,7 +103,11 @@ async fn same_state_dir_same_world_and_host_keys() {
     assert_eq!(*lab.identity(), IdentityStatus::Reused);
     assert_eq!(world(lab.all_instances()), before);
     assert_eq!(launch_times(&lab), launched);
-    assert_eq!(lab.endpoints(), endpoints, "endpoint ids are part of the identity");
+    assert_eq!(
+        lab.endpoints(),
+        endpoints,
+        "endpoint ids are part of the identity"
+    );
     assert_eq!(
         lab.ssh_port(),
         port,

@@ -95,7 +95,13 @@ async fn filters_by_state_tag_and_text() {
     assert!(prod_names.iter().all(|n| n.as_deref() != Some("café-α")));
 
     let wildcard = parse(&env.run(&["ls", "--filter", "Role=d*", "--json"]).await);
-    assert_eq!(names(&wildcard), vec![Some("db-primary".to_string())]);
+    assert_eq!(
+        names(&wildcard),
+        vec![
+            Some("db-primary".to_string()),
+            Some("private-db".to_string())
+        ]
+    );
 
     let cafe = parse(&env.run(&["ls", "--search", "CAFÉ", "--json"]).await);
     assert_eq!(names(&cafe), vec![Some("café-α".to_string())]);

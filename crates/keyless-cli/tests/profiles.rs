@@ -326,7 +326,7 @@ async fn ssh_at_name_runs_a_command_and_records_last_used() {
             "add",
             "db",
             "--target",
-            "Env=prod,Role=d?",
+            "Env=prod,Role=d?,Name=db-*", // private-db is Env=prod Role=db too
             "--user",
             &user,
             "--region",

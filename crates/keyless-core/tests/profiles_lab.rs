@@ -25,9 +25,10 @@ async fn selectors_resolve_to_none_one_or_several() {
 
     let db = lab.instance_named("db-primary");
     for target in [
-        "Env=prod,Role=db",
+        // private-db is Env=prod Role=db too: its name tells them apart.
+        "Env=prod,Role=db,Name=db-*",
         "Name=db-*",
-        "Role=d?",
+        "Role=d?,Name=db-primary",
         "db-primary",
         db.id.as_str(),
     ] {
