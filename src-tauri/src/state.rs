@@ -23,6 +23,8 @@ pub struct AppState {
     contexts: Mutex<HashMap<ProfileKey, Loaded>>,
     /// Filled by `list_instances` and `profile_resolve`; `open_session` looks instances up here.
     pub instances: KnownInstances,
+    /// The lab's endpoint override and the HTTPS proxy for EICE tunnels, from the environment.
+    pub tunnel: keyless_core::eice::TunnelSettings,
     sessions: Arc<Sessions>,
     /// One SSH connection per instance (and user, port, path), shared by the tabs to it.
     pub pool: ConnectionPool,
@@ -60,6 +62,7 @@ impl AppState {
     pub fn new(base: AwsSelection) -> Self {
         AppState {
             base,
+            tunnel: keyless_core::eice::TunnelSettings::from_env(),
             ..Default::default()
         }
     }

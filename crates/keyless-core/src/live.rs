@@ -84,6 +84,10 @@ pub enum LiveEvent {
     },
     Connected {
         address: String,
+        /// The EC2 Instance Connect Endpoint the connection goes through; `None`: direct.
+        endpoint_id: Option<String>,
+        /// Milliseconds until the endpoint closes the tunnel (AWS allows 1 h at most).
+        tunnel_left_ms: Option<u32>,
         /// Tabs on this SSH connection now, this one included (a second tab to the same instance
         /// reuses the first one's connection).
         shared: u32,
@@ -114,6 +118,8 @@ pub struct LiveStart {
     pub known: Option<Instance>,
     pub size: PtySize,
     pub known_hosts: KnownHosts,
+    /// Where EICE tunnels go and through which proxy (the front end reads its environment once).
+    pub tunnel: crate::eice::TunnelSettings,
 }
 
 /// Where a live session delivers what happens. Called from a background task.
@@ -166,6 +172,10 @@ impl LiveSession {
             };
             let connected = LiveEvent::Connected {
                 address: lease.address.to_string(),
+                endpoint_id: lease.endpoint_id().map(str::to_owned),
+                tunnel_left_ms: lease
+                    .tunnel_time_left()
+                    .map(|left| u32::try_from(left.as_millis()).unwrap_or(u32::MAX)),
                 shared: u32::try_from(lease.shared()).unwrap_or(u32::MAX),
             };
             *lock(&runner.lease) = Some(lease);
@@ -195,6 +205,7 @@ impl LiveSession {
             known,
             size,
             known_hosts,
+            tunnel,
         } = start;
         let progress_sink = sink.clone();
         let opts = ConnectOptions {
@@ -212,7 +223,7 @@ impl LiveSession {
             })),
             timeout: crate::deadline::phase_timeout(None)?,
             max_tunnel: None,
-            tunnel: crate::eice::TunnelSettings::from_env(),
+            tunnel,
         };
         let key = PoolKey {
             aws_profile,

@@ -54,6 +54,8 @@ pub struct PoolEntry {
     pub key: PoolKey,
     /// The address the connection was made to.
     pub address: String,
+    /// The EC2 Instance Connect Endpoint it goes through; `None`: direct.
+    pub endpoint_id: Option<String>,
     /// Leases held right now (terminal tabs today).
     pub channels: u32,
     /// No lease: waiting out the idle timeout.
@@ -72,6 +74,9 @@ struct Inner {
     slots: Mutex<Vec<Slot>>,
     next_id: Mutex<u64>,
 }
+
+/// The app warns in a tunnelled tab's last five minutes; from then on the pool builds new ones.
+pub const RENEW_TUNNEL_BEFORE: Duration = Duration::from_secs(5 * 60);
 
 struct Slot {
     key: PoolKey,
@@ -188,6 +193,7 @@ impl ConnectionPool {
                 Some(PoolEntry {
                     key: slot.key.clone(),
                     address: pooled.connection.address.to_string(),
+                    endpoint_id: pooled.connection.endpoint_id().map(str::to_owned),
                     channels: u32::try_from(pooled.leases).unwrap_or(u32::MAX),
                     idle: pooled.leases == 0,
                 })
@@ -356,6 +362,14 @@ fn slot_for<'a>(slots: &'a mut Vec<Slot>, key: &PoolKey) -> &'a mut Slot {
 /// A new hold on the slot's connection, unless it has none or it dropped.
 fn take_live(slot: &mut Slot) -> Option<(Arc<Connection>, u64)> {
     forget_if_closed(slot);
+    // A tunnel the endpoint closes soon is no place for a new tab (or a Reconnect): that gets a
+    // new connection; the tabs still on the old one keep it until they end.
+    let expiring = slot.pooled.as_ref().is_some_and(|p| {
+        (p.connection.tunnel_time_left()).is_some_and(|left| left < RENEW_TUNNEL_BEFORE)
+    });
+    if expiring {
+        slot.pooled = None;
+    }
     let pooled = slot.pooled.as_mut()?;
     pooled.leases += 1;
     pooled.epoch += 1;

@@ -5,12 +5,12 @@
 //! is cut. The path that won is remembered per VPC for the run, so the next connect there goes
 //! straight to it (the other path stays the fallback).
 
-use crate::address::RoutePlan;
+use crate::address::{RoutePlan, Via};
 use crate::aws::AwsContext;
 use crate::connect::{ConnectOptions, Step, StepTiming};
 use crate::deadline::{Phase, PhaseDeadline, PromptClock};
 use crate::eice::{self, Endpoint, TunnelEnd, TunnelRequest};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Fix, Result};
 use crate::instance::Instance;
 use crate::severable::{CutOnDrop, Severable};
 use crate::verifier::{RaceClaim, Refusal, Verifier};
@@ -82,7 +82,17 @@ impl Reach<'_> {
     /// Reaches the instance along `plan`, reporting each step of the path that won.
     pub async fn run(&self, plan: RoutePlan) -> Result<Reached> {
         let reached = match plan {
-            RoutePlan::Direct(address) => self.direct(address, None).await,
+            RoutePlan::Direct(address) => {
+                self.direct(address, None)
+                    .await
+                    .map_err(|e| match (e.kind, self.opts.via) {
+                        // Unroutable private address: the VPC's endpoint may still reach it.
+                        (ErrorKind::Network, Via::Private) if e.fix.is_none() => {
+                            e.with_fix(Fix::UseAddress { via: Via::Auto })
+                        }
+                        _ => e,
+                    })
+            }
             RoutePlan::Tunnel(address) => {
                 let endpoint = self.endpoint().await?;
                 self.tunnel(address, endpoint, None).await

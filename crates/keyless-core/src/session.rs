@@ -111,6 +111,14 @@ impl Connection {
         }
     }
 
+    /// The EC2 Instance Connect Endpoint this connection goes through; `None`: direct.
+    pub fn endpoint_id(&self) -> Option<&str> {
+        match &self.path {
+            Path::Direct => None,
+            Path::Eice { endpoint_id, .. } => Some(endpoint_id),
+        }
+    }
+
     /// How long until the endpoint closes this connection's tunnel; `None` when direct.
     pub fn tunnel_time_left(&self) -> Option<Duration> {
         match &self.path {

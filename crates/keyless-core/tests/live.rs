@@ -2,6 +2,8 @@
 //! flow control under a flood with no byte lost, a changed key, a dropped link; and tabs sharing
 //! one pooled connection (`live/pool.rs`).
 
+#[path = "live/eice.rs"]
+mod eice;
 #[path = "live/pool.rs"]
 mod pool;
 
@@ -115,6 +117,20 @@ fn start_in(
     store: &KnownHosts,
     rec: &Arc<Recorder>,
 ) -> Arc<LiveSession> {
+    let direct = keyless_core::eice::TunnelSettings::direct();
+    start_with(pool, aws, request, known, store, rec, direct)
+}
+
+/// `start_in` with tunnels going to `tunnel`'s endpoint (the lab's).
+fn start_with(
+    pool: &ConnectionPool,
+    aws: AwsContext,
+    request: ConnectRequest,
+    known: Option<Instance>,
+    store: &KnownHosts,
+    rec: &Arc<Recorder>,
+    tunnel: keyless_core::eice::TunnelSettings,
+) -> Arc<LiveSession> {
     request.validate().unwrap();
     LiveSession::start(
         LiveStart {
@@ -128,6 +144,7 @@ fn start_in(
                 rows: 30,
             },
             known_hosts: store.clone(),
+            tunnel,
         },
         rec.clone(),
     )

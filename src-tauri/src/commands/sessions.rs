@@ -40,6 +40,7 @@ pub async fn open_session(
         known: listed,
         size: PtySize { cols, rows },
         known_hosts,
+        tunnel: state.tunnel.clone(),
     };
     Ok(state.add_session(|end| {
         let sink = Arc::new(ChannelSink {

@@ -22,7 +22,7 @@ export type RegionError = { region: string, code: string, message: string, };
 
 export type Inventory = { instances: Array<Instance>, errors: Array<RegionError>, };
 
-export type ErrorKind = "invalid_input" | "aws_config" | "credentials" | "access_denied" | "instance_not_found" | "instance_not_running" | "instance_unavailable" | "ambiguous_target" | "no_address" | "throttled" | "service" | "network" | "host_key_unknown" | "host_key_changed" | "host_key_rejected" | "auth_failed" | "connection_lost" | "input_backlog" | "timeout" | "ssh" | "io";
+export type ErrorKind = "invalid_input" | "aws_config" | "credentials" | "access_denied" | "instance_not_found" | "instance_not_running" | "instance_unavailable" | "ambiguous_target" | "no_address" | "throttled" | "service" | "network" | "no_endpoint" | "endpoint_not_ready" | "tunnel_refused" | "tunnel_denied" | "tunnel_limit" | "tunnel_closed" | "host_key_unknown" | "host_key_changed" | "host_key_rejected" | "auth_failed" | "connection_lost" | "input_backlog" | "timeout" | "ssh" | "io";
 
 export type Fix = { "type": "sso_login", aws_profile: string, } | { "type": "mfa_code", aws_profile: string, } | { "type": "choose_region" } | { "type": "start_instance" } | { "type": "trust_host_key" } | { "type": "forget_host_key", instance_id: string, } | { "type": "use_address", via: Via, };
 
@@ -54,17 +54,25 @@ default_port: number,
  */
 e2e: boolean, };
 
-export type Via = "private" | "public" | "auto";
+export type Via = "private" | "public" | "eice" | "auto";
 
 export type TrustDecision = "always" | "once" | "reject";
 
 export type ConnectRequest = { region: string, instance_id: string, os_user: string, port: number, via: Via, };
 
-export type Step = "resolve" | "key" | "push" | "handshake" | "authenticate";
+export type Step = "resolve" | "key" | "push" | "tunnel" | "handshake" | "authenticate";
 
 export type ExitInfo = { status: number, } | { signal: string, message: string, };
 
 export type SessionEvent = { "type": "step", step: Step, took_ms: number, } | { "type": "host_key_unknown", instance_id: string, algorithm: string, fingerprint: string, } | { "type": "connected", address: string, 
+/**
+ * The EC2 Instance Connect Endpoint the connection goes through; `None`: direct.
+ */
+endpoint_id: string | null, 
+/**
+ * Milliseconds until the endpoint closes the tunnel (AWS allows 1 h at most).
+ */
+tunnel_left_ms: number | null, 
 /**
  * Tabs on this SSH connection now, this one included (a second tab to the same instance
  * reuses the first one's connection).
@@ -82,6 +90,10 @@ export type PoolEntry = {
  * The address the connection was made to.
  */
 address: string, 
+/**
+ * The EC2 Instance Connect Endpoint it goes through; `None`: direct.
+ */
+endpoint_id: string | null, 
 /**
  * Leases held right now (terminal tabs today).
  */
@@ -176,4 +188,4 @@ message: string,
 warning: string | null, };
 
 /** Every `ErrorKind`, for checking a value received at run time. */
-export const ERROR_KINDS = ["invalid_input", "aws_config", "credentials", "access_denied", "instance_not_found", "instance_not_running", "instance_unavailable", "ambiguous_target", "no_address", "throttled", "service", "network", "host_key_unknown", "host_key_changed", "host_key_rejected", "auth_failed", "connection_lost", "input_backlog", "timeout", "ssh", "io"] as const satisfies readonly ErrorKind[];
+export const ERROR_KINDS = ["invalid_input", "aws_config", "credentials", "access_denied", "instance_not_found", "instance_not_running", "instance_unavailable", "ambiguous_target", "no_address", "throttled", "service", "network", "no_endpoint", "endpoint_not_ready", "tunnel_refused", "tunnel_denied", "tunnel_limit", "tunnel_closed", "host_key_unknown", "host_key_changed", "host_key_rejected", "auth_failed", "connection_lost", "input_backlog", "timeout", "ssh", "io"] as const satisfies readonly ErrorKind[];

@@ -6,7 +6,7 @@ import { ERROR_KINDS } from '../generated/bindings';
 import type { ApiError, ErrorKind, Fix, Via } from '../generated/bindings';
 
 const KINDS: ReadonlySet<string> = new Set<string>(ERROR_KINDS);
-const VIAS: ReadonlySet<string> = new Set<Via>(['private', 'public', 'auto']);
+const VIAS: ReadonlySet<string> = new Set<Via>(['private', 'public', 'eice', 'auto']);
 
 /** The fix of a rejected invoke, when it has one of the known shapes (else null: nothing to offer). */
 function fixOf(v: unknown): Fix | null {
@@ -40,6 +40,8 @@ export function toApiError(e: unknown): ApiError {
   return { kind: 'io', message: typeof e === 'string' ? e : String(e), hint: null, fix: null };
 }
 
+const VIA_WORDS: Record<Via, string> = { private: 'Private', public: 'Public', eice: 'EICE', auto: 'Auto' };
+
 /** How to do a fix in this app, in its own words (the Sign in / MFA buttons come with the first two). */
 export function fixText(fix: Fix): string {
   switch (fix.type) {
@@ -50,7 +52,7 @@ export function fixText(fix: Fix): string {
     case 'trust_host_key': return 'Reconnect and compare the fingerprint before you trust the key.';
     case 'forget_host_key':
       return `Keyless keeps the key it trusts until you forget it: run \`keyless known-hosts forget ${fix.instance_id}\` in a terminal, then reconnect.`;
-    case 'use_address': return `Connect again and choose the ${fix.via} address in the connect dialog.`;
+    case 'use_address': return `Connect again and choose the ${VIA_WORDS[fix.via]} address in the connect dialog.`;
   }
 }
 
@@ -96,9 +98,25 @@ export function adviceFor(kind: ErrorKind): ErrorAdvice {
     case 'network':
       return {
         title: 'Cannot reach the instance',
-        actions: ['Are you on the VPN / Direct Connect for private addresses?', 'Does the security group allow SSH from you?', 'Is sshd running on that port?'],
+        actions: ['Are you on the VPN / Direct Connect for private addresses? Without one, choose Auto or EICE (the VPC\u2019s Instance Connect Endpoint).', 'Does the security group allow SSH from you?', 'Is sshd running on that port?'],
         retryable: true,
       };
+    case 'no_endpoint':
+      return { title: 'No EC2 Instance Connect Endpoint', actions: ["Create one in the instance's VPC, or reach the instance another way (VPN / public address)."], retryable: false };
+    case 'endpoint_not_ready':
+      return { title: 'Endpoint not ready', actions: ['A new endpoint takes a few minutes; try again shortly.'], retryable: true };
+    case 'tunnel_refused':
+      return { title: 'The endpoint refused the tunnel', actions: ['An endpoint forwards only to port 22 or 3389 of a private address in its VPC.'], retryable: false };
+    case 'tunnel_denied':
+      return {
+        title: 'Tunnel not allowed',
+        actions: ['Your IAM policy must allow ec2-instance-connect:OpenTunnel on the endpoint (conditions remotePort, privateIpAddress, maxTunnelDuration).'],
+        retryable: false,
+      };
+    case 'tunnel_limit':
+      return { title: 'Endpoint busy', actions: ['The endpoint allows 20 connections, shared by the whole VPC: close other sessions or wait.'], retryable: true };
+    case 'tunnel_closed':
+      return { title: 'Tunnel closed', actions: ['Reconnect for a new tunnel: a fresh key is pushed, the scrollback stays.'], retryable: true };
     case 'throttled':
       return { title: 'AWS is throttling requests', actions: ['Wait a few seconds and try again.'], retryable: true };
     case 'service':

@@ -97,7 +97,8 @@ describe('errors', () => {
       { type: 'start_instance' }, { type: 'trust_host_key' }, { type: 'use_address', via: 'public' },
     ];
     for (const f of fixes) expect(fixText(f)).not.toMatch(/--|keyless login/);
-    expect(fixText({ type: 'use_address', via: 'public' })).toMatch(/public address in the connect dialog/);
+    expect(fixText({ type: 'use_address', via: 'public' })).toMatch(/Public address in the connect dialog/);
+    expect(fixText({ type: 'use_address', via: 'auto' })).toMatch(/Auto address/);
   });
 
   it('suggests a next action per kind', () => {

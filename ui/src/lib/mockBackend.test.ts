@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionEvent } from '../generated/bindings';
+import type { SessionEvent, Via } from '../generated/bindings';
 import { createMockBackend, fillerInstances, mockInstances } from './mockBackend';
 import { toConnectRequest } from './tabRequest';
 
@@ -12,7 +12,7 @@ const until = async (cond: () => boolean, ms = 2000) => {
   }
 };
 
-function open(b: ReturnType<typeof createMockBackend>, name: string, opts: { via?: 'private' | 'public' | 'auto' } = {}) {
+function open(b: ReturnType<typeof createMockBackend>, name: string, opts: { via?: Via } = {}) {
   const instance = mockInstances().find((i) => i.name === name)!;
   const events: SessionEvent[] = [];
   let out = '';
@@ -54,6 +54,19 @@ describe('mock backend', () => {
     await b.sessionInput(id, 'exit 3\r');
     await until(() => s.types().includes('ended'));
     expect(s.events.at(-1)).toEqual({ type: 'ended', exit: { status: 3 } });
+  });
+
+  it('tunnels through the VPC endpoint for eice: a tunnel step, the endpoint and its hour in the connected event', async () => {
+    const b = createMockBackend({ slow: 0 });
+    const s = open(b, 'web-1', { via: 'eice' });
+    await until(() => s.types().includes('connected'));
+    expect(s.events.some((e) => e.type === 'step' && e.step === 'tunnel')).toBe(true);
+    const connected = s.events.find((e): e is Extract<SessionEvent, { type: 'connected' }> => e.type === 'connected')!;
+    expect(connected.endpoint_id).toMatch(/^eice-0[0-9a-f]{16}$/);
+    expect(connected.tunnel_left_ms).toBe(3_600_000);
+    const direct = open(b, 'web-1', { via: 'public' });
+    await until(() => direct.types().includes('connected'));
+    expect(direct.events.some((e) => e.type === 'step' && e.step === 'tunnel')).toBe(false);
   });
 
   it('asks about an unknown host key and remembers "always"', async () => {

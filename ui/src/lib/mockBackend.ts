@@ -4,7 +4,7 @@
 // URL switches (mockOptionsFromLocation): ?count=10000 (extra filler instances), ?slow=4 (connect
 // steps 4× slower), ?fail=credentials (list_instances rejects), ?empty=1, ?lab=1, ?e2e=1.
 import type {
-  ApiError, AppInfo, ConnectRequest, Fix, Instance, Inventory, SessionEvent, Step, TrustDecision,
+  ApiError, AppInfo, ConnectRequest, Fix, Instance, Inventory, SessionEvent, Step, TrustDecision, Via,
 } from '../generated/bindings';
 import type { Backend } from './backend';
 import { createMockAccounts, MOCK_ACCOUNTS, type MockAccounts } from './mockAccounts';
@@ -376,19 +376,21 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       // As in the backend: no step, no question, no push; the channel opens.
       if (!s.open) return;
       pool.attach(joined.connection, s.id);
-      return opened(s, joined.connection.address, joined.connection.channels.size);
+      return opened(s, joined.connection, joined.connection.channels.size);
     }
     const outcome = await dial(s);
     const pooled = joined.settle(outcome, s.id);
-    if (pooled && s.open) return opened(s, pooled.address, pooled.channels.size);
+    if (pooled && s.open) return opened(s, pooled, pooled.channels.size);
     if (pooled) pool.release(s.id);
   }
 
-  async function opened(s: MockSession, address: string, shared: number): Promise<void> {
+  async function opened(s: MockSession, via: { address: string; endpoint: string | null }, shared: number): Promise<void> {
     const inst = s.inst!;
     s.shell = true;
     if (s.profile) accounts.markUsed(s.profile);
-    s.onEvent({ type: 'connected', address, shared });
+    s.onEvent({
+      type: 'connected', address: via.address, endpoint_id: via.endpoint, tunnel_left_ms: via.endpoint ? 3_600_000 : null, shared,
+    });
     const os = inst.platform?.includes('Ubuntu') ? 'Ubuntu 24.04.1 LTS (GNU/Linux 6.8.0-1016-aws aarch64)'
       : inst.platform === 'Debian' ? 'Debian GNU/Linux 12 (bookworm)' : 'Amazon Linux 2023.6.20241121';
     await emit(s, [
@@ -398,6 +400,16 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       `Last login: ${new Date(Date.now() - 86_400_000).toUTCString()} from 10.0.0.5`,
       "Type 'help' for the mock shell's commands.", '',
     ].join('\r\n') + prompt(s));
+  }
+
+  /** As the core routes: eice always tunnels; auto tunnels when there is no public address. */
+  function tunnels(via: Via, inst: Instance): boolean {
+    return via === 'eice' || (via === 'auto' && !inst.public_ip && !!inst.private_ip);
+  }
+
+  function mockEndpointId(inst: Instance): string {
+    const vpc = (inst.vpc_id ?? inst.instance_id).replace(/[^0-9a-f]/g, '');
+    return `eice-0${vpc.padEnd(16, '0').slice(0, 16)}`;
   }
 
   /** A new connection: resolve, key, push with the handshake, host key, authenticate. */
@@ -424,7 +436,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         null, { type: 'start_instance' }));
     }
     const address = s.request.via === 'public' ? inst.public_ip
-      : s.request.via === 'private' ? inst.private_ip : inst.public_ip ?? inst.private_ip;
+      : s.request.via === 'private' || s.request.via === 'eice' ? inst.private_ip : inst.public_ip ?? inst.private_ip;
     if (!address) {
       const what = `${inst.instance_id} has no ${s.request.via} IPv4 address`;
       if (s.request.via === 'public' && inst.private_ip) {
@@ -444,6 +456,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     }
     // The push runs while the SSH handshake happens.
     const push = step('push', 180);
+    if (tunnels(s.request.via, inst)) await step('tunnel', 90);
     await step('handshake', 120);
     if (!s.open) return GAVE_UP;
     const fp = FINGERPRINTS[inst.instance_id] ?? fakeFingerprint(inst.instance_id);
@@ -474,7 +487,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     }
     await step('authenticate', 45);
     if (!s.open) return GAVE_UP;
-    return { type: 'connected', address: `${address}:${s.request.port}` };
+    return { type: 'connected', address: `${address}:${s.request.port}`, endpoint: tunnels(s.request.via, inst) ? mockEndpointId(inst) : null };
   }
 
   const backend: MockBackend = {

@@ -7,6 +7,8 @@ import type { ApiError, PoolEntry, PoolKey } from '../generated/bindings';
 export type MockConnection = {
   key: PoolKey;
   address: string;
+  /** The endpoint it tunnels through (null: direct). */
+  endpoint: string | null;
   /** The ids of the sessions on it. */
   channels: Set<number>;
   idleTimer: ReturnType<typeof setTimeout> | null;
@@ -14,7 +16,7 @@ export type MockConnection = {
 
 /** How a connect ended, as the tabs waiting for it learn. */
 export type ConnectOutcome =
-  | { type: 'connected'; address: string }
+  | { type: 'connected'; address: string; endpoint: string | null }
   | { type: 'failed'; error: ApiError }
   | { type: 'gave_up' };
 
@@ -48,7 +50,7 @@ export class MockPool {
       settle: (outcome, sessionId) => {
         let pooled: MockConnection | null = null;
         if (outcome.type === 'connected') {
-          pooled = { key, address: outcome.address, channels: new Set([sessionId]), idleTimer: null };
+          pooled = { key, address: outcome.address, endpoint: outcome.endpoint, channels: new Set([sessionId]), idleTimer: null };
           this.connections.set(k, pooled);
         }
         this.inFlight.delete(k);
@@ -88,7 +90,7 @@ export class MockPool {
 
   status(): PoolEntry[] {
     return [...this.connections.values()].map((c) => ({
-      ...c.key, address: c.address, channels: c.channels.size, idle: c.channels.size === 0,
+      ...c.key, address: c.address, endpoint_id: c.endpoint, channels: c.channels.size, idle: c.channels.size === 0,
     }));
   }
 }

@@ -22,6 +22,7 @@ export const STEPS: ReadonlyArray<{ step: Step; label: string }> = [
   { step: 'resolve', label: 'Resolve address' },
   { step: 'key', label: 'Generate one-time key' },
   { step: 'push', label: 'Push key (EC2 Instance Connect)' },
+  { step: 'tunnel', label: 'Open EICE tunnel' },
   { step: 'handshake', label: 'SSH handshake' },
   { step: 'authenticate', label: 'Authenticate' },
 ];
@@ -43,6 +44,10 @@ export class SessionTab {
   error = $state<ApiError | null>(null);
   exit = $state<Exit | null>(null);
   address = $state<string | null>(null);
+  /** The EC2 Instance Connect Endpoint the connection goes through (null: direct). */
+  endpointId = $state<string | null>(null);
+  /** When the endpoint closes the tunnel (ms since the epoch; null: direct). */
+  tunnelEndsAt = $state<number | null>(null);
   /** Input the backend refused (too much already waiting for the remote side), to say so once. */
   inputRefused = $state<ApiError | null>(null);
   attempts = $state(0);
@@ -89,6 +94,8 @@ export class SessionTab {
     this.error = null;
     this.exit = null;
     this.address = null;
+    this.endpointId = null;
+    this.tunnelEndsAt = null;
     this.attempts++;
     this.startedAt = Date.now();
     this.sessionId = null;
@@ -138,6 +145,8 @@ export class SessionTab {
       case 'connected':
         this.status = 'connected';
         this.address = e.address;
+        this.endpointId = e.endpoint_id;
+        this.tunnelEndsAt = e.tunnel_left_ms === null ? null : Date.now() + e.tunnel_left_ms;
         this.hostKey = null;
         break;
       case 'failed':
@@ -201,6 +210,24 @@ export class SessionTab {
       .then(() => idPromise)
       .then((id) => (gen === this.generation ? send(id) : undefined))
       .catch(() => { /* ended meanwhile: the session's event says why */ });
+  }
+
+  /** The steps this tab's connect shows: the tunnel only where one may be opened. */
+  get shownSteps(): ReadonlyArray<{ step: Step; label: string }> {
+    const via = this.request.via;
+    const tunnels = via === 'eice' || (via === 'auto' && this.steps.tunnel !== undefined);
+    return STEPS.filter((s) => s.step !== 'tunnel' || tunnels);
+  }
+
+  /** A connected tab onto a new connection (a tunnel about to close): this session ends first. */
+  async renew(size: { cols: number; rows: number }): Promise<void> {
+    const id = this.sessionId;
+    this.generation++;
+    this.acker?.close();
+    this.sessionId = null;
+    this.status = 'ended';
+    if (id !== null) await backend.sessionClose(id).catch(() => {});
+    await this.connect(size);
   }
 
   /** Disconnects (tab closing). */

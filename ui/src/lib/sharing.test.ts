@@ -27,8 +27,8 @@ describe('shared connections', () => {
   it("counts the tabs on a tab's connection from the backend's status", () => {
     const key = poolKeyOf(null, request);
     const entries: PoolEntry[] = [
-      { ...key, os_user: 'root', address: '10.0.1.12', channels: 5, idle: false },
-      { ...key, address: '10.0.1.12', channels: 2, idle: false },
+      { ...key, os_user: 'root', address: '10.0.1.12', endpoint_id: null, channels: 5, idle: false },
+      { ...key, address: '10.0.1.12', endpoint_id: null, channels: 2, idle: false },
     ];
     expect(channelsOn(entries, key)).toBe(2);
     expect(channelsOn([], key)).toBe(0);
