@@ -48,7 +48,9 @@ pub fn run() {
     if let Err(e) = keyless_core::harden::harden_process() {
         eprintln!("keyless-app: warning: could not keep secrets out of core dumps: {e}");
     }
-    if let Err(e) = builder::<tauri::Wry>(AppState::new(Default::default())).run(tauri::generate_context!()) {
+    if let Err(e) =
+        builder::<tauri::Wry>(AppState::new(Default::default())).run(tauri::generate_context!())
+    {
         eprintln!("keyless-app: {e}");
         std::process::exit(1);
     }

@@ -103,9 +103,12 @@ pub struct Fields {
     /// SSH port.
     #[arg(short = 'p', long, value_name = "PORT")]
     pub port: Option<String>,
-    /// private, public or auto.
-    #[arg(long, value_name = "ADDRESS")]
+    /// private, public, eice or auto.
+    #[arg(long, value_name = "PATH")]
     pub via: Option<String>,
+    /// Seconds after which EICE tunnels are closed (when IAM caps maxTunnelDuration); '' unsets.
+    #[arg(long, value_name = "SECS")]
+    pub max_tunnel_duration: Option<String>,
     #[arg(long, value_name = "TEXT")]
     pub notes: Option<String>,
 }
@@ -253,6 +256,14 @@ impl Fields {
                 Some(via.parse()?)
             };
         }
+        if let Some(secs) = &self.max_tunnel_duration {
+            p.max_tunnel_duration = if secs.is_empty() {
+                None
+            } else {
+                let d = keyless_core::validate::max_tunnel_duration(secs)?;
+                u32::try_from(d.as_secs()).ok()
+            };
+        }
         Ok(())
     }
 }
@@ -298,6 +309,10 @@ fn print_profile(p: &Profile) {
         ("user", p.user.clone()),
         ("port", p.port.map(|v| v.to_string())),
         ("via", p.via.map(|v| v.to_string())),
+        (
+            "max tunnel duration",
+            p.max_tunnel_duration.map(|s| format!("{s} s")),
+        ),
         ("last used", p.last_used.clone()),
         ("notes", p.notes.clone()),
     ];
@@ -326,6 +341,8 @@ pub fn apply_to_ssh(args: &mut SshArgs) -> keyless_core::Result<Option<String>> 
     args.aws.profile = args.aws.profile.take().or(p.aws_profile);
     args.port = args.port.take().or(p.port.map(|v| v.to_string()));
     args.via = args.via.take().or(p.via.map(|v| v.to_string()));
+    args.max_tunnel_duration =
+        (args.max_tunnel_duration.take()).or(p.max_tunnel_duration.map(|s| s.to_string()));
     Ok(Some(name))
 }
 

@@ -286,3 +286,65 @@ async fn keyless_tunnel_refuses_ports_an_endpoint_cannot_reach() {
         "{out:?}"
     );
 }
+
+/// `--max-tunnel-duration`, and a saved profile's, reach the endpoint as `maxTunnelDuration`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tunnel_duration_from_the_flag_or_the_profile_is_sent() {
+    let env = Env::start().await;
+    let id = env.lab.instance_named("private-db").id;
+    let durations = |env: &Env| -> Vec<Option<u64>> {
+        env.lab
+            .tunnels()
+            .iter()
+            .filter(|t| t.outcome == TunnelOutcome::Opened)
+            .map(|t| t.max_duration_secs)
+            .collect()
+    };
+    let out = ssh_via(
+        &env,
+        "eice",
+        "private-db",
+        &["--max-tunnel-duration", "900"],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(durations(&env), [Some(900)]);
+
+    let user = env.lab.os_user().to_owned();
+    let add = env
+        .run(&[
+            "profile",
+            "add",
+            "pdb",
+            "--target",
+            &id,
+            "--user",
+            &user,
+            "--via",
+            "eice",
+            "--max-tunnel-duration",
+            "1200",
+        ])
+        .await;
+    assert_eq!(add.code, 0, "{add:?}");
+    let show = env.run(&["profile", "show", "pdb"]).await;
+    assert!(show.stdout.contains("1200 s"), "{show:?}");
+    let out = env
+        .run(&[
+            "ssh",
+            "@pdb",
+            "--host-key-policy",
+            "accept-new",
+            "--",
+            "true",
+        ])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(durations(&env), [Some(900), Some(1200)]);
+
+    let bad = env
+        .run(&["profile", "edit", "pdb", "--max-tunnel-duration", "7200"])
+        .await;
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(bad.stderr.contains("not a tunnel duration"), "{bad:?}");
+}

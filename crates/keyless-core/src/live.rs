@@ -120,6 +120,8 @@ pub struct LiveStart {
     pub known_hosts: KnownHosts,
     /// Where EICE tunnels go and through which proxy (the front end reads its environment once).
     pub tunnel: crate::eice::TunnelSettings,
+    /// `maxTunnelDuration` to ask for (a saved profile's), else AWS's hour.
+    pub max_tunnel: Option<Duration>,
 }
 
 /// Where a live session delivers what happens. Called from a background task.
@@ -206,6 +208,7 @@ impl LiveSession {
             size,
             known_hosts,
             tunnel,
+            max_tunnel,
         } = start;
         let progress_sink = sink.clone();
         let opts = ConnectOptions {
@@ -222,7 +225,7 @@ impl LiveSession {
                 })
             })),
             timeout: crate::deadline::phase_timeout(None)?,
-            max_tunnel: None,
+            max_tunnel,
             tunnel,
         };
         let key = PoolKey {

@@ -145,6 +145,7 @@ fn start_with(
             },
             known_hosts: store.clone(),
             tunnel,
+            max_tunnel: None,
         },
         rec.clone(),
     )

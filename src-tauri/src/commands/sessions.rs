@@ -32,6 +32,13 @@ pub async fn open_session(
     let listed = state
         .instances
         .get(&aws_profile, &request.region, &request.instance_id);
+    // The saved profile's tunnel limit, read from the store here (not taken from the webview).
+    let max_tunnel = match &profile {
+        Some(name) => keyless_core::ProfileStore::open_default()?
+            .get(name)?
+            .max_tunnel(),
+        None => None,
+    };
     let start = LiveStart {
         aws,
         pool: state.pool.clone(),
@@ -41,6 +48,7 @@ pub async fn open_session(
         size: PtySize { cols, rows },
         known_hosts,
         tunnel: state.tunnel.clone(),
+        max_tunnel,
     };
     Ok(state.add_session(|end| {
         let sink = Arc::new(ChannelSink {

@@ -127,7 +127,12 @@ aws_profile?: string | null, region?: string | null,
 /**
  * The OS user to log in as.
  */
-user?: string | null, port?: number | null, via?: Via | null, notes?: string | null, 
+user?: string | null, port?: number | null, via?: Via | null, 
+/**
+ * Seconds after which an EICE tunnel is closed (`maxTunnelDuration`, 1–3600): needed when
+ * an IAM policy allows less than AWS's hour.
+ */
+max_tunnel_duration?: number | null, notes?: string | null, 
 /**
  * RFC 3339, set when a connection through this profile succeeds.
  */

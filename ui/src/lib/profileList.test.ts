@@ -103,7 +103,7 @@ describe('checks mirror model.rs / target.rs', () => {
 describe('the editor form', () => {
   const full: Profile = {
     name: 'db', group: 'data', target: 'Env=prod,Role=db', aws_profile: 'admin-prod', region: 'eu-west-1',
-    user: 'ubuntu', port: 2222, via: 'public', notes: 'hi', last_used: '2026-01-01T00:00:00Z',
+    user: 'ubuntu', port: 2222, via: 'eice', max_tunnel_duration: 1800, notes: 'hi', last_used: '2026-01-01T00:00:00Z',
   };
   it('round-trips a profile', () => {
     expect(profileFromForm(formFromProfile(full), full.last_used)).toEqual(full);
@@ -112,12 +112,15 @@ describe('the editor form', () => {
     const f = { ...EMPTY_FORM, name: ' web ', target: ' Env = prod , Role=web ', port: '' };
     expect(profileFromForm(f)).toEqual({
       name: 'web', group: null, target: 'Env=prod,Role=web', aws_profile: null, region: null,
-      user: null, port: null, via: null, notes: null, last_used: null,
+      user: null, port: null, via: null, max_tunnel_duration: null, notes: null, last_used: null,
     });
   });
   it('reports each bad field', () => {
-    const errs = validateForm({ ...EMPTY_FORM, name: '@x', target: 'Env=', region: 'mars', user: 'a b', port: '0', group: 'g'.repeat(65) }, []);
-    expect(Object.keys(errs).sort()).toEqual(['group', 'name', 'port', 'region', 'user']);
+    const errs = validateForm({
+      ...EMPTY_FORM, name: '@x', target: 'Env=', region: 'mars', user: 'a b', port: '0', group: 'g'.repeat(65), max_tunnel_duration: '3601',
+    }, []);
+    expect(Object.keys(errs).sort()).toEqual(['group', 'max_tunnel_duration', 'name', 'port', 'region', 'user']);
+    expect(validateForm({ ...EMPTY_FORM, name: 'x', target: 'web', max_tunnel_duration: '900' }, []).max_tunnel_duration).toBeUndefined();
     expect(validateForm({ ...EMPTY_FORM, name: 'x', target: '' }, []).target).toBeTruthy();
     expect(validateForm({ ...EMPTY_FORM, name: 'x', target: 'web', notes: 'n'.repeat(4097) }, []).notes).toBeTruthy();
   });

@@ -186,19 +186,20 @@ export function checkPort(port: string): string | null {
 /** What the editor edits: text fields as typed (empty = unset). */
 export type ProfileForm = {
   name: string; group: string; target: string; aws_profile: string; region: string;
-  user: string; port: string; via: '' | Via; notes: string;
+  user: string; port: string; via: '' | Via; max_tunnel_duration: string; notes: string;
 };
 export type FormErrors = Partial<Record<keyof ProfileForm, string>>;
 
 export const EMPTY_FORM: ProfileForm = {
-  name: '', group: '', target: '', aws_profile: '', region: '', user: '', port: '', via: '', notes: '',
+  name: '', group: '', target: '', aws_profile: '', region: '', user: '', port: '', via: '', max_tunnel_duration: '', notes: '',
 };
 
 export function formFromProfile(p: Partial<Profile>): ProfileForm {
   return {
     name: p.name ?? '', group: p.group ?? '', target: p.target ?? '', aws_profile: p.aws_profile ?? '',
     region: p.region ?? '', user: p.user ?? '', port: p.port == null ? '' : String(p.port),
-    via: p.via ?? '', notes: p.notes ?? '',
+    via: p.via ?? '', max_tunnel_duration: p.max_tunnel_duration == null ? '' : String(p.max_tunnel_duration),
+    notes: p.notes ?? '',
   };
 }
 
@@ -215,6 +216,7 @@ export function profileFromForm(f: ProfileForm, lastUsed: string | null = null):
     user: opt(f.user),
     port,
     via: f.via === '' ? null : f.via,
+    max_tunnel_duration: f.max_tunnel_duration.trim() === '' ? null : Number(f.max_tunnel_duration),
     notes: f.notes.trim() === '' ? null : f.notes.replace(/\s+$/, ''),
     last_used: lastUsed,
   };
@@ -245,8 +247,16 @@ export function validateForm(f: ProfileForm, taken: Iterable<string>, previous: 
   set('region', checkRegion(f.region.trim()));
   set('user', checkUser(f.user.trim()));
   set('port', checkPort(f.port));
+  set('max_tunnel_duration', checkTunnelDuration(f.max_tunnel_duration));
   if (chars(f.notes) > NOTES_MAX) errors.notes = `At most ${NOTES_MAX} characters.`;
   return errors;
+}
+
+/** `maxTunnelDuration` in whole seconds, 1–3600 (what keyless-core validates); empty: AWS's hour. */
+export function checkTunnelDuration(secs: string): string | null {
+  if (secs.trim() === '') return null;
+  const n = Number(secs);
+  return /^\d+$/.test(secs.trim()) && n >= 1 && n <= 3600 ? null : 'Whole seconds from 1 to 3600 (tunnels last at most an hour).';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -30,6 +30,10 @@ pub struct Profile {
     pub port: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<Via>,
+    /// Seconds after which an EICE tunnel is closed (`maxTunnelDuration`, 1–3600): needed when
+    /// an IAM policy allows less than AWS's hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tunnel_duration: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// RFC 3339, set when a connection through this profile succeeds.
@@ -51,6 +55,7 @@ impl Profile {
             user: None,
             port: None,
             via: None,
+            max_tunnel_duration: None,
             notes: None,
             last_used: None,
         }
@@ -89,6 +94,9 @@ impl Profile {
         if let Some(p) = self.port {
             crate::validate::port(u32::from(p)).map_err(ctx)?;
         }
+        if let Some(secs) = self.max_tunnel_duration {
+            crate::validate::max_tunnel_duration(&secs.to_string()).map_err(ctx)?;
+        }
         if let Some(n) = &self.notes {
             if n.chars().count() > NOTES_MAX {
                 return Err(ctx(Error::invalid(format!(
@@ -107,6 +115,11 @@ impl Profile {
             }
         }
         Ok(())
+    }
+
+    /// [`Self::max_tunnel_duration`] as a duration.
+    pub fn max_tunnel(&self) -> Option<std::time::Duration> {
+        (self.max_tunnel_duration).map(|s| std::time::Duration::from_secs(u64::from(s)))
     }
 
     pub fn parsed_target(&self) -> Result<Target> {

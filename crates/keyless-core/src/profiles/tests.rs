@@ -12,6 +12,7 @@ fn sample(name: &str) -> Profile {
         user: Some("ubuntu".into()),
         port: Some(2222),
         via: Some(Via::Auto),
+        max_tunnel_duration: Some(1800),
         notes: Some("on call: \"ops\" ✓\nsecond line".into()),
         ..Profile::new(name, "Env=prod,Role=web-*")
     }
@@ -233,4 +234,21 @@ fn export_then_import_merges_by_name_with_a_report() {
     assert!(dest
         .import_json("{\"schema_version\": 9, \"profiles\": []}")
         .is_err());
+}
+
+#[test]
+fn a_tunnel_duration_outside_an_hour_is_refused() {
+    for bad in [0, 3601] {
+        let p = Profile {
+            max_tunnel_duration: Some(bad),
+            ..sample("t")
+        };
+        let e = p.validate().unwrap_err();
+        assert!(e.message.contains("profile 't'"), "{e:?}");
+        assert!(e.message.contains("tunnel duration"), "{e:?}");
+    }
+    assert_eq!(
+        sample("t").max_tunnel(),
+        Some(std::time::Duration::from_secs(1800))
+    );
 }
