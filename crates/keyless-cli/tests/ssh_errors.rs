@@ -131,7 +131,7 @@ async fn an_address_the_instance_lacks_names_the_flag_for_the_one_it_has() {
         "It has a private address",
     );
     assert!(
-        out.stderr.contains("  hint: Connect with --via private."),
+        out.stderr.contains("  hint: Connect with --via auto."),
         "{out:?}"
     );
     assert!(env.lab.pushes().is_empty(), "no key is pushed");
@@ -198,7 +198,7 @@ async fn bad_input_is_rejected_before_any_request() {
         (
             vec!["ssh", "web", "--via", "carrier-pigeon"],
             "'carrier-pigeon'",
-            "private, public or auto",
+            "private, public, eice or auto",
         ),
         (
             vec!["ssh", "web", "--host-key-policy", "yolo"],

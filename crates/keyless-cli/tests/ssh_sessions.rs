@@ -87,7 +87,7 @@ async fn public_and_auto_addresses() {
         "{private_only:?}"
     );
     assert!(
-        private_only.stderr.contains("--via private"),
+        private_only.stderr.contains("--via auto"),
         "{private_only:?}"
     );
 }
