@@ -170,6 +170,7 @@ pub async fn connect_instance(
             address: reached.address,
             path: reached.path,
             tunnel_end: reached.tunnel_end,
+            shareable: !reached.trusted_once,
         },
         deadline,
         timings,

@@ -294,7 +294,12 @@ impl Drop for Lease {
         }
         let armed = (self.key.clone(), self.id, pooled.epoch);
         let pool = self.pool.clone();
-        let idle_timeout = inner.idle_timeout;
+        // A connection no other tab may share has nothing to wait for.
+        let idle_timeout = if pooled.connection.shareable() {
+            inner.idle_timeout
+        } else {
+            Duration::ZERO
+        };
         self.runtime.spawn(async move {
             tokio::time::sleep(idle_timeout).await;
             if let Some(idle) = pool.upgrade().and_then(|inner| inner.take_idle(armed)) {
@@ -369,6 +374,14 @@ fn take_live(slot: &mut Slot) -> Option<(Arc<Connection>, u64)> {
     });
     if expiring {
         slot.pooled = None;
+    }
+    // "Connect once" trusted the host key for its own tab only: the next tab asks for itself.
+    if slot
+        .pooled
+        .as_ref()
+        .is_some_and(|p| !p.connection.shareable())
+    {
+        return None;
     }
     let pooled = slot.pooled.as_mut()?;
     pooled.leases += 1;

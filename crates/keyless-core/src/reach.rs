@@ -17,6 +17,7 @@ use crate::verifier::{RaceClaim, Refusal, Verifier};
 use futures::future::{BoxFuture, FutureExt};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -63,12 +64,20 @@ impl RouteMemory {
 /// A finished key exchange and everything about how it got there.
 pub(crate) struct Reached {
     pub handle: russh::client::Handle<Verifier>,
+    /// The user trusted the host key for this connection only: it must not be shared.
+    pub trusted_once: bool,
     pub address: IpAddr,
     pub path: Path,
     pub tunnel_end: Option<TunnelEnd>,
     /// The deadlines of the later phases, naming the path that won.
     pub deadline: PhaseDeadline,
     pub timings: Vec<StepTiming>,
+}
+
+/// A key exchange that finished, and how its host key was trusted.
+pub(crate) struct Handshaken {
+    handle: russh::client::Handle<Verifier>,
+    trusted_once: bool,
 }
 
 /// What every attempt needs.
@@ -185,11 +194,12 @@ impl Reach<'_> {
             .map_err(|_| unreachable(self.instance, at, "timed out"))?
             .map_err(|e| unreachable(self.instance, at, &e.to_string()))?;
         socket.set_nodelay(true).ok();
-        let handle = self
+        let done = self
             .handshake(socket, claim, &deadline, &at.to_string())
             .await?;
         Ok(Reached {
-            handle,
+            handle: done.handle,
+            trusted_once: done.trusted_once,
             address,
             path: Path::Direct,
             tunnel_end: None,
@@ -227,9 +237,10 @@ impl Reach<'_> {
         };
         let end = tunnel.end();
         let started = Instant::now();
-        let handle = self.handshake(tunnel, claim, &deadline, &at).await?;
+        let done = self.handshake(tunnel, claim, &deadline, &at).await?;
         Ok(Reached {
-            handle,
+            handle: done.handle,
+            trusted_once: done.trusted_once,
             address,
             path,
             tunnel_end: Some(end),
@@ -250,13 +261,14 @@ impl Reach<'_> {
         claim: Option<RaceClaim>,
         deadline: &PhaseDeadline,
         at: &str,
-    ) -> Result<russh::client::Handle<Verifier>>
+    ) -> Result<Handshaken>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let clock = PromptClock::default();
         // Why the host-key check refused the key, in words (russh only says "unknown key").
         let refusal: Refusal = Default::default();
+        let trusted_once = Arc::new(AtomicBool::new(false));
         let verifier = Verifier {
             instance_id: self.instance.instance_id.clone(),
             store: self.opts.known_hosts.clone(),
@@ -265,6 +277,7 @@ impl Reach<'_> {
             refusal: refusal.clone(),
             clock: clock.clone(),
             race: claim.clone(),
+            trusted_once: trusted_once.clone(),
         };
         let (stream, cut) = Severable::new(stream);
         let guard = CutOnDrop::new(cut);
@@ -285,7 +298,10 @@ impl Reach<'_> {
                     .unwrap_or_else(|| handshake_failed(e, at))
             })?;
         guard.keep();
-        Ok(handle)
+        Ok(Handshaken {
+            handle,
+            trusted_once: trusted_once.load(Ordering::SeqCst),
+        })
     }
 }
 

@@ -57,6 +57,8 @@ pub struct Connection {
     pub path: Path,
     /// Why the tunnel ended, once it has (sessions say it instead of "connection lost").
     tunnel_end: Option<TunnelEnd>,
+    /// False when its host key was trusted for this connection only ("Connect once").
+    shareable: bool,
     /// How long each step of the connect took, in order.
     pub timings: Vec<StepTiming>,
     deadline: PhaseDeadline,
@@ -67,6 +69,7 @@ pub(crate) struct Route {
     pub address: IpAddr,
     pub path: Path,
     pub tunnel_end: Option<TunnelEnd>,
+    pub shareable: bool,
 }
 
 /// A terminal size in character cells.
@@ -98,6 +101,7 @@ impl Connection {
             address: route.address,
             path: route.path,
             tunnel_end: route.tunnel_end,
+            shareable: route.shareable,
             timings,
             deadline,
         }
@@ -109,6 +113,12 @@ impl Connection {
             Path::Direct => self.address.to_string(),
             Path::Eice { endpoint_id, .. } => format!("{} via EICE {endpoint_id}", self.address),
         }
+    }
+
+    /// Whether other tabs may open channels on it: not when the user trusted the host key for
+    /// this connection only.
+    pub fn shareable(&self) -> bool {
+        self.shareable
     }
 
     /// The EC2 Instance Connect Endpoint this connection goes through; `None`: direct.

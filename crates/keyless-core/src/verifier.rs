@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use russh::client::{self, Msg, Session};
 use russh::keys::{PublicKey, PublicKeyOrCertificate};
 use russh::{Channel, ChannelId, ChannelOpenFailure};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Asks the user about a key seen for the first time (a TTY prompt, an app dialog).
@@ -34,6 +34,9 @@ pub(crate) struct Verifier {
     /// When two paths race to the instance: the first to reach the host-key check wins, so the
     /// user is asked about a new key once, and the other path refuses and is cut.
     pub race: Option<RaceClaim>,
+    /// Set when the user trusted the key for this connection only ("Connect once"): such a
+    /// connection serves the tab that asked and is never shared with another.
+    pub trusted_once: Arc<AtomicBool>,
 }
 
 /// One side of a race between paths, sharing one slot that the first claimant takes.
@@ -115,7 +118,10 @@ impl Verifier {
                 };
                 match decision {
                     TrustDecision::Always => self.store.trust(id, offered),
-                    TrustDecision::Once => Ok(()),
+                    TrustDecision::Once => {
+                        self.trusted_once.store(true, Ordering::SeqCst);
+                        Ok(())
+                    }
                     TrustDecision::Reject => Err(Error::new(
                         ErrorKind::HostKeyRejected,
                         format!("you did not trust the host key of {id} ({offered_fp})"),

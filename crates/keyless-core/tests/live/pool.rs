@@ -302,6 +302,17 @@ async fn a_waiting_tab_asks_its_own_host_key_question_when_the_asking_tab_closes
     assert_eq!(waiting.connected().await, 1);
     assert!(asking.rec.has(|e| matches!(e, LiveEvent::Failed { .. })));
     waiting.runs(7).await;
+
+    // "Connect once" trusted the key for that tab only: another tab asks for itself, no sharing.
+    let third = Tab::open(&lab, &pool, &t);
+    third
+        .rec
+        .wait_for("a question of its own", |r| {
+            r.has(|e| matches!(e, LiveEvent::HostKeyUnknown { .. }))
+        })
+        .await;
+    third.live.close();
+    waiting.runs(8).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
