@@ -99,16 +99,25 @@ fn matches(f: &Filter, i: &Instance) -> bool {
         "vpc-id" => vec![i.vpc_id.clone()],
         "subnet-id" => vec![i.subnet_id.clone()],
         "instance-type" => vec![i.instance_type.into()],
-        name => match name.strip_prefix("tag:") {
-            Some(key) => i
-                .tags
-                .iter()
-                .filter(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-                .collect(),
-            None => Vec::new(),
-        },
+        name => tag_values(&i.tags, name),
     };
+    any_matches(f, &candidates)
+}
+
+/// For a `tag:KEY` filter name: the values of KEY among `tags` (none for any other name).
+pub(crate) fn tag_values(tags: &[(String, String)], filter_name: &str) -> Vec<String> {
+    match filter_name.strip_prefix("tag:") {
+        Some(key) => tags
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// True when one of the filter's values (with `*`/`?` wildcards) matches one candidate.
+pub(crate) fn any_matches(f: &Filter, candidates: &[String]) -> bool {
     f.values
         .iter()
         .any(|pat| candidates.iter().any(|c| wildcard(pat, c)))

@@ -11,7 +11,7 @@ use http::StatusCode;
 
 use crate::core::Core;
 use crate::ec2_api::{bad, param};
-use crate::ec2_filters::{self, wildcard, Filter};
+use crate::ec2_filters::{self, Filter};
 use crate::ec2_xml::escape;
 use crate::eice_catalogue::Endpoint;
 use crate::identities::Caller;
@@ -34,19 +34,9 @@ fn matches(f: &Filter, e: &Endpoint, state: &str) -> bool {
         "state" => vec![state.to_string()],
         "instance-connect-endpoint-id" => vec![e.id.clone()],
         "tag-key" => e.tags.iter().map(|(k, _)| k.clone()).collect(),
-        name => match name.strip_prefix("tag:") {
-            Some(key) => e
-                .tags
-                .iter()
-                .filter(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-                .collect(),
-            None => Vec::new(),
-        },
+        name => ec2_filters::tag_values(&e.tags, name),
     };
-    f.values
-        .iter()
-        .any(|pat| candidates.iter().any(|c| wildcard(pat, c)))
+    ec2_filters::any_matches(f, &candidates)
 }
 
 fn encode_token(region: &str, offset: usize) -> String {

@@ -128,10 +128,10 @@ async fn every_endpoint_refusal_is_explained() {
     assert_eq!(out.code, 0, "{out:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tunnel_closed_by_the_endpoint_says_so() {
-    let env = Env::start().await;
-    let target = user_at(&env, "private-db");
+/// `keyless ssh --via eice private-db` running a long command, once its first output is in.
+async fn long_session(env: &Env) -> tokio::process::Child {
+    use tokio::io::AsyncReadExt;
+    let target = user_at(env, "private-db");
     let mut child = env
         .command(&[
             "ssh",
@@ -148,23 +148,35 @@ async fn a_tunnel_closed_by_the_endpoint_says_so() {
         ])
         .spawn()
         .unwrap();
-    // Wait until the session is up (the lab sees the tunnel carry the command's output).
     let mut stdout = child.stdout.take().unwrap();
     let mut first = [0u8; 3];
-    tokio::time::timeout(Duration::from_secs(30), async {
-        use tokio::io::AsyncReadExt;
-        stdout.read_exact(&mut first).await.unwrap();
-    })
-    .await
-    .expect("the command starts");
+    tokio::time::timeout(Duration::from_secs(30), stdout.read_exact(&mut first))
+        .await
+        .expect("the command starts")
+        .unwrap();
     assert_eq!(&first, b"up\n");
-    env.lab.close_open_tunnels().await;
+    child
+}
+
+/// How `child` ended once the endpoint did something to its tunnel: exit code and stderr.
+async fn ending(child: tokio::process::Child) -> (Option<i32>, String) {
     let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
         .await
-        .expect("keyless ends when the tunnel closes")
+        .expect("keyless ends when the tunnel does")
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(255), "{stderr}");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tunnel_closed_by_the_endpoint_says_so() {
+    let env = Env::start().await;
+    let child = long_session(&env).await;
+    env.lab.close_open_tunnels().await;
+    let (code, stderr) = ending(child).await;
+    assert_eq!(code, Some(255), "{stderr}");
     assert!(stderr.contains("tunnel"), "{stderr}");
     assert!(stderr.contains("closed by the endpoint"), "{stderr}");
 }
@@ -172,38 +184,10 @@ async fn a_tunnel_closed_by_the_endpoint_says_so() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_text_frame_from_the_endpoint_ends_the_session_with_its_text() {
     let env = Env::start().await;
-    let target = user_at(&env, "private-db");
-    let mut child = env
-        .command(&[
-            "ssh",
-            "--via",
-            "eice",
-            &target,
-            "--host-key-policy",
-            "accept-new",
-            "--",
-            "echo",
-            "up;",
-            "sleep",
-            "60",
-        ])
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = [0u8; 3];
-    tokio::time::timeout(Duration::from_secs(30), async {
-        use tokio::io::AsyncReadExt;
-        stdout.read_exact(&mut first).await.unwrap();
-    })
-    .await
-    .expect("the command starts");
+    let child = long_session(&env).await;
     env.lab.send_text_on_open_tunnels().await;
-    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("keyless ends")
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(255), "{stderr}");
+    let (code, stderr) = ending(child).await;
+    assert_eq!(code, Some(255), "{stderr}");
     assert!(stderr.contains("text"), "{stderr}");
 }
 
