@@ -47,6 +47,9 @@ pub async fn serve(listener: TcpListener, core: Arc<Core>) {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
+        // A relay must not add Nagle's wait (up to a delayed ACK, ~40 ms) to every small
+        // frame: the SSH handshake and a new channel are many small exchanges.
+        stream.set_nodelay(true).ok();
         let core = core.clone();
         tokio::spawn(async move { one(core, stream).await });
     }
@@ -179,7 +182,10 @@ async fn relay(core: &Arc<Core>, mut ws: WebSocketStream<TcpStream>, a: Admitted
 
 async fn connect(target: SocketAddr) -> Option<TcpStream> {
     match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(target)).await {
-        Ok(Ok(s)) => Some(s),
+        Ok(Ok(s)) => {
+            s.set_nodelay(true).ok();
+            Some(s)
+        }
         _ => None,
     }
 }

@@ -2,6 +2,8 @@
 //! stays what LAB-SPEC.md describes.
 
 pub mod connect;
+pub mod eice;
+pub mod eice_report;
 pub mod env;
 pub mod listing;
 pub mod measure;

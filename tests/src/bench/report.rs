@@ -55,7 +55,7 @@ impl Row {
     }
 }
 
-fn ms(d: Duration) -> String {
+pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
@@ -65,14 +65,14 @@ fn mib(kb: Option<u64>) -> String {
 
 const W: usize = 50;
 
-fn header() {
+pub fn header() {
     println!(
         "  {:<W$} {:>10} {:>10} {:>10} {:>10}",
         "", "median", "p90", "CPU med.", "peak RSS"
     );
 }
 
-fn line(tag: &str, text: &str, row: &Row) {
+pub fn line(tag: &str, text: &str, row: &Row) {
     let s = row.summary();
     let cpu = row.cpu_median().map_or("—".into(), ms);
     println!(
@@ -86,7 +86,7 @@ fn line(tag: &str, text: &str, row: &Row) {
 }
 
 /// A ratio line: medians and p90s divided, with the target (if any) and whether it is met.
-fn ratio_line(text: &str, a: &Row, b: &Row, target: Option<f64>) -> f64 {
+pub fn ratio_line(text: &str, a: &Row, b: &Row, target: Option<f64>) -> f64 {
     let (sa, sb) = (a.summary(), b.summary());
     let r = ratio(sa.median, sb.median);
     let r90 = ratio(sa.p90, sb.p90);

@@ -1,5 +1,6 @@
-//! `keyless-bench`: connect latency (keyless vs the OpenSSH floor vs push-then-connect) and
-//! listing (keyless vs the AWS CLI) against in-process labs. Prints figures; never asserts on
+//! `keyless-bench`: connect latency (keyless vs the OpenSSH floor vs push-then-connect),
+//! listing (keyless vs the AWS CLI) and connecting through the EC2 Instance Connect Endpoint
+//! (eice vs direct, auto vs eice) against in-process labs. Prints figures; never asserts on
 //! timing. Run it through `scripts/bench.sh`, which builds release binaries and the AWS CLI.
 
 #[path = "../bench/mod.rs"]
@@ -9,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use bench::{connect, env::which, listing, measure, report};
+use bench::{connect, eice, eice_report, env::which, listing, measure, report};
 use clap::Parser;
 
 #[derive(Parser)]
@@ -30,6 +31,13 @@ struct Cli {
     /// Delay the lab adds to SendSSHPublicKey.
     #[arg(long, default_value_t = 150)]
     eic_latency_ms: u64,
+    /// Delay the lab's Instance Connect Endpoint adds to each tunnel's upgrade (part 3 also runs
+    /// its direct-vs-eice pair without it).
+    #[arg(long, default_value_t = 20)]
+    eice_latency_ms: u64,
+    /// Run part 3 (EICE) only; needs no AWS CLI.
+    #[arg(long)]
+    only_eice: bool,
     /// The keyless binary (default: `keyless` next to this binary).
     #[arg(long, env = "KEYLESS_BIN")]
     keyless: Option<PathBuf>,
@@ -84,6 +92,12 @@ async fn run(cli: &Cli) -> Result<(), String> {
             keyless.display()
         ));
     }
+    if cli.only_eice {
+        print_context(&keyless, None, runs);
+        let verdicts = eice_part(cli, &keyless, runs).await?;
+        eice_report::print_eice_summary(&verdicts);
+        return Ok(());
+    }
     let aws = which(&cli.aws).ok_or_else(|| {
         format!(
             "no AWS CLI at {:?} (pip install awscli, or pass --aws)",
@@ -91,7 +105,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
         )
     })?;
 
-    print_context(&keyless, &aws, runs);
+    print_context(&keyless, Some(&aws), runs);
     let c = connect::run(&connect::ConnectConfig {
         runs,
         keyless: &keyless,
@@ -114,6 +128,8 @@ async fn run(cli: &Cli) -> Result<(), String> {
     .map_err(|e| format!("listing benchmark: {e}"))?;
     let listing_ratio = report::print_listing(&l, runs);
     println!();
+
+    let eice_verdicts = eice_part(cli, &keyless, runs).await?;
     report::print_summary(
         &report::Verdicts {
             connect_ratio,
@@ -123,6 +139,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
         },
         &l,
     );
+    eice_report::print_eice_summary(&eice_verdicts);
     eprintln!(
         "keyless-bench: done in {:.0} s",
         started.elapsed().as_secs_f64()
@@ -130,8 +147,26 @@ async fn run(cli: &Cli) -> Result<(), String> {
     Ok(())
 }
 
+async fn eice_part(
+    cli: &Cli,
+    keyless: &std::path::Path,
+    runs: usize,
+) -> Result<eice_report::EiceVerdicts, String> {
+    let e = eice::run(&eice::EiceConfig {
+        runs,
+        keyless,
+        eic_latency: Duration::from_millis(cli.eic_latency_ms),
+        eice_latency: Duration::from_millis(cli.eice_latency_ms),
+    })
+    .await
+    .map_err(|e| format!("EICE benchmark: {e}"))?;
+    let verdicts = eice_report::print_eice(&e, runs);
+    println!();
+    Ok(verdicts)
+}
+
 /// What was measured with what: versions, so figures can be compared across machines.
-fn print_context(keyless: &std::path::Path, aws: &std::path::Path, runs: usize) {
+fn print_context(keyless: &std::path::Path, aws: Option<&std::path::Path>, runs: usize) {
     let version = |prog: &std::path::Path, arg: &str| {
         Command::new(prog)
             .arg(arg)
@@ -159,10 +194,12 @@ fn print_context(keyless: &std::path::Path, aws: &std::path::Path, runs: usize) 
         keyless.display()
     );
     println!("  ssh:     {}", version(std::path::Path::new("ssh"), "-V"));
-    println!(
-        "  aws:     {} ({})",
-        version(aws, "--version"),
-        aws.display()
-    );
+    if let Some(aws) = aws {
+        println!(
+            "  aws:     {} ({})",
+            version(aws, "--version"),
+            aws.display()
+        );
+    }
     println!();
 }
