@@ -83,9 +83,6 @@ async fn run(runs: usize) -> Result<(), String> {
     .await
     .map_err(|e| format!("starting the lab: {e}"))?;
     keyless_lab::use_lab_credentials_in_process();
-    // LiveSession takes its tunnel settings from the environment, as the app's does; set once,
-    // before any session exists.
-    std::env::set_var(keyless_core::eice::ENDPOINT_URL_ENV, lab.eice_url());
     let aws = AwsContext::load(&AwsSelection {
         profile: None,
         region: Some(lab.regions()[0].clone()),
@@ -250,6 +247,10 @@ impl Bench<'_> {
                     rows: 30,
                 },
                 known_hosts: self.known_hosts.clone(),
+                // Tunnels go to the lab's endpoint, as the app's do when it runs in the lab.
+                tunnel: keyless_core::eice::TunnelSettings::direct()
+                    .with_endpoint_url(self.lab.eice_url()),
+                max_tunnel: None,
             },
             sink,
         );
