@@ -37,6 +37,7 @@ pub enum Command {
                             keyless ssh web --via public -p 2222\n  \
                             keyless ssh private-db --via eice     # through the VPC's Instance Connect Endpoint\n  \
                             keyless ssh web -- sudo systemctl status nginx\n  \
+                            keyless ssh -N -L 5432:db.internal:5432 bastion   # a local port to a database behind it\n  \
                             keyless ssh @web-prod                # a saved profile (keyless profile --help)\n\n\
                             Exit status: the remote command's, or 255 when Keyless could not connect."
     )]
@@ -139,6 +140,13 @@ pub struct SshArgs {
     /// Unknown host keys: ask (default on a terminal), accept-new, or strict (default otherwise).
     #[arg(long, value_name = "POLICY")]
     pub host_key_policy: Option<String>,
+    /// Forward a local port over the connection: [BIND:]PORT:HOST:HOSTPORT (sshd on the instance
+    /// connects to HOST:HOSTPORT). Repeatable. Binds 127.0.0.1 unless BIND is given.
+    #[arg(short = 'L', value_name = "[BIND:]PORT:HOST:HOSTPORT")]
+    pub local_forward: Vec<String>,
+    /// No shell or command: only forward ports (with -L), until Ctrl+C.
+    #[arg(short = 'N')]
+    pub no_command: bool,
     /// Force a pseudo-terminal even when running a command.
     #[arg(short = 't')]
     pub force_tty: bool,

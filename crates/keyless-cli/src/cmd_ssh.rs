@@ -4,6 +4,8 @@
 use crate::args::SshArgs;
 use crate::output::Failure;
 use crate::{prompt, terminal};
+use keyless_core::forward::{ForwardEvent, ForwardSink, LocalForward, LocalForwardSpec};
+use keyless_core::terminal_text::escape;
 use keyless_core::{
     validate, AwsContext, AwsSelection, ConnectOptions, Exit, HostKeyPolicy, KnownHosts, PtySize,
     SessionEvent, SessionSpec, Via,
@@ -18,6 +20,15 @@ pub async fn run(mut args: SshArgs) -> Result<i32, Failure> {
     // `@NAME`: the saved profile fills in whatever the command line left out.
     let profile = crate::cmd_profile::apply_to_ssh(&mut args).map_err(Failure::ssh)?;
     let plan = Plan::from_args(&args).map_err(Failure::ssh)?;
+    // Bound before anything is connected: a taken port fails now, and no key is pushed.
+    let mut listeners = Vec::new();
+    for spec in &plan.forwards {
+        listeners.push(
+            LocalForward::bind(spec.clone())
+                .await
+                .map_err(Failure::ssh)?,
+        );
+    }
     let aws = AwsContext::load_with(
         &AwsSelection {
             profile: args.aws.profile.clone(),
@@ -55,6 +66,14 @@ pub async fn run(mut args: SshArgs) -> Result<i32, Failure> {
     if verbose {
         eprintln!("keyless: connected to {}", connection.route_text());
     }
+    let connection = Arc::new(connection);
+    let forwarding = start_forwards(listeners, &connection).map_err(Failure::ssh)?;
+    if plan.no_command {
+        let outcome = forward_until_interrupted(&connection).await;
+        forwarding.iter().for_each(|f| f.abort());
+        close(connection).await;
+        return outcome.map(|_| 0).map_err(Failure::ssh);
+    }
 
     let pty = if plan.wants_pty {
         let (cols, rows) = terminal::size();
@@ -84,7 +103,8 @@ pub async fn run(mut args: SshArgs) -> Result<i32, Failure> {
         t.abort();
     }
     drop(raw);
-    connection.disconnect().await;
+    forwarding.iter().for_each(|f| f.abort());
+    close(connection).await;
     match outcome {
         Ok(Exit::Status(code)) => Ok(code as i32),
         Ok(Exit::Signal { signal, message }) => {
@@ -97,6 +117,67 @@ pub async fn run(mut args: SshArgs) -> Result<i32, Failure> {
             Ok(255)
         }
         Err(e) => Err(Failure::ssh(e)),
+    }
+}
+
+/// Serves each bound `-L` listener on the connection, saying on stderr where each one listens.
+fn start_forwards(
+    listeners: Vec<LocalForward>,
+    connection: &Arc<keyless_core::Connection>,
+) -> keyless_core::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let sink: ForwardSink = Arc::new(|spec: &LocalForwardSpec, event: ForwardEvent| {
+        if let ForwardEvent::Refused { peer, error } = event {
+            eprintln!(
+                "keyless: {peer} → {}:{}: {}",
+                escape(&spec.host),
+                spec.port,
+                escape(&error.message)
+            );
+        }
+    });
+    let mut tasks = Vec::new();
+    for listener in listeners {
+        eprintln!(
+            "keyless: forwarding {} → {}:{} on the instance",
+            listener.local_addr()?,
+            escape(&listener.spec().host),
+            listener.spec().port
+        );
+        let (connection, sink) = (connection.clone(), sink.clone());
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = listener.serve(connection, sink).await {
+                eprintln!("keyless: a forward stopped: {}", escape(&e.message));
+            }
+        }));
+    }
+    Ok(tasks)
+}
+
+/// `-N`: until Ctrl+C (exit 0) or the connection drops (an error).
+async fn forward_until_interrupted(
+    connection: &keyless_core::Connection,
+) -> keyless_core::Result<()> {
+    eprintln!("keyless: Ctrl+C ends the forwarding");
+    let dropped = async {
+        // russh offers no future for the end of a connection: look twice a second.
+        while !connection.is_closed() {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => Ok(()),
+        _ = dropped => Err(keyless_core::Error::new(
+            keyless_core::ErrorKind::ConnectionLost,
+            format!("the connection to {} was lost", connection.instance.label()),
+        )
+        .with_hint("Run the command again to forward over a new connection.")),
+    }
+}
+
+/// Ends the connection politely when nothing else holds it (forwarded streams may still).
+async fn close(connection: Arc<keyless_core::Connection>) {
+    if let Ok(connection) = Arc::try_unwrap(connection) {
+        connection.disconnect().await;
     }
 }
 
@@ -130,6 +211,9 @@ struct Plan {
     /// Per connect phase.
     timeout: Duration,
     max_tunnel: Option<Duration>,
+    forwards: Vec<LocalForwardSpec>,
+    /// `-N`: forward only.
+    no_command: bool,
 }
 
 impl Plan {
@@ -169,6 +253,15 @@ impl Plan {
         };
         // Remote commands are one string, as with OpenSSH: the words joined by spaces.
         let command = (!args.command.is_empty()).then(|| args.command.join(" "));
+        let forwards = (args.local_forward.iter())
+            .map(|spec| spec.parse())
+            .collect::<keyless_core::Result<Vec<LocalForwardSpec>>>()?;
+        if args.no_command && (command.is_some() || forwards.is_empty()) {
+            return Err(keyless_core::Error::invalid(
+                "-N forwards ports only: it needs -L and takes no command",
+            )
+            .with_hint("Add -L PORT:HOST:HOSTPORT, or leave out -N to run a shell."));
+        }
         let wants_pty = args.force_tty || (command.is_none() && std::io::stdin().is_terminal());
         Ok(Plan {
             user,
@@ -180,6 +273,8 @@ impl Plan {
             wants_pty,
             timeout,
             max_tunnel,
+            forwards,
+            no_command: args.no_command,
         })
     }
 }

@@ -322,3 +322,110 @@ async fn the_key_push_overlaps_the_handshake() {
         pushes[0].at
     );
 }
+
+/// `-N -L`: two local connections at once reach a service next to the instance's sshd through
+/// the one SSH connection (one key push); a taken local port fails before any push.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_forwards_carry_connections_over_the_one_ssh_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    // The service behind the instance: an echo server sshd can reach (the lab's sshd is local).
+    let service = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let service_port = service.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = service.accept().await {
+            tokio::spawn(async move {
+                let (mut r, mut w) = s.split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            });
+        }
+    });
+    let local_port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let spec = format!("{local_port}:127.0.0.1:{service_port}");
+    let target = format!("{user}@db-primary");
+    let mut child = env
+        .command(&[
+            "ssh",
+            "-N",
+            "-L",
+            &spec,
+            &target,
+            "--host-key-policy",
+            "accept-new",
+        ])
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut said = String::new();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = stderr.next_line().await.unwrap() {
+            said.push_str(&line);
+            said.push('\n');
+            if line.contains("Ctrl+C ends the forwarding") {
+                return;
+            }
+        }
+        panic!("keyless ended before forwarding:\n{said}");
+    })
+    .await
+    .expect("the forward starts");
+    assert!(
+        said.contains(&format!(
+            "forwarding 127.0.0.1:{local_port} → 127.0.0.1:{service_port}"
+        )),
+        "{said}"
+    );
+    let round_trip = |n: u32| async move {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", local_port))
+            .await
+            .unwrap();
+        let msg = format!("through the forward {n}\n");
+        s.write_all(msg.as_bytes()).await.unwrap();
+        let mut back = vec![0u8; msg.len()];
+        s.read_exact(&mut back).await.unwrap();
+        assert_eq!(String::from_utf8(back).unwrap(), msg);
+    };
+    tokio::time::timeout(Duration::from_secs(30), async {
+        tokio::join!(round_trip(1), round_trip(2));
+    })
+    .await
+    .expect("both forwarded connections answer");
+    assert_eq!(
+        env.successful_pushes(),
+        1,
+        "one key for every forwarded connection"
+    );
+    child.kill().await.unwrap();
+
+    // The local port is taken: a clear error naming it, before any key is pushed.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = env
+        .run(&["ssh", "-N", "-L", &format!("{port}:127.0.0.1:1"), &target])
+        .await;
+    assert_eq!(out.code, 255, "{out:?}");
+    assert!(
+        out.stderr
+            .contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{out:?}"
+    );
+    assert!(
+        out.stderr.contains(&format!("Is port {port} taken")),
+        "{out:?}"
+    );
+    assert_eq!(
+        env.successful_pushes(),
+        1,
+        "no key pushed for a forward that cannot listen"
+    );
+
+    let out = env.run(&["ssh", "-N", &target]).await;
+    assert_eq!(out.code, 255, "{out:?}");
+    assert!(out.stderr.contains("-N forwards ports only"), "{out:?}");
+    let out = env.run(&["ssh", "-L", "1:h", &target]).await;
+    assert!(out.stderr.contains("is not a forward"), "{out:?}");
+}

@@ -182,6 +182,25 @@ impl Connection {
 
     /// Ends the connection. By value: a pooled connection is shared, so only the pool, holding
     /// the last reference, can end it.
+    /// A `direct-tcpip` channel: sshd on the instance connects to `host:port` for `originator`
+    /// (a local port forward), within the session-open deadline.
+    pub async fn open_direct_tcpip(
+        &self,
+        host: &str,
+        port: u16,
+        originator: std::net::SocketAddr,
+    ) -> Result<russh::ChannelStream<Msg>> {
+        let open = self.handle.channel_open_direct_tcpip(
+            host,
+            u32::from(port),
+            originator.ip().to_string(),
+            u32::from(originator.port()),
+        );
+        let channel = (self.deadline.within(Phase::OpenSession, open).await?)
+            .map_err(|e| ssh_error(&format!("opening a forward to {host}:{port}"), e))?;
+        Ok(channel.into_stream())
+    }
+
     pub async fn disconnect(self) {
         let _ = self
             .handle
