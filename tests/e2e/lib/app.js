@@ -9,7 +9,7 @@ import { remote } from 'webdriverio';
 
 import { onExit } from './cleanup.js';
 import { APP_BIN, LOGS, TAURI_DRIVER, WEBKIT_DRIVER, freshDir } from './paths.js';
-import { descendants, killTree, killTreeSync } from './procs.js';
+import { descendants, killAll, killTree, killTreeSync, withEnv } from './procs.js';
 
 /** A TCP port free on 127.0.0.1 right now. */
 export function freePort() {
@@ -150,8 +150,10 @@ export class App {
       mkdirSync(LOGS, { recursive: true });
       try { copyFileSync(this.logFile, join(LOGS, `${saveLogAs}.log`)); } catch { /* no log */ }
     }
-    // A WebKit child may still be flushing its shader cache into HOME for a moment after the
-    // kill: retry on ENOTEMPTY instead of failing the suite's teardown.
+    // A WebKit child orphaned when the app went (so not in the tree above) may still be writing
+    // its shader cache into HOME: end every process of this run's HOME, then remove it, retrying
+    // on ENOTEMPTY for a write already under way.
+    await killAll(withEnv('HOME', this.home));
     if (!keepHome && !process.env.KEYLESS_E2E_KEEP) {
       rmSync(this.home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     }

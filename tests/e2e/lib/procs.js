@@ -64,6 +64,21 @@ export async function killTree(pid, graceMs = 3000) {
   while (Date.now() < hard && tree.some(alive)) await new Promise((r) => setTimeout(r, 50));
 }
 
+/** Pids whose environment has exactly `name=value` (e.g. the private HOME of one app run). */
+export function withEnv(name, value) {
+  const want = `${name}=${value}`;
+  return allProcs().map((p) => p.pid).filter((pid) => {
+    try { return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(want); } catch { return false; }
+  });
+}
+
+/** SIGKILLs `pids` and waits (bounded) until they are gone. */
+export async function killAll(pids, waitMs = 5000) {
+  for (const p of pids) signal(p, 'SIGKILL');
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline && pids.some(alive)) await new Promise((r) => setTimeout(r, 50));
+}
+
 /** Synchronous last resort (process 'exit' handler): SIGKILL the tree. */
 export function killTreeSync(pid) {
   if (!pid) return;
