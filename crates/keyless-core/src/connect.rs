@@ -9,7 +9,7 @@
 use crate::address::{plan_route, Via};
 use crate::aws::AwsContext;
 use crate::deadline::{Phase, PhaseDeadline};
-use crate::error::{Error, ErrorKind, Fix, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::hostkeys::{HostKeyPolicy, KnownHosts};
 use crate::instance::Instance;
 use crate::onetime_key::OneTimeKey;
@@ -111,13 +111,7 @@ pub async fn connect_instance(
     opts: &ConnectOptions,
 ) -> Result<Connection> {
     crate::validate::os_user(&opts.os_user)?;
-    if !instance.is_running() {
-        return Err(Error::new(
-            ErrorKind::InstanceNotRunning,
-            format!("{} is {}, not running", instance.label(), instance.state),
-        )
-        .with_fix(Fix::StartInstance));
-    }
+    instance.ensure_running()?;
     let plan = plan_route(&instance, opts.via)?;
     let mut timings = Vec::new();
 

@@ -70,6 +70,18 @@ impl Instance {
         self.state == "running"
     }
 
+    /// `instance_not_running` (with the Start fix) unless it runs: nothing reaches it otherwise.
+    pub fn ensure_running(&self) -> crate::error::Result<()> {
+        if self.is_running() {
+            return Ok(());
+        }
+        Err(crate::error::Error::new(
+            crate::error::ErrorKind::InstanceNotRunning,
+            format!("{} is {}, not running", self.label(), self.state),
+        )
+        .with_fix(crate::error::Fix::StartInstance))
+    }
+
     /// The name to show: the Name tag, or a marker when there is none.
     pub fn display_name(&self) -> &str {
         match self.name.as_deref() {

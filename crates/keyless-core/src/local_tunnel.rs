@@ -72,30 +72,9 @@ impl LocalTunnel {
             ))
             .with_hint("Use 22 for SSH or 3389 for RDP."));
         }
-        if !instance.is_running() {
-            return Err(Error::new(
-                ErrorKind::InstanceNotRunning,
-                format!("{} is {}, not running", instance.label(), instance.state),
-            )
-            .with_fix(crate::error::Fix::StartInstance));
-        }
-        let address = match crate::address::plan_route(instance, crate::Via::Eice)? {
-            crate::RoutePlan::Tunnel(address) => address,
-            other => other.address(),
-        };
-        let vpc = instance.vpc_id.as_deref().ok_or_else(|| {
-            Error::new(
-                ErrorKind::NoEndpoint,
-                format!(
-                    "{} is in no VPC, so no endpoint can reach it",
-                    instance.label()
-                ),
-            )
-        })?;
-        let endpoint =
-            eice::endpoint_for(aws, &instance.region, vpc, instance.subnet_id.as_deref())
-                .await?
-                .ok_or_else(|| eice::no_endpoint(&instance.label(), vpc, &instance.region))?;
+        instance.ensure_running()?;
+        let address = crate::address::plan_route(instance, crate::Via::Eice)?.address();
+        let endpoint = eice::endpoint_of(aws, instance).await?;
         let listener = TcpListener::bind(spec.local).await.map_err(|e| {
             let e = Error::new(
                 ErrorKind::Io,

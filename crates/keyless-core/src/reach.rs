@@ -114,28 +114,12 @@ impl Reach<'_> {
         Ok(reached)
     }
 
-    fn vpc(&self) -> Result<&str> {
-        self.instance.vpc_id.as_deref().ok_or_else(|| {
-            Error::new(
-                ErrorKind::NoAddress,
-                format!(
-                    "{} is in no VPC, so no EC2 Instance Connect Endpoint can reach it",
-                    self.instance.label()
-                ),
-            )
-        })
-    }
-
     async fn endpoint(&self) -> Result<Endpoint> {
-        let vpc = self.vpc()?;
-        let region = &self.instance.region;
-        eice::endpoint_for(self.aws, region, vpc, self.instance.subnet_id.as_deref())
-            .await?
-            .ok_or_else(|| eice::no_endpoint(&self.instance.label(), vpc, region))
+        eice::endpoint_of(self.aws, self.instance).await
     }
 
     async fn race(&self, direct: IpAddr, tunnel: IpAddr) -> Result<Reached> {
-        let vpc = self.vpc().ok().map(str::to_owned);
+        let vpc = self.instance.vpc_id.clone();
         let remembered = vpc
             .as_deref()
             .and_then(|v| self.aws.routes.get(&self.instance.region, v));

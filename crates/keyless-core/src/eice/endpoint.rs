@@ -59,6 +59,23 @@ impl EndpointCache {
     }
 }
 
+/// The usable endpoint of `instance`'s VPC, or the error that says why there is none.
+pub async fn endpoint_of(aws: &AwsContext, instance: &crate::Instance) -> Result<Endpoint> {
+    let region = &instance.region;
+    let vpc = instance.vpc_id.as_deref().ok_or_else(|| {
+        Error::new(
+            ErrorKind::NoEndpoint,
+            format!(
+                "{} is in no VPC, so no EC2 Instance Connect Endpoint can reach it",
+                instance.label()
+            ),
+        )
+    })?;
+    endpoint_for(aws, region, vpc, instance.subnet_id.as_deref())
+        .await?
+        .ok_or_else(|| no_endpoint(&instance.label(), vpc, region))
+}
+
 /// The endpoint to tunnel through to an instance in `vpc_id` (and `subnet_id`, preferred when the
 /// VPC somehow has several). `Ok(None)`: the VPC has none. Only an endpoint in a usable state is
 /// returned; one being created, deleted or failed is an `endpoint_not_ready` error.

@@ -21,7 +21,7 @@ mod tls;
 mod upgrade;
 mod wire;
 
-pub use endpoint::{endpoint_for, no_endpoint, Endpoint, EndpointCache};
+pub use endpoint::{endpoint_for, endpoint_of, no_endpoint, Endpoint, EndpointCache};
 pub use frames::{Tunnel, TunnelEnd, MAX_FRAME};
 pub use open::{open_tunnel, TunnelRequest, DEFAULT_MAX_DURATION};
 pub use proxy::ProxySettings;
