@@ -2,11 +2,15 @@
 //! stays what LAB-SPEC.md describes.
 
 pub mod connect;
+pub mod delay_line;
 pub mod eice;
 pub mod eice_report;
 pub mod env;
+pub mod forward;
 pub mod listing;
 pub mod measure;
 pub mod push;
 pub mod report;
 pub mod stats;
+pub mod transfer;
+pub mod transfer_report;

@@ -10,7 +10,10 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use bench::{connect, eice, eice_report, env::which, listing, measure, report};
+use bench::{
+    connect, eice, eice_report, env::which, forward, listing, measure, report, transfer,
+    transfer_report,
+};
 use clap::Parser;
 
 #[derive(Parser)]
@@ -38,6 +41,15 @@ struct Cli {
     /// Run part 3 (EICE) only; needs no AWS CLI.
     #[arg(long)]
     only_eice: bool,
+    /// Run parts 4 and 5 (file transfers, port forwards) only; needs no AWS CLI.
+    #[arg(long)]
+    only_files: bool,
+    /// Size of the file parts 4 and 5 move (default 200; 20 with --quick).
+    #[arg(long)]
+    transfer_mib: Option<u64>,
+    /// The round trip parts 4 and 5 add with a delay line, besides plain loopback (0: none).
+    #[arg(long, default_value_t = 50)]
+    link_rtt_ms: u64,
     /// The keyless binary (default: `keyless` next to this binary).
     #[arg(long, env = "KEYLESS_BIN")]
     keyless: Option<PathBuf>,
@@ -98,6 +110,12 @@ async fn run(cli: &Cli) -> Result<(), String> {
         eice_report::print_eice_summary(&verdicts);
         return Ok(());
     }
+    if cli.only_files {
+        print_context(&keyless, None, runs);
+        let verdicts = files_part(cli, &keyless, runs).await?;
+        transfer_report::print_transfer_summary(&verdicts);
+        return Ok(());
+    }
     let aws = which(&cli.aws).ok_or_else(|| {
         format!(
             "no AWS CLI at {:?} (pip install awscli, or pass --aws)",
@@ -130,6 +148,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
     println!();
 
     let eice_verdicts = eice_part(cli, &keyless, runs).await?;
+    let files_verdicts = files_part(cli, &keyless, runs).await?;
     report::print_summary(
         &report::Verdicts {
             connect_ratio,
@@ -140,6 +159,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
         &l,
     );
     eice_report::print_eice_summary(&eice_verdicts);
+    transfer_report::print_transfer_summary(&files_verdicts);
     eprintln!(
         "keyless-bench: done in {:.0} s",
         started.elapsed().as_secs_f64()
@@ -163,6 +183,47 @@ async fn eice_part(
     let verdicts = eice_report::print_eice(&e, runs);
     println!();
     Ok(verdicts)
+}
+
+/// Parts 4 and 5 share one lab: files moved with keyless cp / sftp / scp, then a port forward.
+async fn files_part(
+    cli: &Cli,
+    keyless: &std::path::Path,
+    runs: usize,
+) -> Result<transfer_report::TransferVerdicts, String> {
+    // 200 MiB per copy: fewer rounds than the connect rows, or the part takes many minutes.
+    let runs = runs.clamp(1, 5);
+    let size_mib = cli.transfer_mib.unwrap_or(if cli.quick { 20 } else { 200 });
+    let mut rtts = vec![Duration::ZERO];
+    if cli.link_rtt_ms > 0 {
+        rtts.push(Duration::from_millis(cli.link_rtt_ms));
+    }
+    let mut bench = transfer::Bench::start(keyless, runs).await?;
+    let outcome = async {
+        let t = transfer::run(
+            &mut bench,
+            &transfer::TransferConfig {
+                size_mib,
+                rtts: rtts.clone(),
+            },
+        )
+        .await
+        .map_err(|e| format!("transfer benchmark: {e}"))?;
+        let worst_transfer = transfer_report::print_transfers(&t, runs);
+        println!();
+        let f = forward::run(&mut bench, &forward::ForwardConfig { size_mib, rtts })
+            .await
+            .map_err(|e| format!("forward benchmark: {e}"))?;
+        let worst_forward = transfer_report::print_forwards(&f, size_mib, runs);
+        println!();
+        Ok(transfer_report::TransferVerdicts {
+            worst_transfer,
+            worst_forward,
+        })
+    }
+    .await;
+    bench.lab.shutdown().await;
+    outcome
 }
 
 /// What was measured with what: versions, so figures can be compared across machines.
