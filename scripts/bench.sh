@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: keyless ssh vs the OpenSSH floor and push-then-connect; keyless ls vs the AWS CLI;
 # keyless ssh through the EC2 Instance Connect Endpoint vs direct, and --via auto vs --via eice;
+# keyless cp vs OpenSSH sftp/scp and keyless ssh -L vs ssh -L (200 MiB, loopback and +50 ms RTT);
 # then a second tab on the app's pooled connection (core's pool_bench example).
 # Builds release binaries, installs the AWS CLI into a venv under target/ the first time, then runs
 # keyless-bench and pool_bench (all traffic stays on 127.0.0.0/8). Extra arguments go to
@@ -8,6 +9,7 @@
 #   scripts/bench.sh            # 15 runs per row, 5,000 inventory instances
 #   scripts/bench.sh --quick    # 5 runs, 1,000 instances (smoke test)
 #   scripts/bench.sh --runs 30
+#   scripts/bench.sh --only-files --transfer-mib 50   # parts 4 and 5 only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
