@@ -36,6 +36,8 @@ pub(crate) async fn sftp() -> Sftp {
         tunnel: keyless_core::eice::TunnelSettings::direct(),
     };
     let connection = connect_instance(&aws, db, &opts).await.unwrap();
+    // sshd logs in as the lab's user (ec2-user when the tests run as root): it writes there.
+    hand_to(lab.os_user(), dir.path());
     let fs = connection.open_sftp().await.unwrap();
     Sftp {
         lab,
@@ -45,6 +47,21 @@ pub(crate) async fn sftp() -> Sftp {
     }
 }
 
+/// Makes `path` (and what is below it) the lab user's, when the tests run as root.
+pub(crate) fn hand_to(user: &str, path: &std::path::Path) {
+    let status = std::process::Command::new("chown")
+        .arg("-R")
+        .arg(user)
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success() || user == whoami(), "chown {user}");
+}
+
+fn whoami() -> String {
+    std::env::var("USER").unwrap_or_default()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browsing_lists_stats_and_changes_the_remote_tree() {
     let s = sftp().await;
@@ -52,6 +69,7 @@ async fn browsing_lists_stats_and_changes_the_remote_tree() {
     std::fs::create_dir_all(root.join("sub/deeper")).unwrap();
     std::fs::write(root.join("a file é.txt"), b"hello").unwrap();
     std::os::unix::fs::symlink("a file é.txt", root.join("link")).unwrap();
+    hand_to(s.lab.os_user(), s.dir.path());
     let root_text = root.to_str().unwrap().to_owned();
 
     let home = s.fs.home().await.unwrap();
@@ -195,6 +213,7 @@ async fn resume_continues_from_the_temporary_file_in_both_directions() {
     // Upload: the first 500 000 bytes are already in the remote temporary file.
     std::fs::write(here.join("u.bin"), &data).unwrap();
     std::fs::write(there.join(".u.bin.keyless-part"), &data[..500_000]).unwrap();
+    hand_to(s.lab.os_user(), s.dir.path());
     let (events, sink) = recorder();
     let dest = there.to_str().unwrap();
     let report = files::upload(&s.fs, &[here.join("u.bin")], dest, &resume, sink)
@@ -207,6 +226,7 @@ async fn resume_continues_from_the_temporary_file_in_both_directions() {
 
     // Without resume a stale temporary file is overwritten from the start.
     std::fs::write(there.join(".u.bin.keyless-part"), b"stale").unwrap();
+    hand_to(s.lab.os_user(), s.dir.path());
     let (events, sink) = recorder();
     let report = files::upload(
         &s.fs,
