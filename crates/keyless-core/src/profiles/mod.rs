@@ -21,7 +21,7 @@ pub use resolve::{
 };
 pub use store::{ProfileStore, SCHEMA_VERSION};
 pub use target::Target;
-pub use timefmt::now_rfc3339;
+pub use timefmt::{format_rfc3339, now_rfc3339};
 pub use transfer::{ImportReport, Rejected};
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ pub fn now_rfc3339() -> String {
     format_rfc3339(SystemTime::now())
 }
 
-pub(crate) fn format_rfc3339(t: SystemTime) -> String {
+/// `t` as `2026-11-24T01:37:05Z`.
+pub fn format_rfc3339(t: SystemTime) -> String {
     let (date, secs) = split(t);
     format!(
         "{date}T{:02}:{:02}:{:02}Z",
