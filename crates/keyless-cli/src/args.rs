@@ -42,6 +42,18 @@ pub enum Command {
                             Exit status: the remote command's, or 255 when Keyless could not connect."
     )]
     Ssh(SshArgs),
+    /// Copy files to or from an instance over SFTP, like scp: TARGET:PATH is on the instance.
+    #[command(
+        after_help = "Examples:\n  keyless cp web:/var/log/nginx/error.log .           # download into this directory\n  \
+                            keyless cp app.conf ubuntu@i-0123456789abcdef0:/etc/app/\n  \
+                            keyless cp -r ./site @web-prod:/srv/              # a saved profile's instance\n  \
+                            keyless cp --resume web:/data/dump.sql.gz .         # continue an interrupted copy\n\n\
+                            TARGET is as in `keyless ssh` ([USER@]ID|NAME|@PROFILE); a PATH without a leading '/' starts in the\n\
+                            user's home. Anything without ':' before its first '/' is local (./a:b is a local file).\n\
+                            Files arrive under a temporary name (.NAME.keyless-part) and are renamed when complete.\n\n\
+                            Exit status: 0 when every file arrived whole, 1 when some did not, 255 when the connection failed."
+    )]
+    Cp(CpArgs),
     /// Forward a local port through the instance's EC2 Instance Connect Endpoint (SSH or RDP).
     #[command(
         after_help = "Examples:\n  keyless tunnel private-db                       # prints the local address; ssh -p PORT user@127.0.0.1\n  \
@@ -160,6 +172,48 @@ pub struct SshArgs {
     /// Command to run instead of a login shell.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CpArgs {
+    /// Sources, then the destination; exactly one side is TARGET:PATH on an instance.
+    #[arg(value_name = "SRC... DST", required = true, num_args = 2..)]
+    pub operands: Vec<String>,
+    /// Copy directories and everything below them (symlinks are copied as links).
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+    /// Keep modes and modification and access times.
+    #[arg(short = 'p', long)]
+    pub preserve: bool,
+    /// Continue interrupted copies from their temporary files instead of starting over.
+    #[arg(long)]
+    pub resume: bool,
+    /// OS user to log in as (overrides USER@ and the profile's user).
+    #[arg(short = 'l', long = "login", value_name = "USER")]
+    pub login: Option<String>,
+    /// SSH port on the instance [default: the profile's, else KEYLESS_SSH_PORT, else 22].
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Region of the instance (default: the profile's region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// How to reach the instance: private (default), public, eice or auto (as for ssh).
+    #[arg(long, value_name = "PATH")]
+    pub via: Option<String>,
+    /// Ask the EC2 Instance Connect Endpoint to close the tunnel after SECS.
+    #[arg(long, value_name = "SECS")]
+    pub max_tunnel_duration: Option<String>,
+    /// Unknown host keys: ask (default on a terminal), accept-new, or strict (default otherwise).
+    #[arg(long, value_name = "POLICY")]
+    pub host_key_policy: Option<String>,
+    /// Seconds the server may take for each connect step [default: KEYLESS_TIMEOUT, else 15].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<String>,
+    /// Print how long each connect step took.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 }
 
 #[derive(Args, Debug)]

@@ -29,40 +29,8 @@ pub async fn run(mut args: SshArgs) -> Result<i32, Failure> {
                 .map_err(Failure::ssh)?,
         );
     }
-    let aws = AwsContext::load_with(
-        &AwsSelection {
-            profile: args.aws.profile.clone(),
-            region: args.region.clone(),
-            endpoint_url: None,
-        },
-        Some(&crate::cmd_identity::tty_mfa_prompt),
-    )
-    .await
-    .map_err(Failure::ssh)?;
-    let region = aws.default_region().map_err(Failure::ssh)?;
-
+    let connection = connect(&args, &plan, profile.as_deref()).await?;
     let verbose = args.verbose;
-    let opts = ConnectOptions {
-        os_user: plan.user.clone(),
-        port: plan.port,
-        via: plan.via,
-        host_key_policy: plan.policy,
-        known_hosts: KnownHosts::open_default().map_err(Failure::ssh)?,
-        prompt: Some(prompt::tty_host_key_prompt()),
-        progress: Some(Arc::new(move |t: keyless_core::StepTiming| {
-            if verbose {
-                eprintln!("keyless: {:?} took {} ms", t.step, t.took.as_millis());
-            }
-        })),
-        timeout: plan.timeout,
-        max_tunnel: plan.max_tunnel,
-        tunnel: keyless_core::eice::TunnelSettings::from_env(),
-    };
-    let connection = match &profile {
-        Some(name) => crate::cmd_profile::connect(&aws, &region, name, &plan.target, &opts).await,
-        None => keyless_core::connect_target(&aws, &region, &plan.target, &opts).await,
-    }
-    .map_err(Failure::ssh)?;
     if verbose {
         eprintln!("keyless: connected to {}", connection.route_text());
     }
@@ -118,6 +86,57 @@ pub async fn run(mut args: SshArgs) -> Result<i32, Failure> {
         }
         Err(e) => Err(Failure::ssh(e)),
     }
+}
+
+/// `keyless cp` and anything else that connects the way `ssh` does: `args` as `ssh` takes them
+/// (`@NAME` filled in from the saved profile), checked, then connected.
+pub async fn connect_as_ssh(mut args: SshArgs) -> Result<keyless_core::Connection, Failure> {
+    let profile = crate::cmd_profile::apply_to_ssh(&mut args).map_err(Failure::ssh)?;
+    let plan = Plan::from_args(&args).map_err(Failure::ssh)?;
+    connect(&args, &plan, profile.as_deref()).await
+}
+
+/// AWS identity, then the one-time key and the SSH connection (through the profile when named).
+async fn connect(
+    args: &SshArgs,
+    plan: &Plan,
+    profile: Option<&str>,
+) -> Result<keyless_core::Connection, Failure> {
+    let aws = AwsContext::load_with(
+        &AwsSelection {
+            profile: args.aws.profile.clone(),
+            region: args.region.clone(),
+            endpoint_url: None,
+        },
+        Some(&crate::cmd_identity::tty_mfa_prompt),
+    )
+    .await
+    .map_err(Failure::ssh)?;
+    let region = aws.default_region().map_err(Failure::ssh)?;
+
+    let verbose = args.verbose;
+    let opts = ConnectOptions {
+        os_user: plan.user.clone(),
+        port: plan.port,
+        via: plan.via,
+        host_key_policy: plan.policy,
+        known_hosts: KnownHosts::open_default().map_err(Failure::ssh)?,
+        prompt: Some(prompt::tty_host_key_prompt()),
+        progress: Some(Arc::new(move |t: keyless_core::StepTiming| {
+            if verbose {
+                eprintln!("keyless: {:?} took {} ms", t.step, t.took.as_millis());
+            }
+        })),
+        timeout: plan.timeout,
+        max_tunnel: plan.max_tunnel,
+        tunnel: keyless_core::eice::TunnelSettings::from_env(),
+    };
+    let connection = match profile {
+        Some(name) => crate::cmd_profile::connect(&aws, &region, name, &plan.target, &opts).await,
+        None => keyless_core::connect_target(&aws, &region, &plan.target, &opts).await,
+    }
+    .map_err(Failure::ssh)?;
+    Ok(connection)
 }
 
 /// Serves each bound `-L` listener on the connection, saying on stderr where each one listens.

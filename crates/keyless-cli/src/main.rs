@@ -1,6 +1,7 @@
 //! `keyless`: the command-line face of Keyless, over the same core as the desktop app.
 
 mod args;
+mod cmd_cp;
 mod cmd_identity;
 mod cmd_known_hosts;
 mod cmd_ls;
@@ -36,6 +37,7 @@ fn main() {
         match cli.command {
             Command::Ls(a) => cmd_ls::run(a).await,
             Command::Ssh(a) => cmd_ssh::run(a).await,
+            Command::Cp(a) => cmd_cp::run(a).await,
             Command::Tunnel(a) => cmd_tunnel::run(a).await,
             Command::Profile { action } => cmd_profile::run(action),
             Command::Connect(mut a) => {
