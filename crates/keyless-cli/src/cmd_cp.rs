@@ -174,7 +174,7 @@ fn ssh_args(args: CpArgs, target: String) -> SshArgs {
 /// A progress bar per file on a terminal (bytes, rate, ETA); nothing but errors otherwise.
 struct Bars {
     terminal: bool,
-    current: Mutex<Option<(u32, String, ProgressBar)>>,
+    current: Mutex<Option<(u32, ProgressBar)>>,
 }
 
 impl Bars {
@@ -196,33 +196,33 @@ impl Bars {
             TransferEvent::FileStarted {
                 file, path, size, ..
             } => {
-                let name = escape(&path).into_owned();
                 let bar = if self.terminal {
                     let bar = ProgressBar::new(size);
                     bar.set_style(style());
-                    bar.set_message(name.clone());
+                    // A remote name is the server's text.
+                    bar.set_message(escape(&path).into_owned());
                     bar
                 } else {
                     ProgressBar::hidden()
                 };
-                *current = Some((file, name, bar));
+                *current = Some((file, bar));
             }
             TransferEvent::Progress { file, bytes } => {
-                if let Some((f, _, bar)) = current.as_ref() {
+                if let Some((f, bar)) = current.as_ref() {
                     if *f == file {
                         bar.set_position(bytes);
                     }
                 }
             }
             TransferEvent::FileDone { file } => {
-                if let Some((f, _, bar)) = current.take() {
+                if let Some((f, bar)) = current.take() {
                     if f == file {
                         bar.finish();
                     }
                 }
             }
             TransferEvent::FileFailed { file, error } => {
-                if let Some((f, _, bar)) = current.take() {
+                if let Some((f, bar)) = current.take() {
                     if f == file {
                         bar.abandon();
                     }

@@ -391,3 +391,33 @@ async fn copies_to_a_saved_profile_and_refuses_bad_operands() {
     assert_eq!(env.successful_pushes(), pushes);
     env.lab.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_gets_a_progress_bar_per_file() {
+    let env = Env::start().await;
+    let here = dir(&env, "here");
+    let there = dir(&env, "there");
+    hand_to_lab_user(&env, &there);
+    let file = here.join("shown.bin");
+    random_file(&file, 3 * 1024 * 1024);
+    let dest = remote(&env, &there);
+    let args = [
+        "cp",
+        "--host-key-policy",
+        "accept-new",
+        file.to_str().unwrap(),
+        dest.as_str(),
+    ];
+    // indicatif draws nothing for TERM=dumb or no TERM at all.
+    let run = env.spawn_in_pty_with(&args, 120, 30, &[("TERM", "xterm-256color")]);
+    let (code, screen) = tokio::task::spawn_blocking(move || run.wait())
+        .await
+        .unwrap();
+    assert_eq!(code, 0, "{screen}");
+    // The finished bar: the file, its size, a rate.
+    assert!(screen.contains("shown.bin"), "{screen}");
+    assert!(screen.contains("3.00 MiB/3.00 MiB"), "{screen}");
+    assert!(screen.contains("/s"), "{screen}");
+    assert_eq!(sha256(&there.join("shown.bin")), sha256(&file));
+    env.lab.shutdown().await;
+}

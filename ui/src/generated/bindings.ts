@@ -22,7 +22,7 @@ export type RegionError = { region: string, code: string, message: string, };
 
 export type Inventory = { instances: Array<Instance>, errors: Array<RegionError>, };
 
-export type ErrorKind = "invalid_input" | "aws_config" | "credentials" | "access_denied" | "instance_not_found" | "instance_not_running" | "instance_unavailable" | "ambiguous_target" | "no_address" | "throttled" | "service" | "network" | "no_endpoint" | "endpoint_not_ready" | "tunnel_refused" | "tunnel_denied" | "tunnel_limit" | "tunnel_closed" | "host_key_unknown" | "host_key_changed" | "host_key_rejected" | "auth_failed" | "connection_lost" | "input_backlog" | "timeout" | "ssh" | "io";
+export type ErrorKind = "invalid_input" | "aws_config" | "credentials" | "access_denied" | "instance_not_found" | "instance_not_running" | "instance_unavailable" | "ambiguous_target" | "no_address" | "throttled" | "service" | "network" | "no_endpoint" | "endpoint_not_ready" | "tunnel_refused" | "tunnel_denied" | "tunnel_limit" | "tunnel_closed" | "host_key_unknown" | "host_key_changed" | "host_key_rejected" | "auth_failed" | "connection_lost" | "input_backlog" | "timeout" | "ssh" | "io" | "file_not_found" | "file_permission_denied" | "sftp";
 
 export type Fix = { "type": "sso_login", aws_profile: string, } | { "type": "mfa_code", aws_profile: string, } | { "type": "choose_region" } | { "type": "start_instance" } | { "type": "trust_host_key" } | { "type": "forget_host_key", instance_id: string, } | { "type": "use_address", via: Via, };
 
@@ -193,4 +193,4 @@ message: string,
 warning: string | null, };
 
 /** Every `ErrorKind`, for checking a value received at run time. */
-export const ERROR_KINDS = ["invalid_input", "aws_config", "credentials", "access_denied", "instance_not_found", "instance_not_running", "instance_unavailable", "ambiguous_target", "no_address", "throttled", "service", "network", "no_endpoint", "endpoint_not_ready", "tunnel_refused", "tunnel_denied", "tunnel_limit", "tunnel_closed", "host_key_unknown", "host_key_changed", "host_key_rejected", "auth_failed", "connection_lost", "input_backlog", "timeout", "ssh", "io"] as const satisfies readonly ErrorKind[];
+export const ERROR_KINDS = ["invalid_input", "aws_config", "credentials", "access_denied", "instance_not_found", "instance_not_running", "instance_unavailable", "ambiguous_target", "no_address", "throttled", "service", "network", "no_endpoint", "endpoint_not_ready", "tunnel_refused", "tunnel_denied", "tunnel_limit", "tunnel_closed", "host_key_unknown", "host_key_changed", "host_key_rejected", "auth_failed", "connection_lost", "input_backlog", "timeout", "ssh", "io", "file_not_found", "file_permission_denied", "sftp"] as const satisfies readonly ErrorKind[];

@@ -146,6 +146,12 @@ export function adviceFor(kind: ErrorKind): ErrorAdvice {
       return { title: 'SSH error', actions: ['Is an SSH server listening on that port?'], retryable: true };
     case 'io':
       return { title: 'Error', actions: [], retryable: true };
+    case 'file_not_found':
+      return { title: 'No such file or folder', actions: ['Check the path.'], retryable: false };
+    case 'file_permission_denied':
+      return { title: 'Permission denied', actions: ['Pick a place the user may write to.'], retryable: false };
+    case 'sftp':
+      return { title: 'File operation failed', actions: [], retryable: true };
   }
 }
 

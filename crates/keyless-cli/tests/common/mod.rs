@@ -186,6 +186,17 @@ pub struct PtyRun {
 impl Env {
     /// Starts `keyless ARGS` on a new PTY of `cols`×`rows` with this env's variables.
     pub fn spawn_in_pty(&self, args: &[&str], cols: u16, rows: u16) -> PtyRun {
+        self.spawn_in_pty_with(args, cols, rows, &[])
+    }
+
+    /// `spawn_in_pty` with these variables added (e.g. a `TERM`).
+    pub fn spawn_in_pty_with(
+        &self,
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+        vars: &[(&str, &str)],
+    ) -> PtyRun {
         use portable_pty::{native_pty_system, CommandBuilder, PtySize};
         use std::io::Read;
         let pty = native_pty_system()
@@ -200,6 +211,9 @@ impl Env {
         cmd.args(args);
         cmd.env_clear();
         for (k, v) in self.vars() {
+            cmd.env(k, v);
+        }
+        for (k, v) in vars {
             cmd.env(k, v);
         }
         let child = pty.slave.spawn_command(cmd).unwrap();

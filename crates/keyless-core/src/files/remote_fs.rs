@@ -160,6 +160,15 @@ impl RemoteFs {
         done.map_err(|e| remote(&format!("rename to {to}:"), from, e))
     }
 
+    /// Puts the finished `from` in place of `to`, replacing a file there: in one step where the
+    /// server can, else by removing `to` first.
+    pub(crate) async fn rename_over(&self, from: &str, to: &str) -> Result<()> {
+        if !self.inner.posix_rename && self.try_lstat(to).await?.is_some() {
+            self.remove(to).await?;
+        }
+        self.rename(from, to).await
+    }
+
     /// Removes a file, a symlink (not its target) or an empty directory.
     pub async fn remove(&self, path: &str) -> Result<()> {
         let entry = self.lstat(path).await?;

@@ -251,3 +251,48 @@ async fn resume_continues_from_the_temporary_file_in_both_directions() {
     s.connection.disconnect().await;
     s.lab.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_never_write_through_links_and_name_dot_after_its_directory() {
+    let s = sftp().await;
+    let (here, there) = (s.dir.path().join("here"), s.dir.path().join("there"));
+    std::fs::create_dir_all(&here).unwrap();
+    std::fs::create_dir_all(there.join("logs")).unwrap();
+    std::fs::write(there.join("logs/app.log"), b"log lines").unwrap();
+    // A link waiting at the temporary name must not lead the bytes elsewhere.
+    let victim = s.dir.path().join("victim");
+    std::fs::write(&victim, b"untouched").unwrap();
+    std::os::unix::fs::symlink(&victim, here.join(".app.log.keyless-part")).unwrap();
+    let (_, sink) = recorder();
+    let source = there.join("logs/app.log").to_str().unwrap().to_owned();
+    let opts = TransferOptions {
+        resume: true,
+        ..Default::default()
+    };
+    let report = files::download(&s.fs, &[source], &here, &opts, sink)
+        .await
+        .unwrap();
+    assert_eq!((report.files, report.failed), (1, 0));
+    assert_eq!(std::fs::read(&victim).unwrap(), b"untouched");
+    assert_eq!(std::fs::read(here.join("app.log")).unwrap(), b"log lines");
+
+    // `logs/.` into an existing directory arrives as `logs`, not merged into it.
+    let (_, sink) = recorder();
+    let dot = format!("{}/.", there.join("logs").display());
+    let recursive = TransferOptions {
+        recursive: true,
+        ..Default::default()
+    };
+    let report = files::download(&s.fs, &[dot], &here, &recursive, sink)
+        .await
+        .unwrap();
+    assert_eq!((report.files, report.failed), (1, 0));
+    assert_eq!(
+        std::fs::read(here.join("logs/app.log")).unwrap(),
+        b"log lines"
+    );
+
+    drop(s.fs);
+    s.connection.disconnect().await;
+    s.lab.shutdown().await;
+}

@@ -40,6 +40,29 @@ pub async fn download(
     };
     for source in sources {
         let target = match plan::target(&dest_text, dest_is_dir, remote_path::file_name(source)) {
+            Target::Inside(name) if plan::unsafe_name(name) => {
+                // `.`, `..` or `/`: the name of the directory it stands for.
+                match fs.canonical(source).await {
+                    Ok(full) if !plan::unsafe_name(remote_path::file_name(&full)) => {
+                        dest.join(remote_path::file_name(&full))
+                    }
+                    Ok(_) => {
+                        let e = Error::invalid(format!(
+                            "{} has no name to copy it under",
+                            crate::terminal_text::escape(source)
+                        ))
+                        .with_hint(
+                            "Name a destination that does not exist yet; it becomes the copy.",
+                        );
+                        run.fail_early(source, dest, e)?;
+                        continue;
+                    }
+                    Err(e) => {
+                        run.fail_early(source, dest, e)?;
+                        continue;
+                    }
+                }
+            }
             Target::Inside(name) => dest.join(name),
             Target::Itself(_) => dest.to_path_buf(),
         };
@@ -238,7 +261,15 @@ async fn fetch(
         .await)
         .map_err(|e| remote("open", source, e))?
         .handle;
-    let have = std::fs::metadata(&part).map(|m| m.len()).ok();
+    // Never write through a link at the temporary name (a hostile listing can create one).
+    let have = match std::fs::symlink_metadata(&part) {
+        Ok(m) if m.is_file() => Some(m.len()),
+        Ok(_) => {
+            std::fs::remove_file(&part).map_err(|e| local("replace", &part, e))?;
+            None
+        }
+        Err(_) => None,
+    };
     let start = match have {
         Some(len) if opts.resume && len <= entry.size => len,
         _ => 0,

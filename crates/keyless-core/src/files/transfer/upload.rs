@@ -327,7 +327,7 @@ async fn put(
     if opts.preserve {
         set_remote_attrs(fs, &part, meta, false).await?;
     }
-    fs.rename(&part, target).await?;
+    fs.rename_over(&part, target).await?;
     progress.report(at);
     Ok(())
 }
