@@ -54,6 +54,14 @@ pub enum Command {
                             Exit status: 0 when every file arrived whole, 1 when some did not, 255 when the connection failed."
     )]
     Cp(CpArgs),
+    /// An interactive SFTP prompt on an instance: ls, cd, get, put, mkdir, rm, rename, chmod, lcd, lls.
+    #[command(
+        after_help = "Examples:\n  keyless sftp web                      # then: cd /var/log, get -p syslog, help\n  \
+                            keyless sftp @web-prod < commands.txt  # one command per line; exit 1 if any failed\n\n\
+                            TARGET is as in `keyless ssh` ([USER@]ID|NAME|@PROFILE). Downloads and uploads arrive under a\n\
+                            temporary name and are renamed when complete; get -a / put -a (reget, reput) resume them."
+    )]
+    Sftp(SftpArgs),
     /// Forward a local port through the instance's EC2 Instance Connect Endpoint (SSH or RDP).
     #[command(
         after_help = "Examples:\n  keyless tunnel private-db                       # prints the local address; ssh -p PORT user@127.0.0.1\n  \
@@ -188,6 +196,22 @@ pub struct CpArgs {
     /// Continue interrupted copies from their temporary files instead of starting over.
     #[arg(long)]
     pub resume: bool,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SftpArgs {
+    /// [USER@]ID|NAME|@PROFILE, as for `keyless ssh`.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// How `cp` and `sftp` connect: the options they share with `ssh`.
+#[derive(Args, Debug)]
+pub struct ConnectArgs {
     /// OS user to log in as (overrides USER@ and the profile's user).
     #[arg(short = 'l', long = "login", value_name = "USER")]
     pub login: Option<String>,
@@ -214,6 +238,28 @@ pub struct CpArgs {
     /// Print how long each connect step took.
     #[arg(short = 'v', long)]
     pub verbose: bool,
+}
+
+impl ConnectArgs {
+    /// The same connection said as `ssh` arguments to `destination`, so all connect one way.
+    pub fn into_ssh(self, destination: String) -> SshArgs {
+        SshArgs {
+            destination,
+            login: self.login,
+            port: self.port,
+            aws: self.aws,
+            region: self.region,
+            via: self.via,
+            max_tunnel_duration: self.max_tunnel_duration,
+            host_key_policy: self.host_key_policy,
+            local_forward: Vec::new(),
+            no_command: false,
+            force_tty: false,
+            verbose: self.verbose,
+            timeout: self.timeout,
+            command: Vec::new(),
+        }
+    }
 }
 
 #[derive(Args, Debug)]

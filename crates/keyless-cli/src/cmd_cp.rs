@@ -2,15 +2,13 @@
 //! (one key push), with a progress bar per file on a terminal. Exit 0 only when every file
 //! arrived whole, 1 when some did not, 255 when the connection failed.
 
-use crate::args::{CpArgs, SshArgs};
-use crate::output::{print_error, Failure};
-use indicatif::{ProgressBar, ProgressStyle};
-use keyless_core::files::{self, TransferEvent, TransferOptions, TransferSink};
-use keyless_core::terminal_text::escape;
+use crate::args::CpArgs;
+use crate::output::Failure;
+use crate::progress::Bars;
+use keyless_core::files::{self, TransferOptions};
 use keyless_core::{Error, ErrorKind};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 /// One operand, split as scp does.
 #[derive(Debug, PartialEq, Eq)]
@@ -122,8 +120,8 @@ pub async fn run(args: CpArgs) -> Result<i32, Failure> {
         preserve: args.preserve,
         resume: args.resume,
     };
-    let verbose = args.verbose;
-    let connection = crate::cmd_ssh::connect_as_ssh(ssh_args(args, target)).await?;
+    let verbose = args.connect.verbose;
+    let connection = crate::cmd_ssh::connect_as_ssh(args.connect.into_ssh(target)).await?;
     if verbose {
         eprintln!("keyless: connected to {}", connection.route_text());
     }
@@ -149,97 +147,6 @@ pub async fn run(args: CpArgs) -> Result<i32, Failure> {
         }
         Err(e) => Err(Failure::runtime(e)),
     }
-}
-
-/// The connection part of `cp` said as `ssh` arguments, so both connect the same way.
-fn ssh_args(args: CpArgs, target: String) -> SshArgs {
-    SshArgs {
-        destination: target,
-        login: args.login,
-        port: args.port,
-        aws: args.aws,
-        region: args.region,
-        via: args.via,
-        max_tunnel_duration: args.max_tunnel_duration,
-        host_key_policy: args.host_key_policy,
-        local_forward: Vec::new(),
-        no_command: false,
-        force_tty: false,
-        verbose: args.verbose,
-        timeout: args.timeout,
-        command: Vec::new(),
-    }
-}
-
-/// A progress bar per file on a terminal (bytes, rate, ETA); nothing but errors otherwise.
-struct Bars {
-    terminal: bool,
-    current: Mutex<Option<(u32, ProgressBar)>>,
-}
-
-impl Bars {
-    fn new(terminal: bool) -> Arc<Bars> {
-        Arc::new(Bars {
-            terminal,
-            current: Mutex::new(None),
-        })
-    }
-
-    fn sink(self: &Arc<Self>) -> TransferSink {
-        let bars = self.clone();
-        Arc::new(move |event| bars.event(event))
-    }
-
-    fn event(&self, event: TransferEvent) {
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        match event {
-            TransferEvent::FileStarted {
-                file, path, size, ..
-            } => {
-                let bar = if self.terminal {
-                    let bar = ProgressBar::new(size);
-                    bar.set_style(style());
-                    // A remote name is the server's text.
-                    bar.set_message(escape(&path).into_owned());
-                    bar
-                } else {
-                    ProgressBar::hidden()
-                };
-                *current = Some((file, bar));
-            }
-            TransferEvent::Progress { file, bytes } => {
-                if let Some((f, bar)) = current.as_ref() {
-                    if *f == file {
-                        bar.set_position(bytes);
-                    }
-                }
-            }
-            TransferEvent::FileDone { file } => {
-                if let Some((f, bar)) = current.take() {
-                    if f == file {
-                        bar.finish();
-                    }
-                }
-            }
-            TransferEvent::FileFailed { file, error } => {
-                if let Some((f, bar)) = current.take() {
-                    if f == file {
-                        bar.abandon();
-                    }
-                }
-                // The core's message names the file.
-                print_error(&error);
-            }
-        }
-    }
-}
-
-fn style() -> ProgressStyle {
-    ProgressStyle::with_template(
-        "{msg:30!} {bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec:>12} ETA {eta:>4} [{bar:20}]",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar())
-    .progress_chars("=> ")
 }
 
 #[cfg(test)]

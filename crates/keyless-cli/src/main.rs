@@ -9,7 +9,9 @@ mod cmd_profile;
 mod cmd_ssh;
 mod cmd_tunnel;
 mod output;
+mod progress;
 mod prompt;
+mod sftp;
 mod table;
 mod terminal;
 
@@ -38,6 +40,7 @@ fn main() {
             Command::Ls(a) => cmd_ls::run(a).await,
             Command::Ssh(a) => cmd_ssh::run(a).await,
             Command::Cp(a) => cmd_cp::run(a).await,
+            Command::Sftp(a) => sftp::run(a).await,
             Command::Tunnel(a) => cmd_tunnel::run(a).await,
             Command::Profile { action } => cmd_profile::run(action),
             Command::Connect(mut a) => {

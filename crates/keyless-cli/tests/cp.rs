@@ -4,6 +4,9 @@
 //! directory, a saved profile, and one key push per copy.
 
 mod common;
+/// `keyless sftp` shares this binary (and its helpers) to save a link.
+#[path = "cp/sftp_prompt.rs"]
+mod sftp_prompt;
 
 use common::Env;
 use sha2::{Digest, Sha256};
