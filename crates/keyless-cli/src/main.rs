@@ -9,6 +9,7 @@ mod cmd_ssh;
 mod cmd_tunnel;
 mod output;
 mod prompt;
+mod ssh_forwards;
 mod table;
 mod terminal;
 
