@@ -1,5 +1,5 @@
 //! `-L`, `-R` and `-D` against the lab's real sshd: bytes carried exactly, a SOCKS proxy curl
-//! uses, ports that are taken failing clearly.
+//! uses, ports that are taken failing clearly, and a profile's saved forwards.
 
 use crate::common::Env;
 use std::time::Duration;
@@ -300,4 +300,67 @@ async fn taken_ports_fail_clearly_for_socks_and_remote_forwards() {
         assert_eq!(out.code, 255, "{out:?}");
         assert!(out.stderr.contains("is not a forward"), "{out:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_keeps_forwards_and_ssh_n_runs_them() {
+    let env = Env::start().await;
+    let echo = echo_server().await;
+    let local = free_port();
+    let spec = format!("{local}:127.0.0.1:{echo}");
+    let user = env.lab.os_user().to_owned();
+    let out = env
+        .run(&[
+            "profile",
+            "add",
+            "db",
+            "--target",
+            "db-primary",
+            "--user",
+            &user,
+            "--forward",
+            &spec,
+            "--forward",
+            "15432:db.internal:5432",
+            "--reconnect-forwards",
+            "true",
+        ])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let show = env.run(&["profile", "show", "db"]).await;
+    assert!(
+        show.stdout.contains(&format!("forwards:    {spec}")),
+        "{show:?}"
+    );
+    assert!(show.stdout.contains("15432:db.internal:5432"), "{show:?}");
+    assert!(show.stdout.contains("forwards by itself"), "{show:?}");
+
+    let (mut child, said) = forwarding(&env, &["@db"]).await;
+    assert!(
+        said.contains(&format!("forwarding 127.0.0.1:{local}")),
+        "{said}"
+    );
+    let back = echo_through(local, b"saved".to_vec()).await;
+    assert_eq!(back, b"saved");
+    child.kill().await.unwrap();
+
+    let out = env
+        .run(&[
+            "profile",
+            "edit",
+            "db",
+            "--clear-forwards",
+            "--forward",
+            "1:h:2",
+        ])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let show = env.run(&["profile", "show", "db"]).await;
+    assert!(show.stdout.contains("forwards:    1:h:2"), "{show:?}");
+    assert!(!show.stdout.contains("15432"), "{show:?}");
+    let out = env
+        .run(&["profile", "edit", "db", "--forward", "1:h h:2"])
+        .await;
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("is not a forward"), "{out:?}");
 }
