@@ -21,6 +21,10 @@ const COMMANDS: &[&str] = &[
     "sso_logout",
     "mfa_submit",
     "open_url",
+    "forward_start",
+    "forward_stop",
+    "forward_reconnect",
+    "forward_list",
 ];
 
 fn main() {

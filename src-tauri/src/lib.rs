@@ -3,6 +3,7 @@
 mod app_info;
 pub mod bindings;
 mod commands;
+mod forwards;
 mod navigation;
 mod sink;
 mod state;
@@ -11,7 +12,7 @@ pub use state::AppState;
 
 /// The app with its state and commands, minus the runtime: shared by `run` and the tests.
 pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
-    use commands::{identity, inventory, links, profiles, sessions};
+    use commands::{forwards, identity, inventory, links, profiles, sessions};
     tauri::Builder::<R>::new()
         .manage(state)
         // Copy and paste in the terminal: WebKitGTK's own clipboard API refuses reads.
@@ -40,6 +41,10 @@ pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
             identity::sso_logout,
             identity::mfa_submit,
             links::open_url,
+            forwards::forward_start,
+            forwards::forward_stop,
+            forwards::forward_reconnect,
+            forwards::forward_list,
         ])
 }
 

@@ -31,6 +31,8 @@ pub struct AppState {
     /// Sign-ins in progress by profile, with a number so a finished one never removes its successor.
     logins: Mutex<HashMap<ProfileKey, (u64, tokio::task::AbortHandle)>>,
     next_login: AtomicU64,
+    /// The saved forwards running, on connections from `pool`.
+    pub forwards: crate::forwards::Forwards,
 }
 
 #[derive(Default)]

@@ -38,6 +38,9 @@ pub enum Command {
                             keyless ssh private-db --via eice     # through the VPC's Instance Connect Endpoint\n  \
                             keyless ssh web -- sudo systemctl status nginx\n  \
                             keyless ssh -N -L 5432:db.internal:5432 bastion   # a local port to a database behind it\n  \
+                            keyless ssh -N -D 1080 bastion       # SOCKS5: curl --socks5-hostname 127.0.0.1:1080 http://internal/\n  \
+                            keyless ssh -N -R 8080:localhost:3000 web   # the instance's port 8080 to a dev server here\n  \
+                            keyless ssh -N @db-prod              # the profile's saved forwards\n  \
                             keyless ssh @web-prod                # a saved profile (keyless profile --help)\n\n\
                             Exit status: the remote command's, or 255 when Keyless could not connect."
     )]
@@ -164,7 +167,18 @@ pub struct SshArgs {
     /// connects to HOST:HOSTPORT). Repeatable. Binds 127.0.0.1 unless BIND is given.
     #[arg(short = 'L', value_name = "[BIND:]PORT:HOST:HOSTPORT")]
     pub local_forward: Vec<String>,
-    /// No shell or command: only forward ports (with -L), until Ctrl+C.
+    /// Forward a port on the instance back here: [BIND:]PORT:HOST:HOSTPORT (sshd on the instance
+    /// listens on PORT, 0: any; its connections go to HOST:HOSTPORT from this machine).
+    /// Repeatable. sshd binds its loopback unless BIND is given and its GatewayPorts allows it.
+    #[arg(short = 'R', value_name = "[BIND:]PORT:HOST:HOSTPORT")]
+    pub remote_forward: Vec<String>,
+    /// A SOCKS5 proxy on [BIND:]PORT whose connections leave from the instance (no
+    /// authentication; CONNECT to addresses and names, resolved on the instance). Repeatable.
+    /// Binds 127.0.0.1 unless BIND is given.
+    #[arg(short = 'D', value_name = "[BIND:]PORT")]
+    pub dynamic_forward: Vec<String>,
+    /// No shell or command: only forward ports (with -L, -R or -D), until Ctrl+C. With @NAME
+    /// and none of them: the profile's saved forwards.
     #[arg(short = 'N')]
     pub no_command: bool,
     /// Force a pseudo-terminal even when running a command.
@@ -253,6 +267,8 @@ impl ConnectArgs {
             max_tunnel_duration: self.max_tunnel_duration,
             host_key_policy: self.host_key_policy,
             local_forward: Vec::new(),
+            remote_forward: Vec::new(),
+            dynamic_forward: Vec::new(),
             no_command: false,
             force_tty: false,
             verbose: self.verbose,

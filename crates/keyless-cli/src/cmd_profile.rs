@@ -4,7 +4,7 @@ use crate::args::SshArgs;
 use crate::output::Failure;
 use crate::table::Table;
 use clap::{Args, Subcommand};
-use keyless_core::profiles::{self, resolve, Profile, Target};
+use keyless_core::profiles::{self, resolve, Profile, SavedForward, Target};
 use keyless_core::terminal_text::{escape, escape_lines};
 use keyless_core::{
     AwsContext, ConnectOptions, Connection, Error, ErrorKind, Instance, ProfileStore,
@@ -16,6 +16,8 @@ pub const EXAMPLES: &str = "Examples:
   keyless profile add db --target i-0123456789abcdef0 --group prod --aws-profile work
   keyless profile ls
   keyless profile edit web-prod --via public --notes 'behind the VPN'
+  keyless profile edit db --forward 5432:mydb.internal:5432 --reconnect-forwards true
+  keyless ssh -N @db                # run the saved forwards; --clear-forwards removes them
   keyless ssh @web-prod             # or: keyless connect web-prod
   keyless profile export profiles.json && keyless profile import profiles.json
   keyless profile rm web-prod
@@ -111,6 +113,16 @@ pub struct Fields {
     pub max_tunnel_duration: Option<String>,
     #[arg(long, value_name = "TEXT")]
     pub notes: Option<String>,
+    /// A port forward to keep with the profile: [BIND:]PORT:HOST:HOSTPORT, as ssh -L. Repeatable;
+    /// added to those already saved.
+    #[arg(long = "forward", value_name = "[BIND:]PORT:HOST:HOSTPORT")]
+    pub forwards: Vec<String>,
+    /// Remove every saved forward (before adding any --forward).
+    #[arg(long)]
+    pub clear_forwards: bool,
+    /// Reconnect the forwards by themselves when the connection drops (true or false).
+    #[arg(long, value_name = "BOOL", value_parser = clap::builder::BoolishValueParser::new())]
+    pub reconnect_forwards: Option<bool>,
 }
 
 pub fn run(action: ProfileAction) -> Result<i32, Failure> {
@@ -256,6 +268,18 @@ impl Fields {
                 Some(via.parse()?)
             };
         }
+        if self.clear_forwards {
+            p.forwards.clear();
+        }
+        for text in &self.forwards {
+            let saved = SavedForward::from_spec(&text.parse()?);
+            if !p.forwards.contains(&saved) {
+                p.forwards.push(saved);
+            }
+        }
+        if let Some(on) = self.reconnect_forwards {
+            p.reconnect_forwards = on;
+        }
         if let Some(secs) = &self.max_tunnel_duration {
             p.max_tunnel_duration = if secs.is_empty() {
                 None
@@ -316,9 +340,30 @@ fn print_profile(p: &Profile) {
         ("last used", p.last_used.clone()),
         ("notes", p.notes.clone()),
     ];
+    let forwards = p.forwards.iter().enumerate().map(|(n, f)| {
+        let label = if n == 0 { "forwards" } else { "" };
+        (label, Some(f.to_string()))
+    });
+    let reconnect = [(
+        "reconnect",
+        (!p.forwards.is_empty()).then(|| {
+            let how = if p.reconnect_forwards {
+                "by itself"
+            } else {
+                "when asked"
+            };
+            format!("forwards {how}")
+        }),
+    )];
+    let rows = rows.into_iter().chain(forwards).chain(reconnect);
     for (k, v) in rows {
         let v = v.unwrap_or_else(|| "-".into());
-        println!("{:<13}{}", format!("{k}:"), escape(&v));
+        let k = if k.is_empty() {
+            String::new()
+        } else {
+            format!("{k}:")
+        };
+        println!("{k:<13}{}", escape(&v));
     }
 }
 
@@ -343,6 +388,13 @@ pub fn apply_to_ssh(args: &mut SshArgs) -> keyless_core::Result<Option<String>> 
     args.via = args.via.take().or(p.via.map(|v| v.to_string()));
     args.max_tunnel_duration =
         (args.max_tunnel_duration.take()).or(p.max_tunnel_duration.map(|s| s.to_string()));
+    // `-N` alone: forward what the profile keeps.
+    let none_given = (args.local_forward.is_empty())
+        && args.remote_forward.is_empty()
+        && args.dynamic_forward.is_empty();
+    if args.no_command && none_given {
+        args.local_forward = p.forwards.iter().map(ToString::to_string).collect();
+    }
     Ok(Some(name))
 }
 

@@ -3,9 +3,8 @@
 
 use crate::args::SshArgs;
 use crate::output::Failure;
+use crate::ssh_forwards::ForwardSpecs;
 use crate::{prompt, terminal};
-use keyless_core::forward::{ForwardEvent, ForwardSink, LocalForward, LocalForwardSpec};
-use keyless_core::terminal_text::escape;
 use keyless_core::{
     validate, AwsContext, AwsSelection, ConnectOptions, Exit, HostKeyPolicy, KnownHosts, PtySize,
     SessionEvent, SessionSpec, Via,
@@ -21,24 +20,23 @@ pub async fn run(mut args: SshArgs) -> Result<i32, Failure> {
     let profile = crate::cmd_profile::apply_to_ssh(&mut args).map_err(Failure::ssh)?;
     let plan = Plan::from_args(&args).map_err(Failure::ssh)?;
     // Bound before anything is connected: a taken port fails now, and no key is pushed.
-    let mut listeners = Vec::new();
-    for spec in &plan.forwards {
-        listeners.push(
-            LocalForward::bind(spec.clone())
-                .await
-                .map_err(Failure::ssh)?,
-        );
-    }
+    let listeners = plan.forwards.bind().await.map_err(Failure::ssh)?;
     let connection = connect(&args, &plan, profile.as_deref()).await?;
     let verbose = args.verbose;
     if verbose {
         eprintln!("keyless: connected to {}", connection.route_text());
     }
     let connection = Arc::new(connection);
-    let forwarding = start_forwards(listeners, &connection).map_err(Failure::ssh)?;
+    let forwarding = match listeners.start(&connection).await {
+        Ok(forwarding) => forwarding,
+        Err(e) => {
+            close(connection).await;
+            return Err(Failure::ssh(e));
+        }
+    };
     if plan.no_command {
         let outcome = forward_until_interrupted(&connection).await;
-        forwarding.iter().for_each(|f| f.abort());
+        drop(forwarding);
         close(connection).await;
         return outcome.map(|_| 0).map_err(Failure::ssh);
     }
@@ -71,7 +69,7 @@ pub async fn run(mut args: SshArgs) -> Result<i32, Failure> {
         t.abort();
     }
     drop(raw);
-    forwarding.iter().for_each(|f| f.abort());
+    drop(forwarding);
     close(connection).await;
     match outcome {
         Ok(Exit::Status(code)) => Ok(code as i32),
@@ -139,39 +137,6 @@ async fn connect(
     Ok(connection)
 }
 
-/// Serves each bound `-L` listener on the connection, saying on stderr where each one listens.
-fn start_forwards(
-    listeners: Vec<LocalForward>,
-    connection: &Arc<keyless_core::Connection>,
-) -> keyless_core::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let sink: ForwardSink = Arc::new(|spec: &LocalForwardSpec, event: ForwardEvent| {
-        if let ForwardEvent::Refused { peer, error } = event {
-            eprintln!(
-                "keyless: {peer} → {}:{}: {}",
-                escape(&spec.host),
-                spec.port,
-                escape(&error.message)
-            );
-        }
-    });
-    let mut tasks = Vec::new();
-    for listener in listeners {
-        eprintln!(
-            "keyless: forwarding {} → {}:{} on the instance",
-            listener.local_addr()?,
-            escape(&listener.spec().host),
-            listener.spec().port
-        );
-        let (connection, sink) = (connection.clone(), sink.clone());
-        tasks.push(tokio::spawn(async move {
-            if let Err(e) = listener.serve(connection, sink).await {
-                eprintln!("keyless: a forward stopped: {}", escape(&e.message));
-            }
-        }));
-    }
-    Ok(tasks)
-}
-
 /// `-N`: until Ctrl+C (exit 0) or the connection drops (an error).
 async fn forward_until_interrupted(
     connection: &keyless_core::Connection,
@@ -230,7 +195,7 @@ struct Plan {
     /// Per connect phase.
     timeout: Duration,
     max_tunnel: Option<Duration>,
-    forwards: Vec<LocalForwardSpec>,
+    forwards: ForwardSpecs,
     /// `-N`: forward only.
     no_command: bool,
 }
@@ -272,14 +237,18 @@ impl Plan {
         };
         // Remote commands are one string, as with OpenSSH: the words joined by spaces.
         let command = (!args.command.is_empty()).then(|| args.command.join(" "));
-        let forwards = (args.local_forward.iter())
-            .map(|spec| spec.parse())
-            .collect::<keyless_core::Result<Vec<LocalForwardSpec>>>()?;
+        let forwards = ForwardSpecs::parse(
+            &args.local_forward,
+            &args.remote_forward,
+            &args.dynamic_forward,
+        )?;
         if args.no_command && (command.is_some() || forwards.is_empty()) {
             return Err(keyless_core::Error::invalid(
-                "-N forwards ports only: it needs -L and takes no command",
+                "-N forwards ports only: it needs -L, -R or -D and takes no command",
             )
-            .with_hint("Add -L PORT:HOST:HOSTPORT, or leave out -N to run a shell."));
+            .with_hint(
+                "Add -L PORT:HOST:HOSTPORT (or -R, -D PORT), or leave out -N to run a shell.",
+            ));
         }
         let wants_pty = args.force_tty || (command.is_none() && std::io::stdin().is_terminal());
         Ok(Plan {

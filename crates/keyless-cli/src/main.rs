@@ -12,6 +12,7 @@ mod output;
 mod progress;
 mod prompt;
 mod sftp;
+mod ssh_forwards;
 mod table;
 mod terminal;
 

@@ -2,6 +2,8 @@
 //! and what is left on disk afterwards.
 
 mod common;
+#[path = "ssh_sessions/forwards.rs"]
+mod forwards;
 
 use common::{files_under, Env};
 use std::time::Duration;

@@ -165,6 +165,7 @@ pub async fn connect_instance(
             path: reached.path,
             tunnel_end: reached.tunnel_end,
             shareable: !reached.trusted_once,
+            remote_forwards: reached.remote_forwards,
         },
         deadline,
         timings,

@@ -17,7 +17,8 @@
 //! - [`KnownInstances`]: what the backend saw AWS report, the only instances the app dials.
 //! - [`harden`]: the process keeps its secrets out of core dumps and away from ptrace.
 //! - [`files`]: SFTP browsing and pipelined, resumable transfers on the same connection.
-//! - [`forward`]: local port forwards (`-L`) as channels on the one SSH connection.
+//! - [`forward`]: port forwards (`-L`, `-R`, `-D` SOCKS5) as channels on the one SSH connection,
+//!   and the app's managed forwards on the pooled connection.
 //! - [`local_tunnel`]: a local port forwarded through EC2 Instance Connect Endpoint tunnels.
 //! - [`terminal_text`]: untrusted text (tags, AWS messages) escaped before it reaches a terminal.
 
@@ -25,6 +26,7 @@ pub mod address;
 pub mod aws;
 pub mod connect;
 pub mod deadline;
+mod dial;
 pub mod eice;
 pub mod error;
 pub mod files;

@@ -5,19 +5,18 @@
 
 use crate::address::Via;
 use crate::aws::AwsContext;
-use crate::connect::{connect_instance, ConnectOptions, Step};
+use crate::connect::{ConnectOptions, Step};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hostkeys::{HostKeyPolicy, KnownHosts, TrustDecision, UnknownHostKey};
 use crate::instance::Instance;
-use crate::inventory::resolve_target;
 use crate::known_instances::AwsProfileKey;
-use crate::pool::{ConnectionPool, Lease, PoolKey};
+use crate::pool::{ConnectionPool, Lease};
 use crate::session::{Exit, PtySize, Session, SessionEvent, SessionInput, SessionSpec};
 use futures::FutureExt;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Notify};
 
 /// Output is sent in chunks of at most this size…
@@ -228,34 +227,12 @@ impl LiveSession {
             max_tunnel,
             tunnel,
         };
-        let key = PoolKey {
-            aws_profile,
-            region: request.region.clone(),
-            instance_id: request.instance_id.clone(),
-            os_user: request.os_user.clone(),
-            port: request.port,
-            via: request.via,
-        };
-        // Runs only when the pool has no connection for the key: a reused one reports no steps.
-        let connect = async {
-            let instance = match known {
-                Some(instance) => instance,
-                None => {
-                    let started = Instant::now();
-                    let instance =
-                        resolve_target(&aws, &request.region, &request.instance_id).await?;
-                    opts.report(Step::Resolve, started);
-                    instance
-                }
-            };
-            connect_instance(&aws, instance, &opts).await
-        };
         let lease = tokio::select! {
             // A closed tab wins over what its close set off (the rejected host-key question), so
             // the pool sees a cancelled connect and a waiting tab connects itself.
             biased;
             _ = self.closing.notified() => return Err(cancelled()),
-            lease = pool.lease(key, connect) => lease?,
+            lease = crate::dial::lease(&aws, &pool, aws_profile, &request, known, &opts) => lease?,
         };
         let session = lease
             .open(&SessionSpec {

@@ -271,6 +271,13 @@ impl std::ops::Deref for Lease {
     }
 }
 
+/// So a forward can serve on a lease as on a connection of its own.
+impl AsRef<Connection> for Lease {
+    fn as_ref(&self) -> &Connection {
+        &self.connection
+    }
+}
+
 impl Drop for Lease {
     fn drop(&mut self) {
         let Some(inner) = self.pool.upgrade() else {

@@ -11,6 +11,7 @@ use crate::connect::{ConnectOptions, Step, StepTiming};
 use crate::deadline::{Phase, PhaseDeadline, PromptClock};
 use crate::eice::{self, Endpoint, TunnelEnd, TunnelRequest};
 use crate::error::{Error, ErrorKind, Fix, Result};
+use crate::forward::RemoteForwards;
 use crate::instance::Instance;
 use crate::severable::{CutOnDrop, Severable};
 use crate::verifier::{RaceClaim, Refusal, Verifier};
@@ -66,6 +67,7 @@ pub(crate) struct Reached {
     pub handle: russh::client::Handle<Verifier>,
     /// The user trusted the host key for this connection only: it must not be shared.
     pub trusted_once: bool,
+    pub remote_forwards: RemoteForwards,
     pub address: IpAddr,
     pub path: Path,
     pub tunnel_end: Option<TunnelEnd>,
@@ -78,6 +80,7 @@ pub(crate) struct Reached {
 pub(crate) struct Handshaken {
     handle: russh::client::Handle<Verifier>,
     trusted_once: bool,
+    remote_forwards: RemoteForwards,
 }
 
 /// What every attempt needs.
@@ -184,6 +187,7 @@ impl Reach<'_> {
         Ok(Reached {
             handle: done.handle,
             trusted_once: done.trusted_once,
+            remote_forwards: done.remote_forwards,
             address,
             path: Path::Direct,
             tunnel_end: None,
@@ -225,6 +229,7 @@ impl Reach<'_> {
         Ok(Reached {
             handle: done.handle,
             trusted_once: done.trusted_once,
+            remote_forwards: done.remote_forwards,
             address,
             path,
             tunnel_end: Some(end),
@@ -253,6 +258,7 @@ impl Reach<'_> {
         // Why the host-key check refused the key, in words (russh only says "unknown key").
         let refusal: Refusal = Default::default();
         let trusted_once = Arc::new(AtomicBool::new(false));
+        let remote_forwards = RemoteForwards::default();
         let verifier = Verifier {
             instance_id: self.instance.instance_id.clone(),
             store: self.opts.known_hosts.clone(),
@@ -262,6 +268,7 @@ impl Reach<'_> {
             clock: clock.clone(),
             race: claim.clone(),
             trusted_once: trusted_once.clone(),
+            remote_forwards: remote_forwards.clone(),
         };
         let (stream, cut) = Severable::new(stream);
         let guard = CutOnDrop::new(cut);
@@ -285,6 +292,7 @@ impl Reach<'_> {
         Ok(Handshaken {
             handle,
             trusted_once: trusted_once.load(Ordering::SeqCst),
+            remote_forwards,
         })
     }
 }

@@ -4,6 +4,7 @@ use crate::connect::StepTiming;
 use crate::deadline::{Phase, PhaseDeadline};
 use crate::eice::TunnelEnd;
 use crate::error::{Error, ErrorKind, Result};
+use crate::forward::{RemoteForward, RemoteForwardSpec, RemoteForwards};
 use crate::instance::Instance;
 use crate::reach::Path;
 use crate::verifier::Verifier;
@@ -62,6 +63,8 @@ pub struct Connection {
     /// How long each step of the connect took, in order.
     pub timings: Vec<StepTiming>,
     deadline: PhaseDeadline,
+    /// The `-R` forwards asked for; the handler accepts `forwarded-tcpip` channels for these only.
+    remote_forwards: RemoteForwards,
 }
 
 /// How a connection reached its instance.
@@ -70,6 +73,7 @@ pub(crate) struct Route {
     pub path: Path,
     pub tunnel_end: Option<TunnelEnd>,
     pub shareable: bool,
+    pub remote_forwards: RemoteForwards,
 }
 
 /// A terminal size in character cells.
@@ -104,6 +108,7 @@ impl Connection {
             shareable: route.shareable,
             timings,
             deadline,
+            remote_forwards: route.remote_forwards,
         }
     }
 
@@ -213,8 +218,6 @@ impl Connection {
         self.handle.is_closed()
     }
 
-    /// Ends the connection. By value: a pooled connection is shared, so only the pool, holding
-    /// the last reference, can end it.
     /// A `direct-tcpip` channel: sshd on the instance connects to `host:port` for `originator`
     /// (a local port forward), within the session-open deadline.
     pub async fn open_direct_tcpip(
@@ -223,22 +226,58 @@ impl Connection {
         port: u16,
         originator: std::net::SocketAddr,
     ) -> Result<russh::ChannelStream<Msg>> {
+        (self.try_direct_tcpip(host, port, originator).await?).map_err(|e| {
+            let at = crate::forward::host_port(host, port);
+            ssh_error(&format!("opening a forward to {at}"), e)
+        })
+    }
+
+    /// [`Self::open_direct_tcpip`] with the server's refusal as russh gives it (a SOCKS reply
+    /// says which kind); the outer error is the deadline.
+    pub(crate) async fn try_direct_tcpip(
+        &self,
+        host: &str,
+        port: u16,
+        originator: std::net::SocketAddr,
+    ) -> Result<std::result::Result<russh::ChannelStream<Msg>, russh::Error>> {
         let open = self.handle.channel_open_direct_tcpip(
             host,
             u32::from(port),
             originator.ip().to_string(),
             u32::from(originator.port()),
         );
-        let channel = (self.deadline.within(Phase::OpenSession, open).await?)
-            .map_err(|e| ssh_error(&format!("opening a forward to {host}:{port}"), e))?;
-        Ok(channel.into_stream())
+        let opened = self.deadline.within(Phase::OpenSession, open).await?;
+        Ok(opened.map(russh::Channel::into_stream))
     }
 
+    /// Asks sshd to listen on the instance for `spec` (`-R`); its connections come back as
+    /// channels carried to `spec.host:spec.port` from here. Refused by the instance (the port is
+    /// taken there, forwarding disabled): an error naming the port.
+    pub async fn forward_remote(
+        &self,
+        spec: RemoteForwardSpec,
+        sink: crate::forward::ForwardSink,
+    ) -> Result<RemoteForward> {
+        let ask = self
+            .handle
+            .tcpip_forward(spec.bind.clone(), u32::from(spec.remote_port));
+        let ask = self.deadline.within(Phase::OpenSession, ask);
+        self.remote_forwards.request(spec, sink, ask).await
+    }
+
+    /// Ends the connection. By value: a pooled connection is shared, so only the pool, holding
+    /// the last reference, can end it.
     pub async fn disconnect(self) {
         let _ = self
             .handle
             .disconnect(Disconnect::ByApplication, "bye", "en")
             .await;
+    }
+}
+
+impl AsRef<Connection> for Connection {
+    fn as_ref(&self) -> &Connection {
+        self
     }
 }
 

@@ -1,10 +1,12 @@
 //! The russh client handler: it checks the instance's host key against the trust store and the
-//! policy, and refuses every channel the server tries to open. It never accepts a key unchecked.
+//! policy, and refuses every channel the server tries to open except one for a remote forward
+//! it asked for. It never accepts a key unchecked.
 //! Why a key was refused is kept so the caller can say it in words (russh itself only reports
 //! "unknown key"). While the user is asked about a key, the connect deadline is paused.
 
 use crate::deadline::PromptClock;
 use crate::error::{Error, ErrorKind, Fix};
+use crate::forward::RemoteForwards;
 use crate::hostkeys::{
     changed_error, fingerprint, HostKeyPolicy, HostKeyStatus, KnownHosts, TrustDecision,
     UnknownHostKey,
@@ -37,6 +39,8 @@ pub(crate) struct Verifier {
     /// Set when the user trusted the key for this connection only ("Connect once"): such a
     /// connection serves the tab that asked and is never shared with another.
     pub trusted_once: Arc<AtomicBool>,
+    /// The `-R` forwards this connection asked for: the only `forwarded-tcpip` channels accepted.
+    pub remote_forwards: RemoteForwards,
 }
 
 /// One side of a race between paths, sharing one slot that the first claimant takes.
@@ -190,17 +194,27 @@ impl client::Handler for Verifier {
         Ok(())
     }
 
+    /// Accepted only for an address and port a `-R` forward of this connection registered.
     async fn server_channel_open_forwarded_tcpip(
         &mut self,
-        _channel: Channel<Msg>,
-        _connected_address: &str,
-        _connected_port: u32,
-        _originator_address: &str,
-        _originator_port: u32,
+        channel: Channel<Msg>,
+        connected_address: &str,
+        connected_port: u32,
+        originator_address: &str,
+        originator_port: u32,
         reply: client::ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        reply.reject(REFUSED).await;
+        let originator = (originator_address, originator_port);
+        (self.remote_forwards)
+            .opened(
+                channel,
+                connected_address,
+                connected_port,
+                originator,
+                reply,
+            )
+            .await;
         Ok(())
     }
 
@@ -250,6 +264,7 @@ impl client::Handler for Verifier {
     }
 }
 
-/// Keyless asks for no agent, X11 or port forwarding and offers no session to the server, so a
-/// server that opens any channel to us is hostile or broken: each is refused, never accepted.
+/// Keyless asks for no agent or X11 forwarding and offers no session to the server, so a server
+/// that opens such a channel to us is hostile or broken: each is refused, never accepted. The one
+/// exception is a `forwarded-tcpip` channel for a `-R` forward this connection asked for.
 const REFUSED: ChannelOpenFailure = ChannelOpenFailure::AdministrativelyProhibited;

@@ -1,6 +1,7 @@
-//! What a server cannot do to Keyless's client: open channels to it (agent, X11, forwards, a
-//! session), get a SHA-1 `ssh-rsa` host key accepted, or stall a phase of the connect past its
-//! deadline — while a person slowly answering the host-key question is not a stall.
+//! What a server cannot do to Keyless's client: open channels to it (agent, X11, forwards it
+//! did not ask for, a session), get a SHA-1 `ssh-rsa` host key accepted, or stall a phase of the
+//! connect past its deadline — while a person slowly answering the host-key question is not a
+//! stall.
 //!
 //! The hostile server is russh's own server side (lab sshd cannot misbehave like this), bound on a
 //! lab instance's address so the lab's EC2 Instance Connect push and the connect code run as usual.
@@ -65,6 +66,16 @@ impl server::Handler for Hostile {
         self.maybe_stall(Misbehaviour::StallSessionOpen).await;
         reply.accept().await;
         Ok(())
+    }
+
+    /// Grants every remote forward, so the test can then open channels for it and for others.
+    async fn tcpip_forward(
+        &mut self,
+        _address: &str,
+        _port: &mut u32,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
+        Ok(true)
     }
 }
 
@@ -275,6 +286,66 @@ async fn channels_the_server_opens_are_refused() {
     let accepted: Vec<&str> = opens.iter().filter(|(_, r)| !r).map(|(t, _)| *t).collect();
     assert!(accepted.is_empty(), "the client accepted {accepted:?}");
 
+    connection.disconnect().await;
+}
+
+/// A `-R` forward opens the door for its own address and port only: the server's
+/// `forwarded-tcpip` channel for it is carried to the local target, any other is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_remote_forward_asked_for_is_accepted() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let w = World::start().await;
+    let mut server = Server::start(&w.ip(), ed25519(), ED25519_ONLY, Misbehaviour::None).await;
+    let opts = w.options(server.addr.port(), Duration::from_secs(15));
+    let connection = finishes(connect_instance(&w.aws, w.instance.clone(), &opts))
+        .await
+        .unwrap();
+    let handle = server.handle().await;
+    let echo = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let echo_port = echo.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = echo.accept().await {
+            tokio::spawn(async move {
+                let (mut r, mut w) = s.split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            });
+        }
+    });
+    let spec = format!("8080:127.0.0.1:{echo_port}").parse().unwrap();
+    let forward = finishes(connection.forward_remote(spec, keyless_core::forward::quiet()))
+        .await
+        .unwrap();
+    assert_eq!(forward.remote_port(), 8080);
+
+    let channel =
+        finishes(handle.channel_open_forwarded_tcpip("127.0.0.1", 8080, "203.0.113.9", 40000))
+            .await
+            .expect("the forward asked for is accepted");
+    let mut stream = channel.into_stream();
+    stream.write_all(b"ping").await.unwrap();
+    let mut back = [0u8; 4];
+    finishes(stream.read_exact(&mut back)).await.unwrap();
+    assert_eq!(&back, b"ping", "carried to the local target");
+
+    let refused = |r: Result<Channel<Msg>, russh::Error>| {
+        matches!(
+            r,
+            Err(russh::Error::ChannelOpenFailure(
+                ChannelOpenFailure::AdministrativelyProhibited
+            ))
+        )
+    };
+    for (address, port) in [("127.0.0.1", 8081), ("0.0.0.0", 8080), ("localhost", 8080)] {
+        let opened = handle
+            .channel_open_forwarded_tcpip(address, port, "203.0.113.9", 40000)
+            .await;
+        assert!(refused(opened), "{address}:{port} was not asked for");
+    }
+    drop(forward);
+    let opened = handle
+        .channel_open_forwarded_tcpip("127.0.0.1", 8080, "203.0.113.9", 40000)
+        .await;
+    assert!(refused(opened), "a forward dropped accepts nothing more");
     connection.disconnect().await;
 }
 

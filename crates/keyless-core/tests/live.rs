@@ -1,11 +1,14 @@
 //! The GUI's live session against the lab (real sshd): lifecycle events, the host-key question,
 //! flow control under a flood with no byte lost, a changed key, a dropped link; and tabs sharing
-//! one pooled connection (`live/pool.rs`); SFTP browsing and transfers (`live/files.rs`).
+//! one pooled connection (`live/pool.rs`); SFTP browsing and transfers (`live/files.rs`); a saved
+//! forward on that connection (`live/forward.rs`).
 
 #[path = "live/eice.rs"]
 mod eice;
 #[path = "live/files.rs"]
 mod files;
+#[path = "live/forward.rs"]
+mod forward;
 #[path = "live/pool.rs"]
 mod pool;
 

@@ -136,7 +136,16 @@ max_tunnel_duration?: number | null, notes?: string | null,
 /**
  * RFC 3339, set when a connection through this profile succeeds.
  */
-last_used?: string | null, };
+last_used?: string | null, 
+/**
+ * Port forwards to run on this profile's connection (files from before they existed load
+ * with none).
+ */
+forwards?: Array<SavedForward>, 
+/**
+ * Reconnect the forwards by themselves, with back-off, when the connection drops.
+ */
+reconnect_forwards?: boolean, };
 
 export type ProfileKind = "static" | "sso_session" | "sso" | "assume_role" | "assume_role_mfa" | "web_identity" | "credential_process" | "other";
 
@@ -191,6 +200,50 @@ message: string,
  * expires, though nothing on this machine can use it any more.
  */
 warning: string | null, };
+
+export type SavedForward = { 
+/**
+ * The port on this machine (0: any free one).
+ */
+local_port: number, 
+/**
+ * The local address to listen on; `None`: 127.0.0.1.
+ */
+bind?: string | null, 
+/**
+ * As sshd on the instance resolves it (a private DNS name, an IP in the VPC).
+ */
+host: string, port: number, };
+
+export type ForwardState = "connecting" | "listening" | "lost" | "stopped";
+
+export type ForwardStatus = { 
+/**
+ * Where to point a client, e.g. `127.0.0.1:5432`.
+ */
+local_address: string, 
+/**
+ * `host:port` as sshd on the instance connects to it.
+ */
+target: string, state: ForwardState, 
+/**
+ * Why it is Lost, or why the last forwarded connection was refused.
+ */
+last_error: ApiError | null, 
+/**
+ * Connections open now.
+ */
+active: number, 
+/**
+ * Connections since the forward started.
+ */
+total: number, sent: number, received: number, };
+
+export type ForwardEntry = { id: number, 
+/**
+ * The saved profile and the index of the forward in its list.
+ */
+profile: string, index: number, status: ForwardStatus, };
 
 /** Every `ErrorKind`, for checking a value received at run time. */
 export const ERROR_KINDS = ["invalid_input", "aws_config", "credentials", "access_denied", "instance_not_found", "instance_not_running", "instance_unavailable", "ambiguous_target", "no_address", "throttled", "service", "network", "no_endpoint", "endpoint_not_ready", "tunnel_refused", "tunnel_denied", "tunnel_limit", "tunnel_closed", "host_key_unknown", "host_key_changed", "host_key_rejected", "auth_failed", "connection_lost", "input_backlog", "timeout", "ssh", "io", "file_not_found", "file_permission_denied", "sftp"] as const satisfies readonly ErrorKind[];

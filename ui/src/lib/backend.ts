@@ -5,6 +5,7 @@ import type {
   AppInfo, AwsProfiles, CallerIdentity, ConnectRequest, Instance, Inventory, LoginPrompt, PoolEntry,
   Profile, SessionEvent, SignOut, TrustDecision,
 } from '../generated/bindings';
+import type { ForwardEntry, ForwardStatus } from '../generated/bindings';
 import { toApiError } from './errors';
 
 /** Terminal bytes as they come on the output channel (raw binary; a number[] is tolerated). */
@@ -51,6 +52,15 @@ export interface Backend {
   mfaSubmit(awsProfile: AwsProfileName, code: string): Promise<void>;
   /** Opens an http(s) link in the system browser; rejects (invalid_input) any other link. */
   openUrl(url: string): Promise<void>;
+  /** Starts saved forward `index` of `profile` on the connection `request` names; its id.
+   *  Rejects when the local port is taken. Status changes come on onStatus. */
+  forwardStart(
+    profile: string, index: number, request: ConnectRequest, onStatus: (s: ForwardStatus) => void,
+  ): Promise<number>;
+  forwardStop(id: number): Promise<void>;
+  forwardReconnect(id: number): Promise<void>;
+  /** Every running forward with current counters. */
+  forwardList(): Promise<ForwardEntry[]>;
 }
 
 export function toBytes(chunk: OutputChunk): Uint8Array {
@@ -106,6 +116,14 @@ const tauriBackend: Backend = {
   ssoLogout: (awsProfile) => call<SignOut>('sso_logout', { awsProfile }),
   mfaSubmit: (awsProfile, code) => call<void>('mfa_submit', { awsProfile, code }),
   openUrl: (url) => call<void>('open_url', { url }),
+  forwardStart(profile, index, request, onStatus) {
+    const events = new Channel<ForwardStatus>();
+    events.onmessage = onStatus;
+    return call<number>('forward_start', { profile, index, request, events });
+  },
+  forwardStop: (id) => call<void>('forward_stop', { id }),
+  forwardReconnect: (id) => call<void>('forward_reconnect', { id }),
+  forwardList: () => call<ForwardEntry[]>('forward_list'),
 };
 
 /** True inside the Tauri webview. */
@@ -161,6 +179,13 @@ export const ssoLogout = async (awsProfile: AwsProfileName): Promise<SignOut> =>
   (await backend()).ssoLogout(awsProfile);
 export const mfaSubmit = async (awsProfile: AwsProfileName, code: string): Promise<void> =>
   (await backend()).mfaSubmit(awsProfile, code);
+export const forwardStart = async (
+  profile: string, index: number, request: ConnectRequest, onStatus: (s: ForwardStatus) => void,
+): Promise<number> => (await backend()).forwardStart(profile, index, request, onStatus);
+export const forwardStop = async (id: number): Promise<void> => (await backend()).forwardStop(id);
+export const forwardReconnect = async (id: number): Promise<void> =>
+  (await backend()).forwardReconnect(id);
+export const forwardList = async (): Promise<ForwardEntry[]> => (await backend()).forwardList();
 
 /**
  * Opens a link (the sign-in page, a link in a terminal) in the system browser through the

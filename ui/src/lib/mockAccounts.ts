@@ -53,6 +53,7 @@ function seedProfiles(): Profile[] {
     { name: 'batch', group: 'data', target: 'i-0a1b2c3d4e5f60006', aws_profile: 'admin-prod', region: 'us-east-1',
       notes: 'Stopped outside office hours.' },
     { name: 'bastion', target: 'i-0a1b2c3d4e5f60005', aws_profile: 'admin-prod', region: 'us-east-1', user: 'admin',
+      forwards: [{ local_port: 15432, host: 'db.internal', port: 5432 }],
       last_used: new Date(Date.now() - 86_400_000).toISOString() },
   ];
 }

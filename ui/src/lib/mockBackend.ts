@@ -9,6 +9,7 @@ import type {
 import type { Backend } from './backend';
 import { createMockAccounts, MOCK_ACCOUNTS, type MockAccounts } from './mockAccounts';
 import { MockPool, type ConnectOutcome } from './mockPool';
+import { createMockForwards } from './mockForwards';
 
 export type MockOptions = {
   /** Extra generated instances (for scrolling tests). */
@@ -195,6 +196,7 @@ export type MockBackend = Backend & {
   readonly resizes: Array<{ id: number; cols: number; rows: number }>;
   readonly accounts: MockAccounts;
   readonly pool: MockPool;
+  readonly forwards: ReturnType<typeof createMockForwards>;
 };
 
 /** The second account's few instances (profile `staging`). */
@@ -490,9 +492,14 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     return { type: 'connected', address: `${address}:${s.request.port}`, endpoint: tunnels(s.request.via, inst) ? mockEndpointId(inst) : null };
   }
 
+  const forwards = createMockForwards(() => accounts.profilesList(), delay);
   const backend: MockBackend = {
-    sessions, trusted, acked, resizes, accounts, pool,
+    sessions, trusted, acked, resizes, accounts, pool, forwards,
     ...accounts,
+    forwardStart: forwards.forwardStart,
+    forwardStop: forwards.forwardStop,
+    forwardReconnect: forwards.forwardReconnect,
+    forwardList: forwards.forwardList,
     async openUrl(url) {
       // The backend's rule (core identity::browser), roughly: http(s) only, nothing like an option.
       if (!/^https?:\/\/[^\s]+$/i.test(url)) throw fail('invalid_input', 'not opened in the browser: only https:// pages are opened');

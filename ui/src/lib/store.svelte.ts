@@ -5,6 +5,7 @@ import type { AwsProfileName, SessionOrigin } from './backend';
 import { toApiError } from './errors';
 import { filterInstances, NO_FILTERS, type Filters } from './filter';
 import { ConnectionsState } from './connections.svelte';
+import { ForwardsState } from './forwards.svelte';
 import { IdentityState } from './identity.svelte';
 import { parseRegions, regionsPrefKey } from './identityText';
 import { readPref, writePref, clampFontSize, FONT_SIZE } from './prefs';
@@ -43,6 +44,8 @@ export class AppState {
   readonly identity: IdentityState = new IdentityState(this);
   /** The backend's shared SSH connections (how many tabs each carries). */
   readonly connections: ConnectionsState = new ConnectionsState();
+  /** Saved port forwards running on the pooled connections. */
+  readonly forwards: ForwardsState = new ForwardsState(this);
   private loadSeq = 0;
 
   readonly all = $derived(this.inventory?.instances ?? []);

@@ -6,9 +6,11 @@
 //! - [`store`]: the file: atomic, locked read-modify-write; a broken file is kept, never replaced.
 //! - [`transfer`]: JSON export and import merged by name.
 //! - [`resolve`]: a profile's target to one running instance.
+//! - [`SavedForward`]: a port forward kept with a profile.
 
 pub mod model;
 pub mod resolve;
+mod saved_forward;
 pub mod store;
 pub mod target;
 mod timefmt;
@@ -19,6 +21,7 @@ pub use resolve::{
     ambiguous_error, find_candidates, profile_candidates, resolve_profile_target,
     running_candidates,
 };
+pub use saved_forward::SavedForward;
 pub use store::{ProfileStore, SCHEMA_VERSION};
 pub use target::Target;
 pub use timefmt::{format_rfc3339, now_rfc3339};

@@ -1,5 +1,6 @@
 //! A saved connection profile and the rules its fields follow.
 
+use super::saved_forward::SavedForward;
 use super::target::Target;
 use crate::address::Via;
 use crate::error::{Error, Result};
@@ -39,7 +40,17 @@ pub struct Profile {
     /// RFC 3339, set when a connection through this profile succeeds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used: Option<String>,
+    /// Port forwards to run on this profile's connection (files from before they existed load
+    /// with none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forwards: Vec<SavedForward>,
+    /// Reconnect the forwards by themselves, with back-off, when the connection drops.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reconnect_forwards: bool,
 }
+
+/// More would be a list nobody reads in a sidebar.
+pub const FORWARDS_MAX: usize = 32;
 
 pub const NAME_MAX: usize = 64;
 pub const NOTES_MAX: usize = 4096;
@@ -58,6 +69,8 @@ impl Profile {
             max_tunnel_duration: None,
             notes: None,
             last_used: None,
+            forwards: Vec::new(),
+            reconnect_forwards: false,
         }
     }
 
@@ -103,6 +116,15 @@ impl Profile {
                     "the notes are longer than {NOTES_MAX} characters"
                 ))));
             }
+        }
+        if self.forwards.len() > FORWARDS_MAX {
+            return Err(ctx(Error::invalid(format!(
+                "{} forwards is more than the {FORWARDS_MAX} a profile may keep",
+                self.forwards.len()
+            ))));
+        }
+        for f in &self.forwards {
+            f.spec().map_err(ctx)?;
         }
         if let Some(t) = &self.last_used {
             if !super::timefmt::looks_rfc3339(t) {

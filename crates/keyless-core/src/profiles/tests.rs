@@ -14,6 +14,11 @@ fn sample(name: &str) -> Profile {
         via: Some(Via::Auto),
         max_tunnel_duration: Some(1800),
         notes: Some("on call: \"ops\" ✓\nsecond line".into()),
+        forwards: vec![
+            SavedForward::from_spec(&"5432:db.internal:5432".parse().unwrap()),
+            SavedForward::from_spec(&"[::1]:8080:10.0.1.5:80".parse().unwrap()),
+        ],
+        reconnect_forwards: true,
         ..Profile::new(name, "Env=prod,Role=web-*")
     }
 }
@@ -33,6 +38,7 @@ fn round_trip_keeps_every_field() {
     assert!(text.contains("schema_version = 1"), "{text}");
     assert!(text.contains("[[profile]]"), "{text}");
     assert!(text.contains("via = \"auto\""), "{text}");
+    assert!(text.contains("[[profile.forwards]]"), "{text}");
 
     let dup = store.add(Profile::new("db", "web")).unwrap_err();
     assert!(dup.message.contains("'db' already exists"), "{dup:?}");
@@ -251,4 +257,28 @@ fn a_tunnel_duration_outside_an_hour_is_refused() {
         sample("t").max_tunnel(),
         Some(std::time::Duration::from_secs(1800))
     );
+}
+
+#[test]
+fn files_from_before_forwards_load_with_none_and_bad_forwards_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("profiles.toml");
+    let store = ProfileStore::at(path.clone());
+    fs::write(
+        &path,
+        "schema_version = 1\n\n[[profile]]\nname = \"old\"\ntarget = \"web\"\n",
+    )
+    .unwrap();
+    let old = store.get("old").unwrap();
+    assert!(old.forwards.is_empty());
+    assert!(!old.reconnect_forwards);
+    fs::write(
+        &path,
+        "schema_version = 1\n\n[[profile]]\nname = \"a\"\ntarget = \"web\"\n\n\
+         [[profile.forwards]]\nlocal_port = 5432\nhost = \"db;rm\"\nport = 5432\n",
+    )
+    .unwrap();
+    let e = store.list().unwrap_err();
+    assert!(e.message.contains("profile 'a'"), "{e:?}");
+    assert!(e.message.contains("is not a host name"), "{e:?}");
 }

@@ -15,14 +15,14 @@ use std::time::{Duration, Instant};
 const IDLE: Duration = Duration::from_secs(1);
 
 /// A listed instance and a trust store that already knows its host key (no question).
-struct Target {
-    aws: AwsContext,
-    instance: Instance,
-    store: KnownHosts,
+pub(super) struct Target {
+    pub(super) aws: AwsContext,
+    pub(super) instance: Instance,
+    pub(super) store: KnownHosts,
     _dir: tempfile::TempDir,
 }
 
-async fn target(lab: &Lab, name: &str) -> Target {
+pub(super) async fn target(lab: &Lab, name: &str) -> Target {
     let (aws, instance) = instance(lab, name).await;
     let dir = tempfile::tempdir().unwrap();
     let store = KnownHosts::at(dir.path().join("known_hosts"));
@@ -41,13 +41,13 @@ async fn target(lab: &Lab, name: &str) -> Target {
     }
 }
 
-struct Tab {
-    live: Arc<LiveSession>,
-    rec: Arc<Recorder>,
+pub(super) struct Tab {
+    pub(super) live: Arc<LiveSession>,
+    pub(super) rec: Arc<Recorder>,
 }
 
 impl Tab {
-    fn open(lab: &Lab, pool: &ConnectionPool, t: &Target) -> Tab {
+    pub(super) fn open(lab: &Lab, pool: &ConnectionPool, t: &Target) -> Tab {
         let rec = Arc::new(Recorder::default());
         let request = request_for(lab, &t.instance.region, &t.instance.instance_id);
         let live = start_in(
@@ -61,7 +61,7 @@ impl Tab {
         Tab { live, rec }
     }
 
-    async fn connected(&self) -> u32 {
+    pub(super) async fn connected(&self) -> u32 {
         self.rec
             .wait_for("connected", |r| {
                 r.has(|e| matches!(e, LiveEvent::Connected { .. }))
