@@ -9,6 +9,7 @@ import type {
 import type { Backend } from './backend';
 import { createMockAccounts, MOCK_ACCOUNTS, type MockAccounts } from './mockAccounts';
 import { MockPool, type ConnectOutcome } from './mockPool';
+import { createMockFiles, type MockFiles } from './mockFiles';
 
 export type MockOptions = {
   /** Extra generated instances (for scrolling tests). */
@@ -195,6 +196,8 @@ export type MockBackend = Backend & {
   readonly resizes: Array<{ id: number; cols: number; rows: number }>;
   readonly accounts: MockAccounts;
   readonly pool: MockPool;
+  /** The remote file systems and the stand-ins for the native pickers. */
+  readonly files: MockFiles;
 };
 
 /** The second account's few instances (profile `staging`). */
@@ -224,6 +227,14 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   let nextId = 1;
   const staging = opts.empty ? [] : stagingInstances(now);
   const accounts = createMockAccounts({ empty: opts.empty, delay, instances: () => [...all, ...staging] });
+  const files = createMockFiles({
+    delay,
+    tick: () => sleep(slow === 0 ? 0 : 100 * slow),
+    sessionOf: (id) => {
+      const s = sessions.get(id);
+      return s?.open && s.shell ? { instanceId: s.request.instance_id, osUser: s.request.os_user } : null;
+    },
+  }, opts.count ?? 0);
   const instancesOf = (awsProfile: string | null) =>
     (accounts.accountOf(awsProfile) === MOCK_ACCOUNTS.staging ? staging : all);
 
@@ -491,8 +502,9 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   }
 
   const backend: MockBackend = {
-    sessions, trusted, acked, resizes, accounts, pool,
+    sessions, trusted, acked, resizes, accounts, pool, files,
     ...accounts,
+    ...files,
     async openUrl(url) {
       // The backend's rule (core identity::browser), roughly: http(s) only, nothing like an option.
       if (!/^https?:\/\/[^\s]+$/i.test(url)) throw fail('invalid_input', 'not opened in the browser: only https:// pages are opened');
@@ -574,6 +586,8 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       s.ackWaiters.splice(0).forEach((r) => r());
       sessions.delete(id);
       pool.release(id);
+      // As in the backend: the tab's Files session goes with it.
+      void files.filesClose(id);
     },
     async connectionStatus() {
       return pool.status();
