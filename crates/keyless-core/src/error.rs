@@ -68,6 +68,12 @@ pub enum ErrorKind {
     Ssh,
     /// Local file or terminal trouble.
     Io,
+    /// A file or directory named for a transfer or a file operation does not exist.
+    FileNotFound,
+    /// The file system refused a file operation (a read-only directory, another user's file).
+    FilePermissionDenied,
+    /// The SFTP server refused an operation for another reason; the message carries its words.
+    Sftp,
 }
 
 /// The step that gets past an error, for a front end to offer: *what* to do. How to do it is the

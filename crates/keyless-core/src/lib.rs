@@ -16,6 +16,7 @@
 //! - [`live`]: a background session for a GUI, with coalesced output and flow control.
 //! - [`KnownInstances`]: what the backend saw AWS report, the only instances the app dials.
 //! - [`harden`]: the process keeps its secrets out of core dumps and away from ptrace.
+//! - [`files`]: SFTP browsing and pipelined, resumable transfers on the same connection.
 //! - [`forward`]: local port forwards (`-L`) as channels on the one SSH connection.
 //! - [`local_tunnel`]: a local port forwarded through EC2 Instance Connect Endpoint tunnels.
 //! - [`terminal_text`]: untrusted text (tags, AWS messages) escaped before it reaches a terminal.
@@ -26,6 +27,7 @@ pub mod connect;
 pub mod deadline;
 pub mod eice;
 pub mod error;
+pub mod files;
 pub mod filter;
 pub mod forward;
 pub mod harden;

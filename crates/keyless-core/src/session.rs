@@ -175,6 +175,39 @@ impl Connection {
         })
     }
 
+    /// An SFTP session on its own channel (the `sftp` subsystem), started within the
+    /// session-open deadline.
+    pub async fn open_sftp(&self) -> Result<crate::files::RemoteFs> {
+        (self.deadline)
+            .within(Phase::OpenSession, self.open_sftp_now())
+            .await?
+    }
+
+    async fn open_sftp_now(&self) -> Result<crate::files::RemoteFs> {
+        let channel = self
+            .handle
+            .channel_open_session()
+            .await
+            .map_err(|e| ssh_error("opening a channel for SFTP", e))?;
+        channel
+            .request_subsystem(true, "sftp")
+            .await
+            .map_err(|e| ssh_error("starting SFTP", e))?;
+        crate::files::RemoteFs::start(channel.into_stream())
+            .await
+            .map_err(|e| match e.kind {
+                ErrorKind::ConnectionLost => Error::new(
+                    ErrorKind::Sftp,
+                    format!("{} did not start an SFTP server", self.instance.label()),
+                )
+                .with_hint(
+                    "sshd on the instance needs a `Subsystem sftp` line (OpenSSH: sftp-server or \
+                     internal-sftp) for file transfers.",
+                ),
+                _ => e,
+            })
+    }
+
     /// True once the link is gone (sshd stopped, the network dropped, disconnected).
     pub fn is_closed(&self) -> bool {
         self.handle.is_closed()

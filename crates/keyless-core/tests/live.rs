@@ -1,9 +1,11 @@
 //! The GUI's live session against the lab (real sshd): lifecycle events, the host-key question,
 //! flow control under a flood with no byte lost, a changed key, a dropped link; and tabs sharing
-//! one pooled connection (`live/pool.rs`).
+//! one pooled connection (`live/pool.rs`); SFTP browsing and transfers (`live/files.rs`).
 
 #[path = "live/eice.rs"]
 mod eice;
+#[path = "live/files.rs"]
+mod files;
 #[path = "live/pool.rs"]
 mod pool;
 
