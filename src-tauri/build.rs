@@ -21,6 +21,16 @@ const COMMANDS: &[&str] = &[
     "sso_logout",
     "mfa_submit",
     "open_url",
+    "files_open",
+    "files_close",
+    "files_list",
+    "files_mkdir",
+    "files_rename",
+    "files_delete",
+    "files_upload",
+    "files_upload_dropped",
+    "files_download",
+    "files_cancel",
 ];
 
 fn main() {

@@ -31,6 +31,8 @@ pub struct AppState {
     /// Sign-ins in progress by profile, with a number so a finished one never removes its successor.
     logins: Mutex<HashMap<ProfileKey, (u64, tokio::task::AbortHandle)>>,
     next_login: AtomicU64,
+    /// The Files panels' SFTP sessions, by terminal session.
+    pub files: crate::files::FilesSessions,
 }
 
 #[derive(Default)]

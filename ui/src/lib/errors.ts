@@ -146,6 +146,12 @@ export function adviceFor(kind: ErrorKind): ErrorAdvice {
       return { title: 'SSH error', actions: ['Is an SSH server listening on that port?'], retryable: true };
     case 'io':
       return { title: 'Error', actions: [], retryable: true };
+    case 'file_not_found':
+      return { title: 'No such file', actions: ['Refresh the folder: it may have been moved or deleted.'], retryable: false };
+    case 'file_permission_denied':
+      return { title: 'Permission denied', actions: ['The remote user may not do that there; pick a folder it owns.'], retryable: false };
+    case 'sftp':
+      return { title: 'File transfer error', actions: ['Does the instance\u2019s sshd serve SFTP (Subsystem sftp)?'], retryable: true };
   }
 }
 

@@ -77,12 +77,12 @@ export function createMockFiles(opts: MockFilesOptions, extra = 0): MockFiles {
   };
   const exists = (t: Tree, p: string) => {
     const n = t.get(p);
-    if (!n) throw fail('io', `${p}: No such file`);
+    if (!n) throw fail('file_not_found', `${p}: No such file`);
     return n;
   };
   // As a server that lets the user write only under /home and /tmp.
   const writable = (p: string) => p.startsWith('/home/') || p.startsWith('/tmp/');
-  const denied = (p: string) => fail('io', `${p}: Permission denied`, 'The remote user may not write there; pick a folder it owns.');
+  const denied = (p: string) => fail('file_permission_denied', `${p}: Permission denied`, 'The remote user may not write there; pick a folder it owns.');
 
   async function run(id: number, files: Array<{ name: string; size: number; to: string }>, t: Tree | null) {
     const r = running.get(id)!;
@@ -90,7 +90,7 @@ export function createMockFiles(opts: MockFilesOptions, extra = 0): MockFiles {
     let bytes = 0;
     for (const [i, f] of files.entries()) {
       if (r.cancelled) return;
-      r.onUpdate({ type: 'file', event: { type: 'file_started', file: i, path: f.to, size: f.size } });
+      r.onUpdate({ type: 'file', event: { type: 'file_started', file: i, path: f.name, dest: f.to, size: f.size } });
       if (t && !writable(f.to)) {
         failed++;
         r.onUpdate({ type: 'file', event: { type: 'file_failed', file: i, error: denied(parentOf(f.to)) } });
