@@ -81,7 +81,7 @@ pub struct FilesSession {
 
 /// A running transfer: how to stop it, and its channel for the last word.
 struct Running {
-    task: tokio::task::AbortHandle,
+    task: tauri::async_runtime::JoinHandle<()>,
     updates: Channel<TransferUpdate>,
 }
 
@@ -168,7 +168,8 @@ impl FilesSessions {
         let work = run(sink);
         let mut transfers = lock(&files.transfers);
         let owner = Arc::downgrade(&files);
-        let task = tokio::spawn(async move {
+        // Tauri's runtime: commands that start transfers may run outside any Tokio context.
+        let task = tauri::async_runtime::spawn(async move {
             let outcome = work.await;
             throttle.flush();
             // The last word is said by whoever takes the transfer out: this task or a cancel.
@@ -186,13 +187,7 @@ impl FilesSessions {
             };
             let _ = running.updates.send(last);
         });
-        transfers.insert(
-            id,
-            Running {
-                task: task.abort_handle(),
-                updates,
-            },
-        );
+        transfers.insert(id, Running { task, updates });
         TransferStarted {
             id,
             direction,

@@ -26,6 +26,17 @@ fn trust_host_key(instance: &keyless_lab::LabInstance) -> tempfile::TempDir {
     data
 }
 
+/// sshd logs in as the lab's user (ec2-user when the tests run as root): it must own `path`.
+fn hand_to(user: &str, path: &std::path::Path) {
+    let mine = std::env::var("USER").unwrap_or_default() == user;
+    let status = std::process::Command::new("chown")
+        .arg(user)
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success() || mine, "chown {user}");
+}
+
 #[test]
 fn a_tabs_files_browse_change_and_upload_on_its_connection_and_end_with_it() {
     let lab = start_lab();
@@ -68,6 +79,7 @@ fn a_tabs_files_browse_change_and_upload_on_its_connection_and_end_with_it() {
     assert_eq!(lab.pushes().len(), 1, "no key pushed for the files");
 
     let dir = tempfile::tempdir().unwrap();
+    hand_to(lab.os_user(), dir.path());
     let at = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
     call("files_mkdir", json!({"path": at("new ü")})).unwrap();
     assert!(dir.path().join("new ü").is_dir());

@@ -4,7 +4,9 @@
 // real sshd processes running as this user, so the "remote" folder is a local one we can read.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
@@ -63,6 +65,9 @@ test('F1. files panel: upload through the native picker, see it listed, download
   const remote = join(work, 'remote dir ü');
   const back = join(work, 'downloads');
   for (const d of [local, remote, back]) mkdirSync(d, { recursive: true });
+  // sshd logs in as the lab's user (ec2-user when the tests run as root): it writes `remote`.
+  chmodSync(work, 0o755);
+  if (userInfo().username !== lab.osUser) execFileSync('chown', [lab.osUser, remote]);
   const name = 'report ü 2026.bin';
   const bytes = randomBytes(3 * 1024 * 1024 + 123);
   writeFileSync(join(local, name), bytes);
