@@ -53,6 +53,17 @@ export async function choosePath(title, path) {
   await xdotool(['windowfocus', '--sync', id]);
   await xdotool(['key', '--clearmodifiers', 'ctrl+l']);
   await xdotool(['type', '--delay', 15, '--clearmodifiers', path], 60_000);
-  await xdotool(['key', '--clearmodifiers', 'Return']);
-  await waitForNoWindow(title);
+  // The location field's completion may take the first Return (it completes the name), and in
+  // a folder chooser Return enters the folder: then the dialog's own button (mnemonic Alt+S,
+  // "Select"; Alt+O, "Open") accepts. Each key only while the dialog is still there.
+  const keys = ['Return', 'Return', 'alt+s', 'alt+o'];
+  for (const [i, key] of keys.entries()) {
+    await xdotool(['key', '--clearmodifiers', key]);
+    try {
+      await waitForNoWindow(title, { timeout: i < keys.length - 1 ? 2_000 : 15_000 });
+      return;
+    } catch (e) {
+      if (i === keys.length - 1) throw e;
+    }
+  }
 }
