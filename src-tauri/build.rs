@@ -25,6 +25,16 @@ const COMMANDS: &[&str] = &[
     "forward_stop",
     "forward_reconnect",
     "forward_list",
+    "files_open",
+    "files_close",
+    "files_list",
+    "files_mkdir",
+    "files_rename",
+    "files_delete",
+    "files_upload",
+    "files_upload_dropped",
+    "files_download",
+    "files_cancel",
 ];
 
 fn main() {

@@ -3,6 +3,7 @@
 mod app_info;
 pub mod bindings;
 mod commands;
+mod files;
 mod forwards;
 mod navigation;
 mod sink;
@@ -13,12 +14,26 @@ pub use state::AppState;
 /// The app with its state and commands, minus the runtime: shared by `run` and the tests.
 pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
     use commands::{forwards, identity, inventory, links, profiles, sessions};
+    use tauri::Manager;
     tauri::Builder::<R>::new()
         .manage(state)
         // Copy and paste in the terminal: WebKitGTK's own clipboard API refuses reads.
         .plugin(tauri_plugin_clipboard_manager::init())
         // The window stays on the app's own pages; links go to the browser via open_url.
         .plugin(navigation::guard())
+        // The Files panel's native pickers, opened by the backend only: the capability grants the
+        // webview none of the dialog plugin's commands (see commands/files.rs).
+        .plugin(tauri_plugin_dialog::init())
+        // Files dropped onto the window stay here; the Files panels hear their names.
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, position }) =
+                event
+            {
+                let at = position.to_logical::<f64>(window.scale_factor().unwrap_or(1.0));
+                let files = &window.state::<AppState>().files;
+                files.dropped(paths.clone(), at.x, at.y);
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             inventory::app_info,
             inventory::list_regions,
@@ -45,6 +60,16 @@ pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
             forwards::forward_stop,
             forwards::forward_reconnect,
             forwards::forward_list,
+            commands::files::files_open,
+            commands::files::files_close,
+            commands::files::files_list,
+            commands::files::files_mkdir,
+            commands::files::files_rename,
+            commands::files::files_delete,
+            commands::files::files_upload,
+            commands::files::files_upload_dropped,
+            commands::files::files_download,
+            commands::files::files_cancel,
         ])
 }
 

@@ -33,6 +33,8 @@ pub struct AppState {
     next_login: AtomicU64,
     /// The saved forwards running, on connections from `pool`.
     pub forwards: crate::forwards::Forwards,
+    /// The Files panels' SFTP sessions, by terminal session.
+    pub files: crate::files::FilesSessions,
 }
 
 #[derive(Default)]

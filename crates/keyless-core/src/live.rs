@@ -409,6 +409,13 @@ impl LiveSession {
         }
     }
 
+    /// A hold of its own on this session's connection while the shell runs (a Files panel): it
+    /// keeps the connection open after the shell ends, until dropped. `None` before the session
+    /// is connected and after it ended.
+    pub fn share_connection(&self) -> Option<Lease> {
+        lock(&self.lease).as_ref().map(Lease::share)
+    }
+
     /// Ends the session (or the connect in progress). Idempotent.
     pub fn close(&self) {
         // A stored permit: the background task sees it even if it is not waiting right now.

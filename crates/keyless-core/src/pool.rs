@@ -262,6 +262,31 @@ impl Lease {
     pub fn key(&self) -> &PoolKey {
         &self.key
     }
+
+    /// Another hold on the same connection (a Files panel beside its tab's shell), counted and
+    /// released like any lease: the connection stays open until both are gone.
+    pub fn share(&self) -> Lease {
+        if let Some(inner) = self.pool.upgrade() {
+            let mut slots = lock(&inner.slots);
+            let pooled = slots
+                .iter_mut()
+                .filter(|s| s.key == self.key)
+                .filter_map(|s| s.pooled.as_mut())
+                .find(|p| p.id == self.id);
+            if let Some(pooled) = pooled {
+                pooled.leases += 1;
+                pooled.epoch += 1;
+            }
+        }
+        Lease {
+            pool: self.pool.clone(),
+            key: self.key.clone(),
+            id: self.id,
+            connection: self.connection.clone(),
+            reused: true,
+            runtime: self.runtime.clone(),
+        }
+    }
 }
 
 impl std::ops::Deref for Lease {

@@ -1,6 +1,7 @@
 //! The commands the UI may invoke: each a few lines over keyless-core.
 //! Every AWS-facing command takes `aws_profile` (`null`: the default chain).
 
+pub mod files;
 pub mod forwards;
 pub mod identity;
 pub mod inventory;

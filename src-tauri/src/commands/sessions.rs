@@ -92,6 +92,8 @@ pub fn session_host_key(
 
 #[tauri::command]
 pub fn session_close(state: State<'_, AppState>, id: u32) -> Result<()> {
+    // The tab's Files panel goes with it (its transfers stop, its hold on the connection too).
+    state.files.close(id);
     if let Some(live) = state.remove(id) {
         live.close();
     }

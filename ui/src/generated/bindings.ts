@@ -245,5 +245,43 @@ export type ForwardEntry = { id: number,
  */
 profile: string, index: number, status: ForwardStatus, };
 
+export type EntryKind = "file" | "dir" | "symlink" | "other";
+
+export type RemoteEntry = { 
+/**
+ * The last path component, as the server spelled it.
+ */
+name: string, 
+/**
+ * The full remote path (the listed directory joined with `name`).
+ */
+path: string, kind: EntryKind, size: number, 
+/**
+ * Unix seconds; `None` when the server did not say.
+ */
+modified: number | null, 
+/**
+ * Permission bits and the file type bits (`st_mode`), 0 when the server did not say.
+ */
+mode: number, };
+
+export type TransferEvent = { "type": "file_started", file: number, path: string, dest: string, size: number, } | { "type": "progress", file: number, bytes: number, } | { "type": "file_done", file: number, } | { "type": "file_failed", file: number, error: ApiError, };
+
+export type TransferDirection = "upload" | "download";
+
+export type TransferStarted = { id: number, direction: TransferDirection, 
+/**
+ * What goes, by name (file or folder names, no local paths).
+ */
+names: Array<string>, 
+/**
+ * Where it goes: the remote folder, or the local folder the user picked.
+ */
+dest: string, };
+
+export type TransferUpdate = { "type": "file", event: TransferEvent, } | { "type": "finished", files: number, bytes: number, failed: number, } | { "type": "failed", error: ApiError, } | { "type": "cancelled" };
+
+export type DroppedFiles = { drop: number, names: Array<string>, x: number, y: number, };
+
 /** Every `ErrorKind`, for checking a value received at run time. */
 export const ERROR_KINDS = ["invalid_input", "aws_config", "credentials", "access_denied", "instance_not_found", "instance_not_running", "instance_unavailable", "ambiguous_target", "no_address", "throttled", "service", "network", "no_endpoint", "endpoint_not_ready", "tunnel_refused", "tunnel_denied", "tunnel_limit", "tunnel_closed", "host_key_unknown", "host_key_changed", "host_key_rejected", "auth_failed", "connection_lost", "input_backlog", "timeout", "ssh", "io", "file_not_found", "file_permission_denied", "sftp"] as const satisfies readonly ErrorKind[];

@@ -6,6 +6,7 @@ import type {
   Profile, SessionEvent, SignOut, TrustDecision,
 } from '../generated/bindings';
 import type { ForwardEntry, ForwardStatus } from '../generated/bindings';
+import type { DroppedFiles, RemoteEntry, TransferStarted, TransferUpdate } from '../generated/bindings';
 import { toApiError } from './errors';
 
 /** Terminal bytes as they come on the output channel (raw binary; a number[] is tolerated). */
@@ -61,7 +62,28 @@ export interface Backend {
   forwardReconnect(id: number): Promise<void>;
   /** Every running forward with current counters. */
   forwardList(): Promise<ForwardEntry[]>;
+  // The Files panel of session `session` (docs/ipc.md, "Files"). Local paths never pass here:
+  // the backend opens the native pickers itself and keeps dropped files' paths.
+  /** Opens SFTP on the session's connection; resolves with the remote home folder. */
+  filesOpen(session: number, onDrop: (d: DroppedFiles) => void): Promise<string>;
+  filesClose(session: number): Promise<void>;
+  filesList(session: number, dir: string): Promise<RemoteEntry[]>;
+  filesMkdir(session: number, path: string): Promise<void>;
+  filesRename(session: number, from: string, to: string): Promise<void>;
+  /** `recursive` only after the user confirmed deleting that folder and all it holds. */
+  filesDelete(session: number, path: string, recursive: boolean): Promise<void>;
+  /** The native picker, then an upload into `dir`; null when the user cancelled the picker. */
+  filesUpload(session: number, dir: string, onUpdate: (u: TransferUpdate) => void): Promise<TransferStarted | null>;
+  filesUploadDropped(session: number, drop: number, dir: string, onUpdate: (u: TransferUpdate) => void): Promise<TransferStarted>;
+  /** A native folder picker, then a download of `paths` into it; null when cancelled. */
+  filesDownload(session: number, paths: string[], onUpdate: (u: TransferUpdate) => void): Promise<TransferStarted | null>;
+  filesCancel(session: number, transfer: number): Promise<void>;
 }
+
+/** What the Files panel needs of a backend. */
+export type FilesBackend = Pick<Backend,
+  'filesOpen' | 'filesClose' | 'filesList' | 'filesMkdir' | 'filesRename' | 'filesDelete'
+  | 'filesUpload' | 'filesUploadDropped' | 'filesDownload' | 'filesCancel'>;
 
 export function toBytes(chunk: OutputChunk): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk;
@@ -124,7 +146,30 @@ const tauriBackend: Backend = {
   forwardStop: (id) => call<void>('forward_stop', { id }),
   forwardReconnect: (id) => call<void>('forward_reconnect', { id }),
   forwardList: () => call<ForwardEntry[]>('forward_list'),
+  filesOpen(session, onDrop) {
+    const notices = new Channel<DroppedFiles>();
+    notices.onmessage = onDrop;
+    return call<string>('files_open', { session, notices });
+  },
+  filesClose: (session) => call<void>('files_close', { session }),
+  filesList: (session, dir) => call<RemoteEntry[]>('files_list', { session, dir }),
+  filesMkdir: (session, path) => call<void>('files_mkdir', { session, path }),
+  filesRename: (session, from, to) => call<void>('files_rename', { session, from, to }),
+  filesDelete: (session, path, recursive) => call<void>('files_delete', { session, path, recursive }),
+  filesUpload: (session, dir, onUpdate) =>
+    call<TransferStarted | null>('files_upload', { session, dir, updates: channelOf(onUpdate) }),
+  filesUploadDropped: (session, drop, dir, onUpdate) =>
+    call<TransferStarted>('files_upload_dropped', { session, drop, dir, updates: channelOf(onUpdate) }),
+  filesDownload: (session, paths, onUpdate) =>
+    call<TransferStarted | null>('files_download', { session, paths, updates: channelOf(onUpdate) }),
+  filesCancel: (session, transfer) => call<void>('files_cancel', { session, transfer }),
 };
+
+function channelOf<T>(onMessage: (m: T) => void): Channel<T> {
+  const c = new Channel<T>();
+  c.onmessage = onMessage;
+  return c;
+}
 
 /** True inside the Tauri webview. */
 export const inTauri: boolean =
@@ -186,6 +231,20 @@ export const forwardStop = async (id: number): Promise<void> => (await backend()
 export const forwardReconnect = async (id: number): Promise<void> =>
   (await backend()).forwardReconnect(id);
 export const forwardList = async (): Promise<ForwardEntry[]> => (await backend()).forwardList();
+
+/** The Files panel's calls, on whichever backend runs (passed into its state once). */
+export const filesBackend: FilesBackend = {
+  filesOpen: async (...a) => (await backend()).filesOpen(...a),
+  filesClose: async (...a) => (await backend()).filesClose(...a),
+  filesList: async (...a) => (await backend()).filesList(...a),
+  filesMkdir: async (...a) => (await backend()).filesMkdir(...a),
+  filesRename: async (...a) => (await backend()).filesRename(...a),
+  filesDelete: async (...a) => (await backend()).filesDelete(...a),
+  filesUpload: async (...a) => (await backend()).filesUpload(...a),
+  filesUploadDropped: async (...a) => (await backend()).filesUploadDropped(...a),
+  filesDownload: async (...a) => (await backend()).filesDownload(...a),
+  filesCancel: async (...a) => (await backend()).filesCancel(...a),
+};
 
 /**
  * Opens a link (the sign-in page, a link in a terminal) in the system browser through the

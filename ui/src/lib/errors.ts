@@ -147,11 +147,11 @@ export function adviceFor(kind: ErrorKind): ErrorAdvice {
     case 'io':
       return { title: 'Error', actions: [], retryable: true };
     case 'file_not_found':
-      return { title: 'No such file or folder', actions: ['Check the path.'], retryable: false };
+      return { title: 'No such file', actions: ['Refresh the folder: it may have been moved or deleted.'], retryable: false };
     case 'file_permission_denied':
-      return { title: 'Permission denied', actions: ['Pick a place the user may write to.'], retryable: false };
+      return { title: 'Permission denied', actions: ['The remote user may not do that there; pick a folder it owns.'], retryable: false };
     case 'sftp':
-      return { title: 'File operation failed', actions: [], retryable: true };
+      return { title: 'File transfer error', actions: ['Does the instance\u2019s sshd serve SFTP (Subsystem sftp)?'], retryable: true };
   }
 }
 

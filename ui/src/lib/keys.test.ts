@@ -21,6 +21,7 @@ describe('shortcuts', () => {
     expect(matchShortcut(k('F', 'KeyF', { ctrlKey: true, shiftKey: true }))).toEqual({ type: 'find' });
     expect(matchShortcut(k('C', 'KeyC', { ctrlKey: true, shiftKey: true }))).toEqual({ type: 'copy' });
     expect(matchShortcut(k('V', 'KeyV', { ctrlKey: true, shiftKey: true }))).toEqual({ type: 'paste' });
+    expect(matchShortcut(k('E', 'KeyE', { ctrlKey: true, shiftKey: true }))).toEqual({ type: 'files' });
     expect(matchShortcut(k('=', 'Equal', { ctrlKey: true }))).toEqual({ type: 'zoom-in' });
     expect(matchShortcut(k('-', 'Minus', { ctrlKey: true }))).toEqual({ type: 'zoom-out' });
     expect(matchShortcut(k('0', 'Digit0', { ctrlKey: true }))).toEqual({ type: 'zoom-reset' });

@@ -3,12 +3,13 @@ export type Action =
   | { type: 'close-tab' } | { type: 'next-tab' } | { type: 'prev-tab' } | { type: 'goto-tab'; index: number }
   | { type: 'last-tab' } | { type: 'home' } | { type: 'refresh' } | { type: 'focus-search' }
   | { type: 'find' } | { type: 'copy' } | { type: 'paste' }
-  | { type: 'zoom-in' } | { type: 'zoom-out' } | { type: 'zoom-reset' };
+  | { type: 'zoom-in' } | { type: 'zoom-out' } | { type: 'zoom-reset' }
+  | { type: 'files' };
 
 export type KeyLike = Pick<KeyboardEvent, 'key' | 'code' | 'ctrlKey' | 'shiftKey' | 'altKey' | 'metaKey'>;
 
 /** Terminal-scoped actions: only when a session tab is active. */
-export const TERMINAL_ACTIONS: ReadonlySet<Action['type']> = new Set(['find', 'copy', 'paste', 'zoom-in', 'zoom-out', 'zoom-reset']);
+export const TERMINAL_ACTIONS: ReadonlySet<Action['type']> = new Set(['find', 'copy', 'paste', 'zoom-in', 'zoom-out', 'zoom-reset', 'files']);
 /** Actions only on the instances tab (Ctrl+R / Ctrl+F belong to the shell in a terminal). */
 export const HOME_ACTIONS: ReadonlySet<Action['type']> = new Set(['refresh', 'focus-search']);
 
@@ -34,6 +35,7 @@ export function matchShortcut(e: KeyLike, mac = false): Action | null {
       case 'F': return { type: 'find' };
       case 'C': return { type: 'copy' };
       case 'V': return { type: 'paste' };
+      case 'E': return { type: 'files' };
     }
     if (e.key === '+' || e.code === 'Equal') return { type: 'zoom-in' };
     if (e.key === '_' || e.code === 'Minus') return { type: 'zoom-out' };

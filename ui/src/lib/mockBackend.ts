@@ -10,6 +10,7 @@ import type { Backend } from './backend';
 import { createMockAccounts, MOCK_ACCOUNTS, type MockAccounts } from './mockAccounts';
 import { MockPool, type ConnectOutcome } from './mockPool';
 import { createMockForwards } from './mockForwards';
+import { createMockFiles, type MockFiles } from './mockFiles';
 
 export type MockOptions = {
   /** Extra generated instances (for scrolling tests). */
@@ -197,6 +198,8 @@ export type MockBackend = Backend & {
   readonly accounts: MockAccounts;
   readonly pool: MockPool;
   readonly forwards: ReturnType<typeof createMockForwards>;
+  /** The remote file systems and the stand-ins for the native pickers. */
+  readonly files: MockFiles;
 };
 
 /** The second account's few instances (profile `staging`). */
@@ -226,6 +229,14 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   let nextId = 1;
   const staging = opts.empty ? [] : stagingInstances(now);
   const accounts = createMockAccounts({ empty: opts.empty, delay, instances: () => [...all, ...staging] });
+  const files = createMockFiles({
+    delay,
+    tick: () => sleep(slow === 0 ? 0 : 100 * slow),
+    sessionOf: (id) => {
+      const s = sessions.get(id);
+      return s?.open && s.shell ? { instanceId: s.request.instance_id, osUser: s.request.os_user } : null;
+    },
+  }, opts.count ?? 0);
   const instancesOf = (awsProfile: string | null) =>
     (accounts.accountOf(awsProfile) === MOCK_ACCOUNTS.staging ? staging : all);
 
@@ -494,8 +505,9 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
 
   const forwards = createMockForwards(() => accounts.profilesList(), delay);
   const backend: MockBackend = {
-    sessions, trusted, acked, resizes, accounts, pool, forwards,
+    sessions, trusted, acked, resizes, accounts, pool, forwards, files,
     ...accounts,
+    ...files,
     forwardStart: forwards.forwardStart,
     forwardStop: forwards.forwardStop,
     forwardReconnect: forwards.forwardReconnect,
@@ -581,6 +593,8 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       s.ackWaiters.splice(0).forEach((r) => r());
       sessions.delete(id);
       pool.release(id);
+      // As in the backend: the tab's Files session goes with it.
+      void files.filesClose(id);
     },
     async connectionStatus() {
       return pool.status();

@@ -60,7 +60,8 @@ export class SessionTab {
 
   /** Bound by SessionView once xterm exists. */
   term: TerminalController | null = null;
-  sessionId: number | null = null;
+  /** The backend's id of the current attempt (the Files panel follows it across reconnects). */
+  sessionId = $state<number | null>(null);
   private generation = 0;
   private idPromise: Promise<number> | null = null;
   private acker: Acker | null = null;
