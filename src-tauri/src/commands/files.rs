@@ -10,7 +10,7 @@ use keyless_core::files::{self, RemoteEntry, TransferOptions};
 use keyless_core::{Error, ErrorKind};
 use std::path::PathBuf;
 use tauri::ipc::Channel;
-use tauri::{Runtime, State, WebviewWindow};
+use tauri::{Manager, Runtime, State, WebviewWindow};
 use tauri_plugin_dialog::{DialogExt, FilePath};
 
 /// Opens session `session`'s Files session on its connection; the remote home folder.
@@ -148,14 +148,23 @@ pub async fn files_download<R: Runtime>(
         remote_path(p)?;
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
-    window
+    let mut dialog = window
         .dialog()
         .file()
         .set_parent(&window)
-        .set_title("Download to folder")
-        .pick_folder(move |picked| {
-            let _ = tx.send(picked);
-        });
+        .set_title("Download to folder");
+    // Open in a folder (Downloads, else home), not GTK's "Recent" view: there, nothing can be
+    // chosen until the user browses somewhere first.
+    let start = (window.path().download_dir())
+        .or_else(|_| window.path().home_dir())
+        .ok()
+        .filter(|d| d.is_dir());
+    if let Some(dir) = start {
+        dialog = dialog.set_directory(dir);
+    }
+    dialog.pick_folder(move |picked| {
+        let _ = tx.send(picked);
+    });
     let Some(picked) = rx.await.ok().flatten() else {
         return Ok(None);
     };

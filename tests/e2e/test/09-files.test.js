@@ -1,12 +1,12 @@
 // Issue 10: the Files panel in the real app — opened from the session tab, a file uploaded
 // through the native file picker (a GTK file chooser, driven with the X keyboard), seen in the
-// listing, byte for byte on the instance. (Downloading into a folder picked the same way is not
-// here yet: the GTK folder chooser did not take the keys that work for the file chooser.) Lab instances are
-// real sshd processes running as this user, so the "remote" folder is a local one we can read.
+// listing, byte for byte on the instance, then downloaded into a folder picked the same way (a GTK
+// folder chooser) and compared. Lab instances are real sshd processes running as this user, so the
+// "remote" folder is a local one we can read.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -55,7 +55,7 @@ async function goTo(browser, path) {
   }, { what: `the panel to show ${path}` });
 }
 
-test('F1. files panel: upload through the native picker, see it listed, the same bytes on the instance', { timeout: 240_000 }, async () => {
+test('F1. files panel: upload through the native picker, see it listed, download it back through the folder picker, the same bytes', { timeout: 240_000 }, async () => {
   const { browser, lab } = ctx;
   const db = await lab.named('db-primary');
   const { index } = await connect(browser, { instanceId: db.id, user: lab.osUser });
@@ -64,7 +64,8 @@ test('F1. files panel: upload through the native picker, see it listed, the same
   // What the user has locally, where it goes on the instance, and where it comes back to.
   const local = join(work, 'local');
   const remote = join(work, 'remote dir ü');
-  for (const d of [local, remote]) mkdirSync(d, { recursive: true });
+  const back = join(work, 'back');
+  for (const d of [local, remote, back]) mkdirSync(d, { recursive: true });
   // sshd logs in as the lab's user (ec2-user when the tests run as root): it writes `remote`.
   chmodSync(work, 0o755);
   if (userInfo().username !== lab.osUser) execFileSync('chown', [lab.osUser, remote]);
@@ -95,6 +96,18 @@ test('F1. files panel: upload through the native picker, see it listed, the same
   assert.ok(readFileSync(join(remote, name)).equals(bytes), 'the remote file holds the bytes picked');
   await screenshot(browser, 'files-uploaded');
 
+  // Download: the file selected, the backend opens a GTK folder chooser; the user types where.
+  await (await browser.$(`${sel('file-row')}[data-name="${name}"]`)).click();
+  await (await browser.$(sel('files-download'))).click();
+  await choosePath('^Download to folder', back);
+  await waitFor(browser, async () => {
+    const [t] = await visibleByTestId(browser, 'transfer');
+    return t && t.attrs['data-direction'] === 'download' && t.attrs['data-state'] !== 'running';
+  }, { timeout: 60_000, what: 'the download to finish' });
+  const [down] = await visibleByTestId(browser, 'transfer');
+  assert.equal(down.attrs['data-state'], 'done', `download: ${down.text}`);
+  assert.ok(readFileSync(join(back, name)).equals(bytes), 'the downloaded file holds the same bytes');
+  assert.deepEqual(readdirSync(back), [name], 'no temporary file is left beside it');
 });
 
 test('F2. new folder, rename, delete with confirmation; a refused write says why', { timeout: 120_000 }, async () => {
