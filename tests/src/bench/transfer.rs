@@ -128,7 +128,7 @@ pub async fn run(bench: &mut Bench<'_>, cfg: &TransferConfig) -> Result<Transfer
     let size_bytes = cfg.size_mib * 1024 * 1024;
     let want = write_random(&source, size_bytes)?;
     std::fs::copy(&source, remote.join("source.bin")).map_err(|e| format!("copy: {e}"))?;
-    give_to_login_user(&bench, &remote)?;
+    give_to_login_user(bench, &remote)?;
 
     let pushes_before = bench.keyless_pushes();
     let mut copies = 0usize;
