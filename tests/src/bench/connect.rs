@@ -55,7 +55,6 @@ pub async fn run(cfg: &ConnectConfig<'_>) -> Result<ConnectResult, String> {
     let key = generate_key(&scratch)?;
     let mut pusher = Pusher::new(eic_client(&vars)?, &inst.id, &user, &key);
     let ssh = which("ssh").ok_or("no `ssh` on PATH")?;
-    let key_path = key.private.display().to_string();
     let dest_id = format!("{user}@{}", inst.id);
     let dest_ip = format!("{user}@{ip}");
 
@@ -74,23 +73,10 @@ pub async fn run(cfg: &ConnectConfig<'_>) -> Result<ConnectResult, String> {
         Measured::new(cfg.keyless, &a, &vars)
     };
     let keyless = keyless_args(false);
-    // The floor: OpenSSH as a user would run it right after a push. IdentitiesOnly and LogLevel
-    // only keep it from trying other keys and from printing "Permanently added".
+    // The floor: OpenSSH as a user would run it right after a push.
+    let floor_options = key.openssh_options();
     let ssh_args = |extra: &[&str]| {
-        let mut a = vec![
-            "-i",
-            key_path.as_str(),
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "IdentitiesOnly=yes",
-            "-o",
-            "LogLevel=ERROR",
-        ];
+        let mut a: Vec<&str> = floor_options.iter().map(String::as_str).collect();
         a.extend_from_slice(extra);
         a.extend(["-p", port.as_str(), dest_ip.as_str(), "true"]);
         Measured::new(&ssh, &a, &vars)

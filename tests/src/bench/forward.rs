@@ -57,7 +57,7 @@ pub async fn run(bench: &mut Bench<'_>, cfg: &ForwardConfig) -> Result<Vec<Forwa
         bench.pusher.push().await?;
         let ssh_port = free_port().await?;
         let spec = format!("127.0.0.1:{ssh_port}:{target}");
-        let mut args = bench.openssh_options();
+        let mut args = bench.key.openssh_options();
         args.extend(
             [
                 "-N",

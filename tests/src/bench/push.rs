@@ -16,6 +16,30 @@ pub struct FloorKey {
     pub public_line: String,
 }
 
+impl FloorKey {
+    /// OpenSSH's options with this key, as a user would run it right after a push: IdentitiesOnly
+    /// and LogLevel only keep it from trying other keys and from printing "Permanently added".
+    pub fn openssh_options(&self) -> Vec<String> {
+        let key = self.private.display().to_string();
+        [
+            "-i",
+            &key,
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "LogLevel=ERROR",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+}
+
 /// `ssh-keygen -t ed25519 -N '' -f <dir>/floor_key`.
 pub fn generate_key(dir: &Path) -> Result<FloorKey, String> {
     let private = dir.join("floor_key");

@@ -87,27 +87,6 @@ impl<'a> Bench<'a> {
         Ok((line.addr, Some(line)))
     }
 
-    /// OpenSSH's options for the floor key, as a user would run it right after a push.
-    pub fn openssh_options(&self) -> Vec<String> {
-        [
-            "-i",
-            &self.key.private.display().to_string(),
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "IdentitiesOnly=yes",
-            "-o",
-            "LogLevel=ERROR",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-    }
-
     pub fn keyless_pushes(&self) -> usize {
         let floor = self.key.public_line.trim();
         (self.lab.pushes().iter())
@@ -155,7 +134,7 @@ pub async fn run(bench: &mut Bench<'_>, cfg: &TransferConfig) -> Result<Transfer
             )
         };
         let openssh = |prog: &Path, port_flag: &str, tail: &[String]| {
-            let mut args = bench.openssh_options();
+            let mut args = bench.key.openssh_options();
             args.extend(["-q".into(), port_flag.into(), port.clone()]);
             args.extend_from_slice(tail);
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
