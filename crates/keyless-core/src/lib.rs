@@ -20,6 +20,8 @@
 //! - [`forward`]: port forwards (`-L`, `-R`, `-D` SOCKS5) as channels on the one SSH connection,
 //!   and the app's managed forwards on the pooled connection.
 //! - [`local_tunnel`]: a local port forwarded through EC2 Instance Connect Endpoint tunnels.
+//! - [`openssh`]: plain OpenSSH (`ssh`, `scp`, `rsync`, Ansible, VS Code) through `keyless proxy`
+//!   and an in-memory agent.
 //! - [`terminal_text`]: untrusted text (tags, AWS messages) escaped before it reaches a terminal.
 
 pub mod address;
@@ -41,6 +43,7 @@ mod known_instances;
 pub mod live;
 pub mod local_tunnel;
 pub mod onetime_key;
+pub mod openssh;
 pub mod paths;
 mod pool;
 pub mod profiles;
