@@ -45,10 +45,12 @@ need_cargo_deny() {
   fi
 }
 
-# What the core, the CLI and the lab need: a C toolchain, OpenSSH's sshd (the lab's instances)
-# and curl (their AuthorizedKeysCommand).
+# What the core, the CLI and the lab need: a C toolchain, OpenSSH's sshd (the lab's instances),
+# curl (their AuthorizedKeysCommand), and for the OpenSSH interop tests rsync and a Python venv
+# (Ansible is pip-installed into it by the test).
 need_core_deps() {
-  need_apt build-essential pkg-config openssh-server openssh-client curl ca-certificates
+  need_apt build-essential pkg-config openssh-server openssh-client curl ca-certificates \
+    rsync python3-venv
   need_rust
 }
 

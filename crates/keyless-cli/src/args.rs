@@ -102,6 +102,15 @@ pub enum Command {
     /// List the profiles of ~/.aws/config and ~/.aws/credentials with their kind and region.
     #[command(name = "aws-profiles")]
     AwsProfiles(AwsProfilesArgs),
+    /// OpenSSH's ProxyCommand: one-time key through Keyless's agent, stdio to the instance's sshd.
+    #[command(after_help = crate::cmd_proxy::EXAMPLES)]
+    Proxy(crate::cmd_proxy::ProxyArgs),
+    /// OpenSSH's KnownHostsCommand in the generated config (not for typing).
+    #[command(name = "proxy-known-hosts", hide = true)]
+    ProxyKnownHosts(crate::cmd_proxy::KnownHostsArgs),
+    /// Keyless's in-memory ssh-agent, started by `keyless proxy` (not for typing).
+    #[command(hide = true)]
+    Agent(crate::cmd_proxy::AgentArgs),
 }
 
 #[derive(Args, Debug, Default)]

@@ -184,24 +184,24 @@ async fn pump_output(session: &mut keyless_core::Session) -> keyless_core::Resul
 }
 
 /// Everything the command line asks for, checked before any network call.
-struct Plan {
-    user: String,
-    target: String,
-    port: u16,
-    via: Via,
+pub(crate) struct Plan {
+    pub user: String,
+    pub target: String,
+    pub port: u16,
+    pub via: Via,
     policy: HostKeyPolicy,
     command: Option<String>,
     wants_pty: bool,
     /// Per connect phase.
-    timeout: Duration,
-    max_tunnel: Option<Duration>,
+    pub timeout: Duration,
+    pub max_tunnel: Option<Duration>,
     forwards: ForwardSpecs,
     /// `-N`: forward only.
     no_command: bool,
 }
 
 impl Plan {
-    fn from_args(args: &SshArgs) -> keyless_core::Result<Plan> {
+    pub(crate) fn from_args(args: &SshArgs) -> keyless_core::Result<Plan> {
         let (user, target) = match &args.login {
             Some(login) => (Some(login.as_str()), args.destination.as_str()),
             None => validate::split_user_target(&args.destination),

@@ -6,6 +6,7 @@ mod cmd_identity;
 mod cmd_known_hosts;
 mod cmd_ls;
 mod cmd_profile;
+mod cmd_proxy;
 mod cmd_ssh;
 mod cmd_tunnel;
 mod output;
@@ -53,6 +54,9 @@ fn main() {
             Command::Logout(a) => cmd_identity::logout(a).await,
             Command::Whoami(a) => cmd_identity::whoami(a).await,
             Command::AwsProfiles(a) => cmd_identity::aws_profiles(a),
+            Command::Proxy(a) => cmd_proxy::run(a).await,
+            Command::ProxyKnownHosts(a) => cmd_proxy::known_hosts(a).await,
+            Command::Agent(a) => cmd_proxy::agent(a).await,
         }
     });
     let code = match result {

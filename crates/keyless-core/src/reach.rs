@@ -26,7 +26,7 @@ use tokio::sync::Notify;
 
 /// How long the direct attempt runs alone before the tunnel starts too.
 pub const HEAD_START: Duration = Duration::from_millis(250);
-const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The way a connection reached its instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -402,7 +402,7 @@ fn handshake_failed(e: russh::Error, at: &str) -> Error {
     }
 }
 
-fn unreachable(instance: &Instance, address: SocketAddr, why: &str) -> Error {
+pub(crate) fn unreachable(instance: &Instance, address: SocketAddr, why: &str) -> Error {
     Error::new(
         ErrorKind::Network,
         format!("cannot reach {} at {address}: {why}", instance.label()),

@@ -8,4 +8,14 @@
 //! - The agent speaks the ssh-agent protocol on a private Unix socket and answers each `ssh` only
 //!   with the keys made for it; OpenSSH verifies host keys itself against Keyless's store.
 
+#[cfg(unix)]
+pub mod agent;
+#[cfg(unix)]
+pub mod known_hosts_command;
 pub mod paths;
+#[cfg(unix)]
+pub mod proxy;
+#[cfg(unix)]
+mod relay;
+#[cfg(unix)]
+mod stream;

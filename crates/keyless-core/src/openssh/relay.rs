@@ -1,0 +1,58 @@
+//! Stdio ↔ sshd for a ProxyCommand. OpenSSH gives its ProxyCommand two pipes; they are read and
+//! written without blocking threads (tokio's pipe types), in 256 KiB chunks so bulk copies
+//! (scp, rsync) are not held back by small reads.
+
+use super::stream::SshdStream;
+use std::io;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+const CHUNK: usize = 256 * 1024;
+
+/// Copies both ways until sshd closes its side. OpenSSH's end of input only half-closes the
+/// stream (sshd still says goodbye); sshd's end is the end, and the caller then exits, which is
+/// what closes stdout for OpenSSH (it holds no other copy of the pipe).
+pub async fn relay(stream: Box<dyn SshdStream>) -> io::Result<()> {
+    let (mut input, mut output) = stdio()?;
+    let (from_sshd, mut to_sshd) = tokio::io::split(stream);
+    let mut from_sshd = tokio::io::BufReader::with_capacity(CHUNK, from_sshd);
+    let downstream = async {
+        tokio::io::copy_buf(&mut from_sshd, &mut output).await?;
+        output.flush().await
+    };
+    let upstream = async {
+        let mut input = tokio::io::BufReader::with_capacity(CHUNK, &mut input);
+        if tokio::io::copy_buf(&mut input, &mut to_sshd).await.is_ok() {
+            let _ = to_sshd.shutdown().await;
+        }
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        done = downstream => done,
+        _ = upstream => Ok(()),
+    }
+}
+
+type Input = Box<dyn AsyncRead + Unpin + Send>;
+type Output = Box<dyn AsyncWrite + Unpin + Send>;
+
+/// The process's stdin and stdout: as non-blocking pipes when they are pipes (what OpenSSH
+/// gives), else tokio's thread-backed stdio.
+fn stdio() -> io::Result<(Input, Output)> {
+    use std::os::fd::AsFd;
+    use tokio::net::unix::pipe;
+    let input: Input = match std::io::stdin().as_fd().try_clone_to_owned() {
+        Ok(fd) => match pipe::Receiver::from_owned_fd(fd) {
+            Ok(rx) => Box::new(rx),
+            Err(_) => Box::new(tokio::io::stdin()),
+        },
+        Err(_) => Box::new(tokio::io::stdin()),
+    };
+    let output: Output = match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => match pipe::Sender::from_owned_fd(fd) {
+            Ok(tx) => Box::new(tx),
+            Err(_) => Box::new(tokio::io::stdout()),
+        },
+        Err(_) => Box::new(tokio::io::stdout()),
+    };
+    Ok((input, output))
+}
