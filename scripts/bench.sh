@@ -2,6 +2,7 @@
 # Benchmark: keyless ssh vs the OpenSSH floor and push-then-connect; keyless ls vs the AWS CLI;
 # keyless ssh through the EC2 Instance Connect Endpoint vs direct, and --via auto vs --via eice;
 # keyless cp vs OpenSSH sftp/scp and keyless ssh -L vs ssh -L (200 MiB, loopback and +50 ms RTT);
+# plain OpenSSH (ssh, rsync) through `keyless ssh-config` vs the floor;
 # then a second tab on the app's pooled connection (core's pool_bench example).
 # Builds release binaries, installs the AWS CLI into a venv under target/ the first time, then runs
 # keyless-bench and pool_bench (all traffic stays on 127.0.0.0/8). Extra arguments go to

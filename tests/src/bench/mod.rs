@@ -9,6 +9,7 @@ pub mod env;
 pub mod forward;
 pub mod listing;
 pub mod measure;
+pub mod openssh;
 pub mod push;
 pub mod report;
 pub mod stats;

@@ -107,7 +107,7 @@ pub async fn run(bench: &mut Bench<'_>, cfg: &TransferConfig) -> Result<Transfer
     let size_bytes = cfg.size_mib * 1024 * 1024;
     let want = write_random(&source, size_bytes)?;
     std::fs::copy(&source, remote.join("source.bin")).map_err(|e| format!("copy: {e}"))?;
-    give_to_login_user(bench, &remote)?;
+    give_to_login_user(&bench.scratch, &remote, bench.lab.os_user())?;
 
     let pushes_before = bench.keyless_pushes();
     let mut copies = 0usize;
@@ -222,23 +222,20 @@ pub async fn run(bench: &mut Bench<'_>, cfg: &TransferConfig) -> Result<Transfer
 
 /// sshd logs in as the lab's user (ec2-user when the bench runs as root): it must reach the
 /// scratch folder and own the remote one, as on a real instance.
-fn give_to_login_user(bench: &Bench<'_>, remote: &Path) -> Result<(), String> {
+pub fn give_to_login_user(scratch: &Path, remote: &Path, user: &str) -> Result<(), String> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
     if !root {
         return Ok(());
     }
     let open = std::fs::Permissions::from_mode(0o755);
-    for dir in [bench.scratch.parent(), Some(bench.scratch.as_path())]
-        .into_iter()
-        .flatten()
-    {
+    for dir in [scratch.parent(), Some(scratch)].into_iter().flatten() {
         std::fs::set_permissions(dir, open.clone())
             .map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     let status = std::process::Command::new("chown")
         .arg("-R")
-        .arg(bench.lab.os_user())
+        .arg(user)
         .arg(remote)
         .status()
         .map_err(|e| format!("chown: {e}"))?;

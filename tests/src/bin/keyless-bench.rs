@@ -11,7 +11,7 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use bench::{
-    connect, eice, eice_report, env::which, forward, listing, measure, report, transfer,
+    connect, eice, eice_report, env::which, forward, listing, measure, openssh, report, transfer,
     transfer_report,
 };
 use clap::Parser;
@@ -44,6 +44,9 @@ struct Cli {
     /// Run parts 4 and 5 (file transfers, port forwards) only; needs no AWS CLI.
     #[arg(long)]
     only_files: bool,
+    /// Run part 6 (plain OpenSSH through `keyless ssh-config`) only; needs no AWS CLI.
+    #[arg(long)]
+    only_openssh: bool,
     /// Size of the file parts 4 and 5 move (default 200; 20 with --quick).
     #[arg(long)]
     transfer_mib: Option<u64>,
@@ -110,6 +113,11 @@ async fn run(cli: &Cli) -> Result<(), String> {
         eice_report::print_eice_summary(&verdicts);
         return Ok(());
     }
+    if cli.only_openssh {
+        print_context(&keyless, None, runs);
+        openssh_part(cli, &keyless, runs).await?;
+        return Ok(());
+    }
     if cli.only_files {
         print_context(&keyless, None, runs);
         let verdicts = files_part(cli, &keyless, runs).await?;
@@ -149,6 +157,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
 
     let eice_verdicts = eice_part(cli, &keyless, runs).await?;
     let files_verdicts = files_part(cli, &keyless, runs).await?;
+    let openssh_ratio = openssh_part(cli, &keyless, runs).await?;
     report::print_summary(
         &report::Verdicts {
             connect_ratio,
@@ -160,6 +169,11 @@ async fn run(cli: &Cli) -> Result<(), String> {
     );
     eice_report::print_eice_summary(&eice_verdicts);
     transfer_report::print_transfer_summary(&files_verdicts);
+    println!(
+        "Summary (OpenSSH): ssh through the generated config at {openssh_ratio:.2}× the floor \
+         (target ≤ {}×).",
+        openssh::PROXY_TARGET
+    );
     eprintln!(
         "keyless-bench: done in {:.0} s",
         started.elapsed().as_secs_f64()
@@ -183,6 +197,22 @@ async fn eice_part(
     let verdicts = eice_report::print_eice(&e, runs);
     println!();
     Ok(verdicts)
+}
+
+/// Part 6: ssh and rsync through the generated config (100 MiB tree; 20 with --quick).
+async fn openssh_part(cli: &Cli, keyless: &std::path::Path, runs: usize) -> Result<f64, String> {
+    let eic_latency = Duration::from_millis(cli.eic_latency_ms);
+    let r = openssh::run(&openssh::OpenSshConfig {
+        runs,
+        keyless,
+        eic_latency,
+        tree_mib: if cli.quick { 20 } else { 100 },
+    })
+    .await
+    .map_err(|e| format!("OpenSSH benchmark: {e}"))?;
+    let ratio = openssh::print(&r, runs, eic_latency);
+    println!();
+    Ok(ratio)
 }
 
 /// Parts 4 and 5 share one lab: files moved with keyless cp / sftp / scp, then a port forward.
