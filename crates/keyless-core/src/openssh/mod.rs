@@ -8,4 +8,5 @@
 //! - The agent speaks the ssh-agent protocol on a private Unix socket and answers each `ssh` only
 //!   with the keys made for it; OpenSSH verifies host keys itself against Keyless's store.
 
+pub mod config;
 pub mod paths;
