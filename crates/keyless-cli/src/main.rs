@@ -7,6 +7,7 @@ mod cmd_known_hosts;
 mod cmd_ls;
 mod cmd_profile;
 mod cmd_ssh;
+mod cmd_ssh_config;
 mod cmd_tunnel;
 mod output;
 mod progress;
@@ -48,6 +49,7 @@ fn main() {
                 a.destination = format!("@{}", a.destination);
                 cmd_ssh::run(a).await
             }
+            Command::SshConfig(a) => cmd_ssh_config::run(a),
             Command::KnownHosts { action } => cmd_known_hosts::run(action),
             Command::Login(a) => cmd_identity::login(a).await,
             Command::Logout(a) => cmd_identity::logout(a).await,
