@@ -86,8 +86,7 @@ pub enum Command {
                             keyless connect web-prod -- uptime\n  \
                             keyless connect web-prod --region eu-west-1 -l ubuntu   # flags override the profile")]
     Connect(SshArgs),
-    /// Let plain OpenSSH (ssh, scp, rsync, Ansible, VS Code Remote-SSH) connect through Keyless:
-    /// print, install or uninstall ~/.ssh/keyless.conf.
+    /// Let plain ssh, scp, rsync, Ansible and VS Code connect through Keyless (~/.ssh/keyless.conf).
     #[command(
         name = "ssh-config",
         after_help = "Examples:\n  keyless ssh-config                     # print the config: a Host per saved profile, Host i-* *.keyless\n  \

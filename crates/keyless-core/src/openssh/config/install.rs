@@ -7,6 +7,7 @@ use super::include;
 use super::render::Rendered;
 use super::settings::{is_generated, not_ours, SshConfig};
 use crate::error::Result;
+use crate::openssh::paths;
 use crate::profiles::{self, ProfileStore};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -58,10 +59,11 @@ pub struct UninstallReport {
 impl SshFiles {
     /// The user's `~/.ssh`.
     pub fn open_default() -> Result<SshFiles> {
+        let dir = paths::ssh_dir()?;
         Ok(SshFiles {
-            config: super::super::paths::ssh_dir()?.join("config"),
-            dir: super::super::paths::ssh_dir()?,
-            keyless_conf: super::super::paths::ssh_config_file()?,
+            config: dir.join("config"),
+            keyless_conf: paths::ssh_config_file()?,
+            dir,
         })
     }
 

@@ -6,6 +6,7 @@ use super::words::config_path;
 use crate::address::Via;
 use crate::error::{Error, Result};
 use crate::hostkeys::KnownHosts;
+use crate::openssh::paths;
 use crate::profiles::ProfileStore;
 use std::path::{Path, PathBuf};
 
@@ -86,7 +87,7 @@ impl SshConfig {
         Ok(SshConfig {
             cli: absolute(cli)?,
             profiles: absolute(store.path())?,
-            agent_socket: absolute(&super::super::paths::agent_socket()?)?,
+            agent_socket: absolute(&paths::agent_socket()?)?,
             known_hosts: absolute(KnownHosts::open_default()?.path())?,
             ad_hoc,
         })

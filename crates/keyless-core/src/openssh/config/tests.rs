@@ -74,7 +74,7 @@ fn install_twice_adds_one_include_and_keeps_the_users_bytes_and_mode() {
     assert_eq!(again.include, IncludeChange::AlreadyPresent);
     assert_eq!(again.keyless_conf, FileChange::Unchanged);
     assert_eq!(fs::read_to_string(&h.files.config).unwrap(), config);
-    assert_eq!(backups(&h.files), [backup.clone()]);
+    assert_eq!(backups(&h.files), std::slice::from_ref(backup));
 }
 
 #[test]
