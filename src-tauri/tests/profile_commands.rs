@@ -1,4 +1,5 @@
-//! Saved profiles and AWS identities through the app's IPC, against the lab and real files.
+//! Saved profiles and AWS identities through the app's IPC, against the lab and real files (an
+//! installed OpenSSH config in a private HOME follows the changes).
 //! One test per file: it points the process's environment at its own directories.
 
 mod common;
@@ -14,11 +15,28 @@ fn names(list: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// `keyless ssh-config --install` as a CLI at another path than this test would make it: the
+/// app's refreshes must keep naming that CLI.
+fn install_ssh_config() {
+    use keyless_core::openssh::config::{AdHoc, SshConfig, SshFiles};
+    let store = keyless_core::ProfileStore::open_default().unwrap();
+    let cli = std::path::Path::new("/opt/keyless/bin/keyless");
+    let settings = SshConfig::new(cli, &store, AdHoc::default()).unwrap();
+    SshFiles::open_default()
+        .unwrap()
+        .install(&settings, &store)
+        .unwrap();
+}
+
 #[test]
 fn profiles_save_resolve_delete_undo_and_identities() {
     let lab = start_lab();
     let dir = tempfile::tempdir().unwrap();
     std::env::set_var("KEYLESS_CONFIG_DIR", dir.path());
+    let home = tempfile::tempdir().unwrap();
+    std::env::set_var("HOME", home.path());
+    let ssh_config = home.path().join(".ssh/keyless.conf");
+    install_ssh_config();
     let w = window(&lab);
     let web = lab.instance_named("db-primary");
     let us = web.region.clone();
@@ -46,6 +64,15 @@ fn profiles_save_resolve_delete_undo_and_identities() {
     )
     .unwrap();
     assert_eq!(names(&list), ["database"]);
+    let conf = std::fs::read_to_string(&ssh_config).unwrap();
+    assert!(
+        conf.contains("\nHost database\n") && !conf.contains("\nHost db\n"),
+        "{conf}"
+    );
+    assert!(
+        conf.contains("ProxyCommand '/opt/keyless/bin/keyless' proxy "),
+        "{conf}"
+    );
     let file = std::fs::read_to_string(dir.path().join("profiles.toml")).unwrap();
     assert!(
         file.contains("name = \"database\"") && file.contains("schema_version = 1"),
@@ -83,6 +110,11 @@ fn profiles_save_resolve_delete_undo_and_identities() {
     let removed = invoke(&w, "profile_delete", json!({"name": "database"})).unwrap();
     assert_eq!(removed, renamed);
     assert!(!names(&invoke(&w, "profiles_list", json!({})).unwrap()).contains(&"database"));
+    let conf = std::fs::read_to_string(&ssh_config).unwrap();
+    assert!(
+        !conf.contains("\nHost database\n") && conf.contains("\nHost webs\n"),
+        "{conf}"
+    );
     invoke(&w, "profile_save", json!({"profile": removed})).unwrap();
     let list = invoke(&w, "profiles_list", json!({})).unwrap();
     assert_eq!(names(&list), ["batch", "none", "webs", "database"]);

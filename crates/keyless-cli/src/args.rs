@@ -86,6 +86,19 @@ pub enum Command {
                             keyless connect web-prod -- uptime\n  \
                             keyless connect web-prod --region eu-west-1 -l ubuntu   # flags override the profile")]
     Connect(SshArgs),
+    /// Let plain ssh, scp, rsync, Ansible and VS Code connect through Keyless (~/.ssh/keyless.conf).
+    #[command(
+        name = "ssh-config",
+        after_help = "Examples:\n  keyless ssh-config                     # print the config: a Host per saved profile, Host i-* *.keyless\n  \
+                            keyless ssh-config --install           # once; then: ssh web-prod, scp f i-0123456789abcdef0:, ssh web.keyless\n  \
+                            keyless ssh-config --install --region eu-west-1 --profile work --via eice   # for ad-hoc targets\n  \
+                            keyless ssh-config --uninstall\n\n\
+                            --install writes ~/.ssh/keyless.conf and puts `Include ~/.ssh/keyless.conf` on top of ~/.ssh/config\n\
+                            (a backup is kept; running it again changes nothing). `keyless profile add|edit|rm|import` and the app\n\
+                            keep the file current. Each connection gets a one-time key from Keyless's in-memory agent; host keys\n\
+                            are checked against Keyless's store (keyless known-hosts)."
+    )]
+    SshConfig(SshConfigArgs),
     /// Show or forget trusted host keys (pinned by instance id).
     #[command(name = "known-hosts")]
     KnownHosts {
@@ -309,6 +322,24 @@ pub struct TunnelArgs {
     /// Seconds to open each tunnel [default: KEYLESS_TIMEOUT, else 15].
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SshConfigArgs {
+    /// Write ~/.ssh/keyless.conf and include it from the top of ~/.ssh/config.
+    #[arg(long, conflicts_with = "uninstall")]
+    pub install: bool,
+    /// Remove the Include line from ~/.ssh/config (after a backup) and ~/.ssh/keyless.conf.
+    #[arg(long, conflicts_with_all = ["region", "profile", "via"])]
+    pub uninstall: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Region of ad-hoc targets (i-…, NAME.keyless); saved profiles keep their own.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// How to reach ad-hoc targets: private, public, eice or auto (as for ssh).
+    #[arg(long, value_name = "PATH")]
+    pub via: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

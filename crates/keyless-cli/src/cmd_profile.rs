@@ -155,6 +155,7 @@ pub fn run(action: ProfileAction) -> Result<i32, Failure> {
                 profile.name,
                 store.path().display()
             );
+            crate::cmd_ssh_config::refresh(&store);
         }
         ProfileAction::Edit {
             name,
@@ -171,10 +172,12 @@ pub fn run(action: ProfileAction) -> Result<i32, Failure> {
                 .update(&name, profile.clone())
                 .map_err(Failure::runtime)?;
             eprintln!("keyless: updated profile '{}'", profile.name);
+            crate::cmd_ssh_config::refresh(&store);
         }
         ProfileAction::Rm { name } => {
             store.remove(&name).map_err(Failure::runtime)?;
             eprintln!("keyless: removed profile '{name}'");
+            crate::cmd_ssh_config::refresh(&store);
         }
         ProfileAction::Export { file } => {
             let json = store.export_json().map_err(Failure::runtime)?;
@@ -207,6 +210,7 @@ pub fn run(action: ProfileAction) -> Result<i32, Failure> {
                 ))
             })?;
             let report = store.import_json(&json).map_err(Failure::usage)?;
+            crate::cmd_ssh_config::refresh(&store);
             let list = |v: &[String]| {
                 if v.is_empty() {
                     String::new()

@@ -8,6 +8,7 @@ mod cmd_ls;
 mod cmd_profile;
 mod cmd_proxy;
 mod cmd_ssh;
+mod cmd_ssh_config;
 mod cmd_tunnel;
 mod output;
 mod progress;
@@ -49,6 +50,7 @@ fn main() {
                 a.destination = format!("@{}", a.destination);
                 cmd_ssh::run(a).await
             }
+            Command::SshConfig(a) => cmd_ssh_config::run(a),
             Command::KnownHosts { action } => cmd_known_hosts::run(action),
             Command::Login(a) => cmd_identity::login(a).await,
             Command::Logout(a) => cmd_identity::logout(a).await,

@@ -2,6 +2,8 @@
 //! HOME (so the real `$XDG_CONFIG_HOME/keyless/profiles.toml`), and for connections the real lab.
 
 mod common;
+#[path = "profiles/ssh_config.rs"]
+mod ssh_config;
 
 use common::{bin, Env, Output};
 use std::path::{Path, PathBuf};

@@ -41,6 +41,24 @@ pub fn os_user(user: &str) -> Result<()> {
     }
 }
 
+/// AWS profile names as `~/.aws/config` can hold them: 1–128 characters, no whitespace, control
+/// character or `]` (it would end the `[profile NAME]` header).
+pub fn aws_profile(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == ']');
+    if ok {
+        Ok(())
+    } else {
+        Err(
+            Error::invalid(format!("'{name}' is not an AWS profile name"))
+                .with_hint("Use a profile name of ~/.aws/config, without spaces."),
+        )
+    }
+}
+
 /// Ports 1–65535.
 pub fn port(port: u32) -> Result<u16> {
     match u16::try_from(port) {
@@ -157,6 +175,16 @@ mod tests {
         }
         for bad in ["", "us-east", "US-EAST-1", "useast1", "us--1", "us-east-x"] {
             assert!(region(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn aws_profile_names() {
+        assert!(aws_profile("corp-admin").is_ok());
+        assert!(aws_profile("it's").is_ok());
+        for bad in ["", "a b", "x]", "t\tab", &"p".repeat(129)] {
+            let e = aws_profile(bad).unwrap_err();
+            assert!(e.message.contains("is not an AWS profile name"), "{e:?}");
         }
     }
 

@@ -21,13 +21,28 @@ pub fn profile_save(previous: Option<String>, profile: Profile) -> Result<Vec<Pr
         Some(name) => store.update(&name, profile)?,
         None => store.add(profile)?,
     }
+    refresh_ssh_config(&store);
     store.list()
 }
 
 /// Removes a profile and returns it, so the UI can offer Undo (which saves it again).
 #[tauri::command]
 pub fn profile_delete(name: String) -> Result<Profile> {
-    ProfileStore::open_default()?.remove(&name)
+    let store = ProfileStore::open_default()?;
+    let removed = store.remove(&name)?;
+    refresh_ssh_config(&store);
+    Ok(removed)
+}
+
+/// Keeps an installed `~/.ssh/keyless.conf` (from `keyless ssh-config --install`) current. A
+/// failure is only logged: the profile change itself is saved.
+fn refresh_ssh_config(store: &ProfileStore) {
+    if let Err(e) = keyless_core::openssh::config::refresh_if_installed(store) {
+        eprintln!(
+            "keyless-app: warning: the OpenSSH config is not updated: {}",
+            e.message
+        );
+    }
 }
 
 /// The running instances a profile may connect to, before any key is pushed: one (connect),

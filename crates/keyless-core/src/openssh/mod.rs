@@ -10,6 +10,7 @@
 
 #[cfg(unix)]
 pub mod agent;
+pub mod config;
 #[cfg(unix)]
 pub mod known_hosts_command;
 pub mod paths;

@@ -24,6 +24,7 @@ pub use resolve::{
 pub use saved_forward::SavedForward;
 pub use store::{ProfileStore, SCHEMA_VERSION};
 pub use target::Target;
+pub(crate) use timefmt::file_stamp;
 pub use timefmt::{format_rfc3339, now_rfc3339};
 pub use transfer::{ImportReport, Rejected};
 

@@ -86,17 +86,7 @@ impl Profile {
         }
         self.parsed_target().map_err(ctx)?;
         if let Some(p) = &self.aws_profile {
-            let ok = !p.is_empty()
-                && p.len() <= 128
-                && !p
-                    .chars()
-                    .any(|c| c.is_whitespace() || c.is_control() || c == ']');
-            if !ok {
-                return Err(ctx(Error::invalid(format!(
-                    "'{p}' is not an AWS profile name"
-                ))
-                .with_hint("Use a profile name of ~/.aws/config, without spaces.")));
-            }
+            crate::validate::aws_profile(p).map_err(ctx)?;
         }
         if let Some(r) = &self.region {
             crate::validate::region(r).map_err(ctx)?;

@@ -205,11 +205,33 @@ impl ProfileStore {
             .unwrap_or_else(|| FILE_NAME.into())
     }
 
+    /// Runs `use_list` on [`Self::list`] under the lock every change takes, so what it writes from
+    /// the profiles (the OpenSSH config) is never an older copy that overtakes a newer one.
+    pub fn with_list_locked<T>(
+        &self,
+        use_list: impl FnOnce(Vec<Profile>) -> Result<T>,
+    ) -> Result<T> {
+        let lock = self.lock()?;
+        let out = use_list(self.list()?);
+        drop(lock);
+        out
+    }
+
     /// Read-modify-write under the exclusive lock; nothing is written when `edit` fails.
     pub(crate) fn rewrite<T>(
         &self,
         edit: impl FnOnce(&mut Vec<Profile>) -> Result<T>,
     ) -> Result<T> {
+        let lock = self.lock()?;
+        let mut profiles = self.load()?;
+        let out = edit(&mut profiles)?;
+        self.write_atomically(&render(&profiles)?)?;
+        drop(lock);
+        Ok(out)
+    }
+
+    /// The exclusive lock of `profiles.toml.lock`, held until the file is dropped.
+    fn lock(&self) -> Result<File> {
         let dir = self.dir().to_path_buf();
         fs::create_dir_all(&dir).map_err(|e| io_error(&dir, "create", e))?;
         let lock_path = dir.join(format!("{}.lock", self.file_name()));
@@ -220,11 +242,7 @@ impl ProfileStore {
             .open(&lock_path)
             .map_err(|e| io_error(&lock_path, "open", e))?;
         lock.lock().map_err(|e| io_error(&lock_path, "lock", e))?;
-        let mut profiles = self.load()?;
-        let out = edit(&mut profiles)?;
-        self.write_atomically(&render(&profiles)?)?;
-        drop(lock);
-        Ok(out)
+        Ok(lock)
     }
 
     fn write_atomically(&self, text: &str) -> Result<()> {
