@@ -2,7 +2,7 @@
 //! system's OpenSSH clients run with that HOME's variables. The agent that `keyless proxy`
 //! starts is stopped when the test ends.
 
-use crate::common::{bin, Env, Output};
+use crate::common::{Env, Output};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -11,7 +11,6 @@ pub struct OpenSsh {
     pub env: Env,
     /// `~/.ssh/config` of the private HOME: `Port` of the lab's sshd, then the Include.
     pub config: PathBuf,
-    profiles: std::sync::Mutex<Vec<String>>,
 }
 
 impl OpenSsh {
@@ -25,52 +24,21 @@ impl OpenSsh {
         std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
         let this = OpenSsh {
             config: ssh_dir.join("config"),
-            profiles: Default::default(),
             env,
         };
-        this.write_config();
+        this.write_config().await;
         this
     }
 
-    /// The generated file, and a user config that includes it after setting the lab's port
-    /// (every lab sshd listens on one port; OpenSSH takes the first value it sees).
-    pub fn write_config(&self) {
-        let generated = self.env.home.path().join(".ssh/keyless.conf");
-        std::fs::write(&generated, self.generated()).unwrap();
-        let user_config = format!(
-            "Port {}\nInclude {}\n",
-            self.env.lab.ssh_port(),
-            generated.display()
-        );
+    /// The user's own config (the lab's port for every host: every lab sshd listens on one), then
+    /// `keyless ssh-config --install` as a user runs it: the Include goes on top.
+    async fn write_config(&self) {
+        let user_config = format!("Host *\n    Port {}\n", self.env.lab.ssh_port());
         std::fs::write(&self.config, user_config).unwrap();
-    }
-
-    fn generated(&self) -> String {
-        let keyless = bin();
-        let socket = runtime_dir(&self.env).join("keyless/agent.sock");
-        let socket = socket.display();
-        let store = self.env.known_hosts();
-        let store = store.display();
-        let common = format!(
-            "    IdentityAgent \"{socket}\"\n    IdentityFile none\n    IdentitiesOnly no\n    \
-             PreferredAuthentications publickey\n    ForwardAgent no\n    \
-             UserKnownHostsFile /dev/null \"{store}\"\n    UpdateHostKeys no\n    \
-             KnownHostsCommand \"{keyless}\" proxy-known-hosts --agent \"{socket}\" %I %H %t %K\n"
-        );
-        let proxy = |what: &str| {
-            format!("    ProxyCommand '{keyless}' proxy --agent '{socket}' -l %r -p %p {what}\n")
-        };
-        let mut text = String::new();
-        let user = self.env.lab.os_user();
-        for name in self.profiles.lock().unwrap().iter() {
-            text.push_str(&format!("Host {name}\n    User {user}\n"));
-            text.push_str(&proxy(&format!("@{name}")));
-            text.push_str(&common);
-        }
-        text.push_str("Host i-* *.keyless\n    User ec2-user\n");
-        text.push_str(&proxy("%n"));
-        text.push_str(&common);
-        text
+        let mut install = self.env.command(&["ssh-config", "--install"]);
+        install.envs(self.vars());
+        let installed = output(install).await;
+        assert_eq!(installed.code, 0, "{installed:?}");
     }
 
     /// The variables every OpenSSH client runs with: the lab's, the private HOME, a runtime
@@ -110,14 +78,17 @@ impl OpenSsh {
         self.run("ssh", &all).await
     }
 
-    /// A saved profile (and the config regenerated with its block).
+    /// A saved profile: `keyless profile add` also writes its block into the installed config.
     pub async fn add_profile(&self, name: &str, args: &[&str]) {
         let mut all = vec!["profile", "add", name];
         all.extend_from_slice(args);
         let added = self.env.run(&all).await;
         assert_eq!(added.code, 0, "{added:?}");
-        self.profiles.lock().unwrap().push(name.to_owned());
-        self.write_config();
+        let generated = std::fs::read_to_string(self.env.home.path().join(".ssh/keyless.conf"));
+        assert!(
+            generated.unwrap().contains(&format!("Host {name}\n")),
+            "the installed config gained a block for {name}"
+        );
     }
 
     pub fn instance_id(&self, name: &str) -> String {
