@@ -134,15 +134,21 @@ pub async fn known_hosts(args: KnownHostsArgs) -> Result<i32, Failure> {
     if args.host.is_empty() || args.host.contains(char::is_whitespace) {
         return Ok(0);
     }
+    // `%t %K`: empty words when OpenSSH only asks which key types to prefer.
+    let offered = args.offered.join(" ");
+    let offered = (args.offered.len() == 2).then_some(offered.as_str());
     let found = async {
         let socket = socket_or_default(args.agent.clone()).map_err(|f| f.error)?;
         let store = KnownHosts::open_default()?;
-        known_hosts_command::lines(&socket, &args.host, &store).await
+        known_hosts_command::answer(&socket, &args.host, offered, &store).await
     };
     match found.await {
-        Ok(lines) => {
-            for line in lines {
+        Ok(answer) => {
+            for line in answer.lines {
                 println!("{line}");
+            }
+            if let Some(changed) = answer.changed {
+                crate::output::print_error(&changed);
             }
         }
         Err(e) => crate::output::print_error(&e),
