@@ -241,14 +241,18 @@ const IDENTITY_VARS: [&str; 5] = [
     "AWS_WEB_IDENTITY_TOKEN_FILE",
 ];
 
-/// True when no AWS identity is configured at all: no profile in either file and none of the
-/// variables that bring credentials. (An EC2 instance role cannot be told apart without asking
-/// the metadata service, so a first-run view offers to carry on anyway.)
+/// True when no AWS identity is configured at all: no profile in either file that brings
+/// credentials (a `[default]` with only a region does not) and none of the variables that do.
+/// (An EC2 instance role cannot be told apart without asking the metadata service, so a first-run
+/// view offers to carry on anyway.)
 pub fn setup_needed() -> bool {
     let env = IDENTITY_VARS
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
-    !env && AwsFiles::load().profiles.is_empty()
+    !env && AwsFiles::load()
+        .list()
+        .iter()
+        .all(|p| p.kind == ProfileKind::Other)
 }
 
 /// The profile aws-config would use: the named one, else `AWS_PROFILE`, else `default`.
