@@ -3,16 +3,17 @@
 // first-run view. Add an IAM Identity Center sign-in: the portal's start URL and region, the device
 // sign-in approved in the lab, one account/role ticked and named, and the new profile lists its
 // instances without a restart. Then a second sign-in added from the profile picker reuses the
-// sso-session (no second code) and writes after the first.
+// sso-session (no second code) and writes after the first. Started as the run script starts it
+// (KEYLESS_OFFER_LAB=1), the view offers the demo lab, which ends the app with exit code 10.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { App } from '../lib/app.js';
 import { approve, loginCode, openPicker, waitIdentity } from '../lib/identity.js';
 import { Lab } from '../lib/lab.js';
-import { freshDir } from '../lib/paths.js';
+import { APP_BIN, freshDir } from '../lib/paths.js';
 import { replaceText, rows, screenshot, sel, visibleByTestId, waitFor, waitForApp } from '../lib/ui.js';
 
 const REGIONS = ['us-east-1', 'eu-west-1'];
@@ -21,28 +22,33 @@ const STAGING = '210987654321';
 const START_URL = 'https://keyless-lab.awsapps.com/start';
 const ctx = {};
 
+/** The lab's endpoints, none of its identities: no static key, and AWS files in `dir` (not there yet). */
+function noIdentity(dir) {
+  const env = { ...ctx.lab.env };
+  delete env.AWS_ACCESS_KEY_ID;
+  delete env.AWS_SECRET_ACCESS_KEY;
+  return {
+    lab: { env },
+    extraEnv: {
+      AWS_CONFIG_FILE: join(dir, 'config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+      KEYLESS_NO_BROWSER: '1',
+    },
+  };
+}
+
 before(async () => {
   ctx.lab = await Lab.up();
   ctx.awsDir = freshDir('first-run-aws');
   ctx.config = join(ctx.awsDir, 'config');
-  // The lab's endpoints, none of its identities: no static key, and config files that are not there.
-  const env = { ...ctx.lab.env };
-  delete env.AWS_ACCESS_KEY_ID;
-  delete env.AWS_SECRET_ACCESS_KEY;
-  ctx.app = await App.launch({
-    lab: { env }, regions: REGIONS, name: 'first-run',
-    extraEnv: {
-      AWS_CONFIG_FILE: ctx.config,
-      AWS_SHARED_CREDENTIALS_FILE: join(ctx.awsDir, 'credentials'),
-      KEYLESS_NO_BROWSER: '1',
-    },
-  });
+  ctx.app = await App.launch({ ...noIdentity(ctx.awsDir), regions: REGIONS, name: 'first-run' });
   await waitForApp(ctx.app.browser);
 }, { timeout: 180_000 });
 
 after(async () => {
   await ctx.app?.close({ saveLogAs: 'first-run' });
   await ctx.lab?.down();
+  if (ctx.awsDir) rmSync(ctx.awsDir, { recursive: true, force: true });
 }, { timeout: 120_000 });
 
 /** The role row of the set-up's list. */
@@ -165,4 +171,35 @@ test('R2. a second sign-in from the profile picker reuses the sso-session: no ne
   assert.equal(backups.length, 1, `one backup, of the file as it was: ${backups}`);
   assert.equal(readFileSync(join(ctx.awsDir, backups[0]), 'utf8'), before);
   assert.equal((await (await fetch(`${ctx.lab.endpoint}/_lab/sso/stats`)).json()).tokens_issued, tokens, 'no second sign-in');
+});
+
+test('R3. started by the run script, the view offers the demo lab: choosing it ends the app with exit code 10', { timeout: 120_000 }, async () => {
+  // The app under a wrapper that records its exit code, as scripts/run.sh reads it.
+  const dir = freshDir('first-run-lab');
+  const wrapper = join(dir, 'keyless-app-wrapper');
+  writeFileSync(wrapper, '#!/bin/sh\n"$KEYLESS_TEST_APP" "$@"\necho $? > "$KEYLESS_TEST_EXIT"\n');
+  chmodSync(wrapper, 0o755);
+  const exitFile = join(dir, 'exit-code');
+  const setup = noIdentity(dir);
+  const app = await App.launch({
+    ...setup, application: wrapper, regions: REGIONS, name: 'first-run-lab',
+    extraEnv: { ...setup.extraEnv, KEYLESS_OFFER_LAB: '1', KEYLESS_TEST_APP: APP_BIN, KEYLESS_TEST_EXIT: exitFile },
+  });
+  try {
+    const { browser } = app;
+    await waitForApp(browser);
+    const lab = await browser.$(sel('first-run-lab'));
+    await lab.waitForDisplayed({ timeout: 30_000, timeoutMsg: 'no "Try the demo lab" in the first-run view' });
+    await screenshot(browser, 'first-run-lab-offered');
+    // The app may end before WebDriver answers the click: the click's own error counts only if
+    // the app did not end.
+    let clickError = null;
+    await lab.click().catch((e) => { clickError = e; });
+    await waitFor(browser, () => existsSync(exitFile), { timeout: 30_000, what: 'the app to end' })
+      .catch((e) => { throw clickError ?? e; });
+    assert.equal(readFileSync(exitFile, 'utf8').trim(), '10');
+  } finally {
+    await app.close({ saveLogAs: 'first-run-lab' });
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
