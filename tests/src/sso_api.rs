@@ -378,16 +378,17 @@ async fn get_role_credentials(
 }
 
 /// One page of a portal listing: `max_result` items (at most the lab's page-size cap) from the
-/// offset `next_token` names; the token of the next page when there is one.
+/// offset `next_token` names; the token of the next page when there is one. Err: why the
+/// request is bad.
 fn page(
     core: &Core,
     q: &HashMap<String, String>,
     items: Vec<Value>,
-) -> Result<(Vec<Value>, Option<String>), Response> {
+) -> Result<(Vec<Value>, Option<String>), &'static str> {
     let size = match q.get("max_result").map(|v| v.parse::<usize>()) {
         None => 100,
         Some(Ok(n)) if (1..=100).contains(&n) => n,
-        Some(_) => return Err(bad_request("max_result must be 1 to 100")),
+        Some(_) => return Err("max_result must be 1 to 100"),
     }
     .min(core.config.max_page_size);
     let from = match q.get("next_token") {
@@ -397,7 +398,7 @@ fn page(
             .and_then(|n| n.parse::<usize>().ok())
         {
             Some(n) if n < items.len() => n,
-            _ => return Err(bad_request("next_token is not one this listing gave")),
+            _ => return Err("next_token is not one this listing gave"),
         },
     };
     let to = (from + size).min(items.len());
@@ -419,7 +420,7 @@ async fn list_accounts(
         .collect();
     match page(&core, &q, all) {
         Ok((list, next)) => ok(json!({ "accountList": list, "nextToken": next })),
-        Err(resp) => resp,
+        Err(why) => bad_request(why),
     }
 }
 
@@ -443,6 +444,6 @@ async fn list_account_roles(
         .unwrap_or_default();
     match page(&core, &q, roles) {
         Ok((list, next)) => ok(json!({ "roleList": list, "nextToken": next })),
-        Err(resp) => resp,
+        Err(why) => bad_request(why),
     }
 }

@@ -229,7 +229,7 @@ pub async fn run(args: ConfigureSsoArgs) -> Result<i32, Failure> {
                     "Profile name for {} in {} ({})",
                     escape(&role.role_name),
                     escape(&acc.account_name),
-                    acc.account_id
+                    escape(&acc.account_id)
                 ),
                 Some(&role.profile_name),
             )?
