@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs the Keyless desktop app. With AWS credentials configured it shows your instances. Without,
-# it first starts the local lab — emulated EC2 and EC2 Instance Connect on loopback with real sshd
-# instances — so the whole flow works without an AWS account. Without a display it falls back to
-# the `keyless` CLI (any arguments go to it, e.g. `scripts/run.sh ssh web`).
+# the app opens on its first-run view (add an IAM Identity Center sign-in, use access keys, or try
+# the demo lab); choosing the lab ends the app with exit code 10, and this script then starts the
+# local lab — emulated EC2 and EC2 Instance Connect on loopback with real sshd instances — and the
+# app again in it, so the whole flow works without an AWS account. KEYLESS_LAB=1 goes straight to
+# the lab. Without a display it falls back to the `keyless` CLI on the lab (any arguments go to
+# it, e.g. `scripts/run.sh ssh web`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/deps.sh
@@ -25,8 +28,17 @@ if [ "${KEYLESS_LAB:-}" != "1" ] && has_aws_credentials; then
   exec "$bin/keyless-app"
 fi
 
+# The app's first-run view offers the lab only when started from here (KEYLESS_OFFER_LAB=1): the
+# lab binary is part of this source tree, not of the app. Exit code 10 = "Try the demo lab".
+if [ "${KEYLESS_LAB:-}" != "1" ] && has_display && [ $# -eq 0 ]; then
+  echo "==> no AWS credentials configured: starting the app on its first-run view"
+  status=0
+  KEYLESS_OFFER_LAB=1 "$bin/keyless-app" || status=$?
+  [ "$status" -eq 10 ] || exit "$status"
+fi
+
 state="${XDG_STATE_HOME:-$HOME/.local/state}/keyless-lab/run"
-echo "==> no AWS credentials configured: starting the local lab"
+echo "==> starting the local lab"
 "$bin/keyless-lab" down --state-dir "$state" >/dev/null 2>&1 || true
 "$bin/keyless-lab" up --state-dir "$state" >/dev/null
 trap '"$bin/keyless-lab" down --state-dir "$state" >/dev/null' EXIT

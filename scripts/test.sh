@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/deps.sh
 need_app_deps
+need_test_deps
 need_ui_packages
 
 echo "==> ui: type check, unit tests, build"

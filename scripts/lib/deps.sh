@@ -54,6 +54,12 @@ need_core_deps() {
   need_rust
 }
 
+# The core's tests read the AWS config Keyless writes back with botocore, the AWS CLI's own
+# parser: they pip-install it into a venv under the target dir, which needs python3's venv module.
+need_test_deps() {
+  need_apt python3 python3-venv
+}
+
 # The desktop app: WebKitGTK and friends for Tauri, Node.js for the UI build.
 need_app_deps() {
   need_core_deps

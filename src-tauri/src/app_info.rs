@@ -15,6 +15,19 @@ pub struct AppInfo {
     pub default_port: u16,
     /// Install the end-to-end tests' read-only hook (KEYLESS_E2E=1).
     pub e2e: bool,
+    /// The first-run view may offer the demo lab: `scripts/run.sh` started the app and starts
+    /// the lab when it ends with [`DEMO_LAB_EXIT`] (KEYLESS_OFFER_LAB=1). An app started any
+    /// other way has no lab to offer: the lab binary is part of the source tree, not the app.
+    pub offer_lab: bool,
+}
+
+/// The exit code `start_demo_lab` ends the app with; `scripts/run.sh` then starts the lab and
+/// the app again in it.
+pub const DEMO_LAB_EXIT: i32 = 10;
+
+/// KEYLESS_OFFER_LAB=1: see [`AppInfo::offer_lab`].
+pub fn lab_offered() -> bool {
+    std::env::var("KEYLESS_OFFER_LAB").is_ok_and(|v| v == "1")
 }
 
 impl AppInfo {
@@ -39,6 +52,7 @@ impl AppInfo {
                 .filter(|p| *p != 0)
                 .unwrap_or(22),
             e2e: var("KEYLESS_E2E").as_deref() == Some("1"),
+            offer_lab: lab_offered(),
         }
     }
 }

@@ -8,7 +8,10 @@ use crate::files::{DroppedFiles, TransferDirection, TransferStarted, TransferUpd
 use crate::forwards::ForwardEntry;
 use keyless_core::files::{EntryKind, RemoteEntry, TransferEvent};
 use keyless_core::forward::{ForwardState, ForwardStatus};
-use keyless_core::identity::{AwsProfile, CallerIdentity, ProfileKind, SignOut};
+use keyless_core::identity::{
+    AwsProfile, CallerIdentity, ConfigWritten, Portal, PortalAccount, PortalRole, ProfileKind,
+    RoleChoice, SetupChoices, SignOut,
+};
 use keyless_core::profiles::SavedForward;
 use keyless_core::{
     ConnectRequest, Error, ErrorKind, ExitInfo, Fix, Instance, Inventory, LiveEvent, PoolEntry,
@@ -42,6 +45,12 @@ pub fn typescript() -> String {
         CallerIdentity::decl(&cfg),
         LoginPrompt::decl(&cfg),
         SignOut::decl(&cfg),
+        PortalRole::decl(&cfg),
+        PortalAccount::decl(&cfg),
+        Portal::decl(&cfg),
+        RoleChoice::decl(&cfg),
+        SetupChoices::decl(&cfg),
+        ConfigWritten::decl(&cfg),
         SavedForward::decl(&cfg),
         ForwardState::decl(&cfg),
         ForwardStatus::decl(&cfg),

@@ -13,7 +13,7 @@ pub use state::AppState;
 
 /// The app with its state and commands, minus the runtime: shared by `run` and the tests.
 pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
-    use commands::{forwards, identity, inventory, links, profiles, sessions};
+    use commands::{forwards, identity, inventory, links, profiles, sessions, setup};
     use tauri::Manager;
     tauri::Builder::<R>::new()
         .manage(state)
@@ -55,6 +55,10 @@ pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
             identity::sso_login_cancel,
             identity::sso_logout,
             identity::mfa_submit,
+            setup::sso_setup_start,
+            setup::sso_setup_cancel,
+            setup::sso_setup_write,
+            setup::start_demo_lab,
             links::open_url,
             forwards::forward_start,
             forwards::forward_stop,

@@ -1,6 +1,6 @@
 //! What the app keeps between commands: one AWS context per AWS profile in use, the instances AWS
 //! reported (the only ones a session may dial), the live sessions by id, the SSH connections
-//! they share, and the sign-ins in progress.
+//! they share, the sign-ins in progress, and the first-run set-up's portal.
 
 use keyless_core::{
     AwsContext, AwsSelection, ConnectionPool, Error, ErrorKind, KnownInstances, LiveSession,
@@ -28,13 +28,61 @@ pub struct AppState {
     sessions: Arc<Sessions>,
     /// One SSH connection per instance (and user, port, path), shared by the tabs to it.
     pub pool: ConnectionPool,
-    /// Sign-ins in progress by profile, with a number so a finished one never removes its successor.
-    logins: Mutex<HashMap<ProfileKey, (u64, tokio::task::AbortHandle)>>,
-    next_login: AtomicU64,
+    /// Sign-ins in progress by profile.
+    logins: Tasks<ProfileKey>,
+    /// The first-run IAM Identity Center set-up: its sign-in while it runs, then the portal it
+    /// listed — the only accounts and roles `sso_setup_write` writes profiles for.
+    setup_sign_in: Tasks<()>,
+    setup_portal: Mutex<Option<keyless_core::identity::Portal>>,
     /// The saved forwards running, on connections from `pool`.
     pub forwards: crate::forwards::Forwards,
     /// The Files panels' SFTP sessions, by terminal session.
     pub files: crate::files::FilesSessions,
+}
+
+/// Tasks the UI may cancel, one per key, each with a number so a finished one never removes
+/// its successor.
+struct Tasks<K> {
+    running: Mutex<HashMap<K, (u64, tokio::task::AbortHandle)>>,
+    next: AtomicU64,
+}
+
+impl<K> Default for Tasks<K> {
+    fn default() -> Self {
+        Tasks {
+            running: Mutex::new(HashMap::new()),
+            next: AtomicU64::new(0),
+        }
+    }
+}
+
+impl<K: Eq + std::hash::Hash + Clone> Tasks<K> {
+    /// Records a task; a previous one of the key is stopped. The number goes to `finished`.
+    fn started(&self, key: &K, task: tokio::task::AbortHandle) -> u64 {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        if let Some((_, old)) = lock(&self.running).insert(key.clone(), (n, task)) {
+            old.abort();
+        }
+        n
+    }
+
+    fn finished(&self, key: &K, n: u64) {
+        let mut running = lock(&self.running);
+        if running.get(key).is_some_and(|(m, _)| *m == n) {
+            running.remove(key);
+        }
+    }
+
+    /// True when a task was running and is now stopped.
+    fn cancel(&self, key: &K) -> bool {
+        match lock(&self.running).remove(key) {
+            Some((_, task)) => {
+                task.abort();
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -138,28 +186,38 @@ impl AppState {
     /// Records a sign-in task so it can be cancelled; a previous one for the profile is stopped.
     /// Returns the number to pass to [`Self::login_finished`].
     pub fn login_started(&self, profile: &ProfileKey, task: tokio::task::AbortHandle) -> u64 {
-        let n = self.next_login.fetch_add(1, Ordering::Relaxed);
-        if let Some((_, old)) = lock(&self.logins).insert(profile.clone(), (n, task)) {
-            old.abort();
-        }
-        n
+        self.logins.started(profile, task)
     }
 
     pub fn login_finished(&self, profile: &ProfileKey, n: u64) {
-        let mut logins = lock(&self.logins);
-        if logins.get(profile).is_some_and(|(m, _)| *m == n) {
-            logins.remove(profile);
-        }
+        self.logins.finished(profile, n)
     }
 
     /// True when a sign-in was running and is now stopped.
     pub fn cancel_login(&self, profile: &ProfileKey) -> bool {
-        match lock(&self.logins).remove(profile) {
-            Some((_, task)) => {
-                task.abort();
-                true
-            }
-            None => false,
-        }
+        self.logins.cancel(profile)
+    }
+
+    /// The set-up's sign-in, as [`Self::login_started`]; a new one also forgets the last portal.
+    pub fn setup_started(&self, task: tokio::task::AbortHandle) -> u64 {
+        *lock(&self.setup_portal) = None;
+        self.setup_sign_in.started(&(), task)
+    }
+
+    pub fn setup_finished(&self, n: u64) {
+        self.setup_sign_in.finished(&(), n)
+    }
+
+    pub fn cancel_setup(&self) -> bool {
+        self.setup_sign_in.cancel(&())
+    }
+
+    /// What the set-up's sign-in listed: the roles `sso_setup_write` may write profiles for.
+    pub fn set_portal(&self, portal: Option<keyless_core::identity::Portal>) {
+        *lock(&self.setup_portal) = portal;
+    }
+
+    pub fn portal(&self) -> Option<keyless_core::identity::Portal> {
+        lock(&self.setup_portal).clone()
     }
 }

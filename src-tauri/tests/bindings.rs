@@ -44,6 +44,9 @@ fn bindings_name_every_wire_type() {
         "SessionEvent",
         "PoolEntry",
         "SignOut",
+        "Portal",
+        "SetupChoices",
+        "ConfigWritten",
     ] {
         assert!(
             ts.contains(&format!("export type {name} ")),

@@ -286,3 +286,51 @@ fn open_url_opens_only_http_links() {
     )
     .is_ok());
 }
+
+#[test]
+fn the_first_run_commands_refuse_what_was_not_set_up() {
+    let lab = start_lab();
+    let w = window(&lab);
+    // The lab's keys are in this process's environment: an identity is configured.
+    let profiles = invoke(&w, "aws_profiles", json!({})).unwrap();
+    assert_eq!(profiles["setup_needed"], false, "{profiles}");
+
+    // Before any network call: a start URL that is not https, a region that is none.
+    for (url, region) in [
+        ("http://my-org.awsapps.com/start", "us-east-1"),
+        ("https://my-org.awsapps.com/start", "mars-1"),
+    ] {
+        let e = invoke(
+            &w,
+            "sso_setup_start",
+            json!({ "startUrl": url, "ssoRegion": region, "prompt": "__CHANNEL__:1" }),
+        )
+        .unwrap_err();
+        assert_eq!(e["kind"], "invalid_input", "{url} {region}: {e}");
+    }
+    assert_eq!(invoke(&w, "sso_setup_cancel", json!({})).unwrap(), false);
+
+    // Profiles are written only for a portal this backend signed in to and listed.
+    let choices = json!({
+        "roles": [{ "account_id": "123456789012", "role_name": "AdminAccess", "profile_name": "x" }],
+        "region": "us-east-1",
+    });
+    let e = invoke(&w, "sso_setup_write", json!({ "choices": choices })).unwrap_err();
+    assert_eq!(e["kind"], "invalid_input", "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("no AWS access portal"),
+        "{e}"
+    );
+    let mut extra = choices.clone();
+    extra["start_url"] = json!("https://evil.example/start");
+    assert!(invoke(&w, "sso_setup_write", json!({ "choices": extra })).is_err());
+
+    // The run script did not start this app: there is no lab to offer.
+    let info = invoke(&w, "app_info", json!({})).unwrap();
+    assert_eq!(info["offer_lab"], false);
+    let e = invoke(&w, "start_demo_lab", json!({})).unwrap_err();
+    assert_eq!(e["kind"], "invalid_input", "{e}");
+}

@@ -1,7 +1,9 @@
 //! The lab's AWS accounts. The main one (`123456789012`) holds the full catalogue and is where
 //! the static key, the assume-role profiles and `sso-admin` land; `staging` (`210987654321`) is
 //! reachable only through IAM Identity Center and has a small catalogue of its own, so "switch
-//! the AWS profile, see the instance list change" can be tested.
+//! the AWS profile, see the instance list change" can be tested. The portal holds two permission
+//! sets in each: AdminAccess and ReadOnly in the main account, AdminAccess and Developer in
+//! staging (so a setup wizard has roles to choose among, and one that only one account has).
 
 /// One AWS account as IAM Identity Center lists it.
 #[derive(Debug)]
@@ -39,7 +41,10 @@ pub const STAGING: Account = Account {
     id: STAGING_ACCOUNT_ID,
     name: STAGING_ACCOUNT_NAME,
     email: "staging@example.com",
-    sso_roles: &[crate::identities::SSO_ROLE_NAME],
+    sso_roles: &[
+        crate::identities::SSO_ROLE_NAME,
+        crate::identities::SSO_DEVELOPER_ROLE,
+    ],
     sso_role_suffix: "fedcba9876543210",
 };
 

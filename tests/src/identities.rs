@@ -16,6 +16,9 @@ pub const SSO_START_URL: &str = "https://keyless-lab.awsapps.com/start";
 pub const SSO_ROLE_NAME: &str = "AdminAccess";
 /// A second permission set, in the main account only (the `sso-legacy` profile uses it).
 pub const SSO_READONLY_ROLE: &str = "ReadOnly";
+/// A permission set in the staging account only (no profile of the lab's config uses it: the
+/// setup wizard's tests add one).
+pub const SSO_DEVELOPER_ROLE: &str = "Developer";
 /// The SSO user's name (appears in the role session ARN).
 pub const SSO_USER: &str = "lab-user";
 /// The lab's MFA device and the one code it accepts (fixed so tests and humans can type it).

@@ -52,8 +52,8 @@ pub use env_file::{SSO_ADMIN_PROFILE, SSO_LEGACY_PROFILE, SSO_STAGING_PROFILE};
 pub use error::LabError;
 pub use fault::{Fault, Switch};
 pub use identities::{
-    SsoStats, MFA_CODE, MFA_SERIAL, OPS_MFA_ROLE_ARN, OPS_ROLE_ARN, SSO_READONLY_ROLE,
-    SSO_ROLE_NAME, SSO_START_URL, SSO_USER,
+    SsoStats, MFA_CODE, MFA_SERIAL, OPS_MFA_ROLE_ARN, OPS_ROLE_ARN, SSO_DEVELOPER_ROLE,
+    SSO_READONLY_ROLE, SSO_ROLE_NAME, SSO_START_URL, SSO_USER,
 };
 pub use identity::{forget as forget_identity, IdentityStatus};
 pub use lab::Lab;

@@ -15,7 +15,7 @@ pub struct LabOptions {
     pub eice_latency: Duration,
     /// How long a pushed key is served to sshd (AWS: 60 s).
     pub key_ttl: Duration,
-    /// Cap on DescribeInstances page size (AWS: 1000).
+    /// Cap on DescribeInstances page size (AWS: 1000), and on the SSO portal's list pages.
     pub max_page_size: usize,
     /// Where sshd configs, host keys, logs and the env file live. `None`: a fresh temp dir,
     /// removed when the lab is dropped.

@@ -1,7 +1,8 @@
 //! IAM Identity Center as the AWS SDKs see it, both restJson1 and unsigned:
 //! SSO-OIDC (`POST /client/register`, `/device_authorization`, `/token`) and the SSO portal
-//! (`GET /federation/credentials`, `/assignment/accounts`, `/assignment/roles`, `POST /logout`,
-//! bearer token in `x-amz-sso_bearer_token`). Errors carry `x-amzn-errortype` and the OAuth-style body.
+//! (`GET /federation/credentials`, `/assignment/accounts`, `/assignment/roles` — paged by
+//! `max_result`/`next_token`, at most the lab's page-size cap —, `POST /logout`, bearer token in
+//! `x-amz-sso_bearer_token`). Errors carry `x-amzn-errortype` and the OAuth-style body.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -376,15 +377,51 @@ async fn get_role_credentials(
     }))
 }
 
-async fn list_accounts(State(core): State<Arc<Core>>, headers: HeaderMap) -> Response {
+/// One page of a portal listing: `max_result` items (at most the lab's page-size cap) from the
+/// offset `next_token` names; the token of the next page when there is one. Err: why the
+/// request is bad.
+fn page(
+    core: &Core,
+    q: &HashMap<String, String>,
+    items: Vec<Value>,
+) -> Result<(Vec<Value>, Option<String>), &'static str> {
+    let size = match q.get("max_result").map(|v| v.parse::<usize>()) {
+        None => 100,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => return Err("max_result must be 1 to 100"),
+    }
+    .min(core.config.max_page_size);
+    let from = match q.get("next_token") {
+        None => 0,
+        Some(t) => match t
+            .strip_prefix("lab-page-")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            Some(n) if n < items.len() => n,
+            _ => return Err("next_token is not one this listing gave"),
+        },
+    };
+    let to = (from + size).min(items.len());
+    let next = (to < items.len()).then(|| format!("lab-page-{to}"));
+    Ok((items[from..to].to_vec(), next))
+}
+
+async fn list_accounts(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if !bearer_ok(&core, &headers) {
         return unauthorized(BAD_TOKEN);
     }
-    let list: Vec<Value> = accounts::ALL
+    let all: Vec<Value> = accounts::ALL
         .iter()
         .map(|a| json!({ "accountId": a.id, "accountName": a.name, "emailAddress": a.email }))
         .collect();
-    ok(json!({ "accountList": list }))
+    match page(&core, &q, all) {
+        Ok((list, next)) => ok(json!({ "accountList": list, "nextToken": next })),
+        Err(why) => bad_request(why),
+    }
 }
 
 async fn list_account_roles(
@@ -405,5 +442,8 @@ async fn list_account_roles(
                 .collect()
         })
         .unwrap_or_default();
-    ok(json!({ "roleList": roles }))
+    match page(&core, &q, roles) {
+        Ok((list, next)) => ok(json!({ "roleList": list, "nextToken": next })),
+        Err(why) => bad_request(why),
+    }
 }

@@ -9,9 +9,9 @@ use aws_sdk_ec2::error::ProvideErrorMetadata;
 use common::sdk::{self, Registration};
 use common::*;
 use keyless_lab::{
-    Fault, Lab, LabOptions, ACCOUNT_ID, ACCOUNT_NAME, SSO_LEGACY_PROFILE, SSO_READONLY_ROLE,
-    SSO_ROLE_NAME, SSO_STAGING_PROFILE, SSO_USER, STAGING_ACCOUNT_ID, STAGING_ACCOUNT_NAME,
-    STAGING_API, STAGING_INSTANCES, STAGING_OLD, STAGING_WEB,
+    Fault, Lab, LabOptions, ACCOUNT_ID, ACCOUNT_NAME, SSO_DEVELOPER_ROLE, SSO_LEGACY_PROFILE,
+    SSO_READONLY_ROLE, SSO_ROLE_NAME, SSO_STAGING_PROFILE, SSO_USER, STAGING_ACCOUNT_ID,
+    STAGING_ACCOUNT_NAME, STAGING_API, STAGING_INSTANCES, STAGING_OLD, STAGING_WEB,
 };
 
 const KEY: &str =
@@ -55,7 +55,7 @@ async fn switching_profile_switches_account_and_instances() {
     let lab = Lab::start(LabOptions::default()).await.unwrap();
     let [first, second] = [0, 1].map(|n| lab.regions()[n].clone());
 
-    // The portal lists both accounts; staging holds AdminAccess only.
+    // The portal lists both accounts; staging holds AdminAccess and Developer, not ReadOnly.
     let token = sdk::sso_sign_in(&lab, Registration::Session).await;
     let sso = sdk::sso(&lab);
     let accounts = sso
@@ -88,7 +88,7 @@ async fn switching_profile_switches_account_and_instances() {
         .iter()
         .filter_map(|r| r.role_name())
         .collect();
-    assert_eq!(roles, [SSO_ROLE_NAME]);
+    assert_eq!(roles, [SSO_ROLE_NAME, SSO_DEVELOPER_ROLE]);
     let e = sso
         .get_role_credentials()
         .access_token(&token)
@@ -273,4 +273,79 @@ async fn legacy_sso_profile_signs_in_without_scopes() {
     );
     let stats = lab.sso_stats();
     assert_eq!((stats.tokens_issued, stats.role_credentials), (1, 1));
+}
+
+#[tokio::test]
+async fn the_portal_pages_its_lists_and_developer_lands_in_staging() {
+    let lab = Lab::start(LabOptions {
+        max_page_size: 1,
+        ..LabOptions::default()
+    })
+    .await
+    .unwrap();
+    let token = sdk::sso_sign_in(&lab, Registration::Session).await;
+    let sso = sdk::sso(&lab);
+
+    // One item per page under a cap of 1: the SDK's paginator follows nextToken to the end.
+    let first = sso
+        .list_accounts()
+        .access_token(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.account_list().len(), 1);
+    assert!(first.next_token().is_some());
+    let accounts: Vec<String> = sso
+        .list_accounts()
+        .access_token(&token)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.account_id().unwrap().to_string())
+        .collect();
+    assert_eq!(accounts, [ACCOUNT_ID, STAGING_ACCOUNT_ID]);
+    let roles: Vec<String> = sso
+        .list_account_roles()
+        .access_token(&token)
+        .account_id(ACCOUNT_ID)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.role_name().unwrap().to_string())
+        .collect();
+    assert_eq!(roles, [SSO_ROLE_NAME, SSO_READONLY_ROLE]);
+    let e = sso
+        .list_accounts()
+        .access_token(&token)
+        .next_token("not-a-page")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("InvalidRequestException"), "{e:?}");
+
+    // Developer: staging's credentials, staging's caller.
+    let dev = sdk::role_credentials(&lab, &token, STAGING_ACCOUNT_ID, SSO_DEVELOPER_ROLE).await;
+    let (arn, account) = caller_arn(&lab, dev).await;
+    assert_eq!(account, STAGING_ACCOUNT_ID);
+    assert!(
+        arn.contains(":assumed-role/AWSReservedSSO_Developer_fedcba9876543210/"),
+        "{arn}"
+    );
+    let e = sso
+        .get_role_credentials()
+        .access_token(&token)
+        .account_id(ACCOUNT_ID)
+        .role_name(SSO_DEVELOPER_ROLE)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ForbiddenException"), "{e:?}");
 }

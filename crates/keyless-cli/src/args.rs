@@ -107,6 +107,20 @@ pub enum Command {
     },
     /// Sign in to IAM Identity Center (SSO) for an AWS profile: device code in the browser.
     Login(LoginArgs),
+    /// Add IAM Identity Center profiles to ~/.aws/config as `aws configure sso` does: sign in to
+    /// the portal, pick accounts and roles, write [sso-session] and [profile] sections.
+    #[command(
+        name = "configure-sso",
+        after_help = "Examples:\n  keyless configure-sso                 # asks for the start URL, region and roles\n  \
+                            keyless configure-sso --start-url https://my-org.awsapps.com/start --sso-region eu-west-1 \\\n      \
+                            --account 123456789012 --role AdminAccess --region eu-central-1\n  \
+                            keyless configure-sso --start-url https://my-org.awsapps.com/start --sso-region eu-west-1 --all\n\n\
+                            What is missing is asked for on the terminal (or read from stdin, one answer a line). The file's\n\
+                            existing text stays as it is; a copy is kept beside it (config.keyless-backup-…). An sso-session\n\
+                            for the same start URL is reused, and its sign-in too while it is valid. A profile name that\n\
+                            exists already is refused; the proposed names (ROLE-ACCOUNT, as `aws configure sso`) avoid them."
+    )]
+    ConfigureSso(ConfigureSsoArgs),
     /// Sign out of IAM Identity Center for an AWS profile, as `aws sso logout` does for it: end
     /// the session on the portal, remove the token cache and the AWS CLI's role credentials of it.
     Logout(LogoutArgs),
@@ -355,6 +369,34 @@ pub struct LoginArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
     /// Only print the URL; do not try to open a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ConfigureSsoArgs {
+    /// The AWS access portal's start URL, e.g. https://my-org.awsapps.com/start.
+    #[arg(long, value_name = "URL")]
+    pub start_url: Option<String>,
+    /// The region of the IAM Identity Center instance.
+    #[arg(long, value_name = "REGION")]
+    pub sso_region: Option<String>,
+    /// The [sso-session] name [default: the file's session for the start URL, else the portal's host name].
+    #[arg(long, value_name = "NAME")]
+    pub session_name: Option<String>,
+    /// The new profiles' default region [asked for; with --account or --all: the --sso-region].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// An account to add a profile for, with the --role at the same position (repeatable).
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// The role of the --account at the same position (repeatable).
+    #[arg(long = "role", value_name = "NAME")]
+    pub roles: Vec<String>,
+    /// Every role the portal lists that has no profile yet.
+    #[arg(long, conflicts_with_all = ["accounts", "roles"])]
+    pub all: bool,
+    /// Only print the sign-in URL; do not try to open a browser.
     #[arg(long)]
     pub no_browser: bool,
 }

@@ -38,9 +38,9 @@ fn profile_label(profile: &Option<String>) -> String {
     identity::config_file::effective_profile(profile.as_deref())
 }
 
-pub async fn login(args: LoginArgs) -> Result<i32, Failure> {
-    let no_browser = args.no_browser;
-    let login = identity::login(args.aws.profile.as_deref(), None, |code| {
+/// Prints the device code and its page (and opens the page unless `no_browser`).
+pub fn show_device_code(no_browser: bool) -> impl FnOnce(&identity::DeviceCode) {
+    move |code| {
         println!("To sign in, open this page and confirm the code:");
         println!("  {}", escape(code.url()));
         println!("  Code: {}", escape(&code.user_code));
@@ -56,7 +56,15 @@ pub async fn login(args: LoginArgs) -> Result<i32, Failure> {
             }
             None => {}
         }
-    })
+    }
+}
+
+pub async fn login(args: LoginArgs) -> Result<i32, Failure> {
+    let login = identity::login(
+        args.aws.profile.as_deref(),
+        None,
+        show_device_code(args.no_browser),
+    )
     .await
     .map_err(|e| match e.kind {
         ErrorKind::AwsConfig => Failure::usage(e),

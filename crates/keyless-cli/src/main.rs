@@ -1,6 +1,7 @@
 //! `keyless`: the command-line face of Keyless, over the same core as the desktop app.
 
 mod args;
+mod cmd_configure_sso;
 mod cmd_cp;
 mod cmd_identity;
 mod cmd_known_hosts;
@@ -53,6 +54,7 @@ fn main() {
             Command::SshConfig(a) => cmd_ssh_config::run(a),
             Command::KnownHosts { action } => cmd_known_hosts::run(action),
             Command::Login(a) => cmd_identity::login(a).await,
+            Command::ConfigureSso(a) => cmd_configure_sso::run(a).await,
             Command::Logout(a) => cmd_identity::logout(a).await,
             Command::Whoami(a) => cmd_identity::whoami(a).await,
             Command::AwsProfiles(a) => cmd_identity::aws_profiles(a),

@@ -1,5 +1,6 @@
-//! `keyless login | logout | whoami | aws-profiles` and the MFA prompt of `ls`, against the lab:
-//! the test approves the device code while the CLI polls, exactly as a user in a browser would.
+//! `keyless login | logout | whoami | aws-profiles | configure-sso` and the MFA prompt of `ls`,
+//! against the lab: the test approves the device code while the CLI polls, exactly as a user in
+//! a browser would.
 
 mod common;
 
@@ -323,4 +324,286 @@ async fn a_sign_in_link_that_is_not_https_is_shown_with_a_warning_and_never_open
         std::fs::read_to_string(&record).ok(),
         Some(format!("{page}\n"))
     );
+}
+
+/// A first-run AWS setup in the env's HOME: `config` holds `text`, there is no credentials file
+/// and no static key in the environment.
+fn first_run_config(env: &Env, text: &str) -> std::path::PathBuf {
+    let config = env.home.path().join(".aws").join("config");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, text).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    config
+}
+
+/// `keyless configure-sso ARGS` on the first-run config, `answers` on its stdin (none: stdin is
+/// closed); the device code is approved in the lab as soon as it is shown. (exit, stdout, stderr).
+async fn configure_sso(env: &Env, args: &[&str], answers: Option<&str>) -> (i32, String, String) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let home = env.home.path();
+    let mut cmd = env.command(&[&["configure-sso", "--no-browser"], args].concat());
+    cmd.env("AWS_CONFIG_FILE", home.join(".aws/config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join(".aws/credentials"))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    if answers.is_some() {
+        cmd.stdin(std::process::Stdio::piped());
+    }
+    let mut child = cmd.spawn().unwrap();
+    if let Some(text) = answers {
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(text.as_bytes()).await.unwrap();
+        drop(stdin);
+    }
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stdout = String::new();
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(code) = line.trim().strip_prefix("Code: ") {
+                assert!(env.lab.approve_sso(code), "{stdout}");
+            }
+            stdout.push_str(&line);
+            stdout.push('\n');
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("configure-sso did not finish:\n{stdout}"));
+    let out = child.wait_with_output().await.unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `keyless ls --profile P --region R` as the first-run config's user: the instance names.
+async fn ls_as(env: &Env, profile: &str, region: &str) -> Vec<String> {
+    let home = env.home.path();
+    let config = home.join(".aws/config").display().to_string();
+    let credentials = home.join(".aws/credentials").display().to_string();
+    let out = env
+        .run_with(
+            &["ls", "--profile", profile, "--region", region, "--json"],
+            &[
+                ("AWS_CONFIG_FILE", &config),
+                ("AWS_SHARED_CREDENTIALS_FILE", &credentials),
+            ],
+        )
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let mut names: Vec<String> = v["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["name"].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+fn lab_names(env: &Env, account: &str, region: &str) -> Vec<String> {
+    let mut names: Vec<String> = env
+        .lab
+        .instances_in(account)
+        .into_iter()
+        .filter(|i| i.region == region)
+        .filter_map(|i| i.name)
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn configure_sso_with_flags_writes_profiles_that_ls_uses_and_a_second_run_reuses_the_session()
+{
+    let env = Env::start().await;
+    let region = env.lab.regions()[0].clone();
+    let old = "# keep me\n[default]\nregion = us-east-1\n";
+    let config = first_run_config(&env, old);
+    let url = keyless_lab::SSO_START_URL;
+    let staging = keyless_lab::STAGING_ACCOUNT_ID;
+
+    // Pairs are checked before anything else: no sign-in for a broken command line.
+    let (code, stdout, stderr) =
+        configure_sso(&env, &["--start-url", url, "--account", staging], None).await;
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("--account and --role come in pairs"),
+        "{stderr}"
+    );
+    assert_eq!(env.lab.sso_stats().tokens_issued, 0);
+
+    let (code, stdout, stderr) = configure_sso(
+        &env,
+        &[
+            "--start-url",
+            url,
+            "--sso-region",
+            &region,
+            "--account",
+            staging,
+            "--role",
+            "Developer",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("  Code: "), "{stdout}");
+    assert!(
+        stdout.contains("The AWS access portal lists 4 role(s) in 2 account(s):"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[profile Developer-210987654321]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Try: keyless ls --profile Developer-210987654321"),
+        "{stdout}"
+    );
+    assert_eq!(stderr, "", "no question asked");
+    let first = std::fs::read_to_string(&config).unwrap();
+    assert_eq!(
+        first,
+        format!(
+            "{old}\n[sso-session keyless-lab]\nsso_start_url = {url}\nsso_region = {region}\n\
+             sso_registration_scopes = sso:account:access\n\n\
+             [profile Developer-210987654321]\nsso_session = keyless-lab\nsso_account_id = {staging}\n\
+             sso_role_name = Developer\nregion = {region}\n"
+        )
+    );
+    assert_eq!(
+        ls_as(&env, "Developer-210987654321", &region).await,
+        lab_names(&env, staging, &region)
+    );
+
+    // An unlisted role: refused, the file untouched; the sign-in is reused, no code shown.
+    let (code, stdout, stderr) = configure_sso(
+        &env,
+        &[
+            "--start-url",
+            url,
+            "--sso-region",
+            &region,
+            "--account",
+            staging,
+            "--role",
+            "ReadOnly",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("lists no role 'ReadOnly' in account '210987654321'"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("Code: "), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), first);
+
+    // --all: every role without a profile, under the same sso-session, after the old text.
+    let tokens = env.lab.sso_stats().tokens_issued;
+    let (code, stdout, stderr) = configure_sso(
+        &env,
+        &["--start-url", url, "--sso-region", &region, "--all"],
+        None,
+    )
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("Using the sso-session 'keyless-lab' already in the AWS config file."));
+    assert!(
+        stdout.contains("Developer-210987654321 (exists)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        env.lab.sso_stats().tokens_issued,
+        tokens,
+        "no second sign-in"
+    );
+    let second = std::fs::read_to_string(&config).unwrap();
+    assert!(second.starts_with(&first));
+    assert_eq!(second.matches("[sso-session ").count(), 1, "{second}");
+    for p in [
+        "AdminAccess-123456789012",
+        "ReadOnly-123456789012",
+        "AdminAccess-210987654321",
+    ] {
+        assert!(
+            second.contains(&format!("[profile {p}]\nsso_session = keyless-lab\n")),
+            "{second}"
+        );
+    }
+    assert_eq!(second.matches("Developer-210987654321]").count(), 1);
+    let backups: Vec<_> = std::fs::read_dir(config.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("config.keyless-backup-")
+        })
+        .collect();
+    assert_eq!(backups.len(), 2, "one backup per write");
+    assert_eq!(
+        ls_as(&env, "AdminAccess-123456789012", &region).await,
+        lab_names(&env, keyless_lab::ACCOUNT_ID, &region)
+    );
+}
+
+#[tokio::test]
+async fn configure_sso_asks_what_the_flags_leave_open_through_a_pipe() {
+    let env = Env::start().await;
+    let [first, second] = [0, 1].map(|n| env.lab.regions()[n].clone());
+    let config = first_run_config(&env, "");
+    // Start URL, region, roles 1 and 4 (a bad answer first), the profiles' region, two names
+    // (the second the proposal).
+    let answers = format!(
+        "{}\n{first}\n7\n1 4\n{second}\nmain-admin\n\n",
+        keyless_lab::SSO_START_URL
+    );
+    let (code, stdout, stderr) = configure_sso(&env, &[], Some(&answers)).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for question in [
+        "IAM Identity Center start URL: ",
+        "IAM Identity Center region: ",
+        "Roles to keep (numbers, e.g. 1 3, or all): ",
+        "Answer with numbers from 1 to 4, or all.",
+        &format!("Default region of these profiles [{first}]: "),
+        "Profile name for AdminAccess in keyless-lab (123456789012) [AdminAccess-123456789012]: ",
+        "Profile name for Developer in staging (210987654321) [Developer-210987654321]: ",
+    ] {
+        assert!(stderr.contains(question), "asked {question:?}:\n{stderr}");
+    }
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.starts_with("[sso-session keyless-lab]\n"), "{text}");
+    assert!(text.contains(&format!(
+        "[profile main-admin]\nsso_session = keyless-lab\nsso_account_id = 123456789012\n\
+         sso_role_name = AdminAccess\nregion = {second}\n"
+    )));
+    assert!(
+        text.contains("[profile Developer-210987654321]\n"),
+        "{text}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&config).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    assert_eq!(
+        ls_as(&env, "main-admin", &second).await,
+        lab_names(&env, keyless_lab::ACCOUNT_ID, &second)
+    );
+
+    // Stdin ends before the answers do: a clear usage error, nothing written.
+    let before = std::fs::read_to_string(&config).unwrap();
+    let (code, _, stderr) = configure_sso(&env, &[], Some("https://x.awsapps.com/start\n")).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no answer to \"IAM Identity Center region\": stdin ended"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
 }

@@ -2,6 +2,10 @@
 //! test), the token cache read by aws-config, slow_down, expiry, refresh (one at a time),
 //! revocation, logout (for the AWS CLI's caches too), MFA assume-role and the profile list. aws-config reads the process environment (HOME, config
 //! file, endpoints), so the tests of this file take turns; each still owns its lab.
+//! `sso_setup`: IAM Identity Center set up from nothing, the config read back by botocore.
+
+#[path = "identity/sso_setup.rs"]
+mod sso_setup;
 
 use keyless_core::identity::{self, sso_cache, CallerIdentity, ProfileKind};
 use keyless_core::{AwsContext, AwsSelection, ErrorKind, Fix, InstanceFilter};
@@ -20,8 +24,12 @@ struct Setup {
 /// The lab's env file as the process environment, minus its static keys (so profiles decide),
 /// with a private HOME for `~/.aws/sso/cache`.
 async fn setup() -> Setup {
+    setup_with(LabOptions::default()).await
+}
+
+async fn setup_with(opts: LabOptions) -> Setup {
     let turn = ENV.lock().await;
-    let lab = Lab::start(LabOptions::default()).await.expect("lab starts");
+    let lab = Lab::start(opts).await.expect("lab starts");
     let home = tempfile::tempdir().unwrap();
     for (k, v) in lab.env() {
         std::env::set_var(k, v);

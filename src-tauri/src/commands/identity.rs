@@ -15,6 +15,9 @@ pub struct AwsProfiles {
     pub profiles: Vec<AwsProfile>,
     /// The profile used when none is picked (AWS_PROFILE, else `default`).
     pub default_profile: String,
+    /// No AWS identity is configured at all (no profile with credentials, none in the
+    /// environment): the window shows its first-run view.
+    pub setup_needed: bool,
 }
 
 /// What the user needs to approve a sign-in in the browser.
@@ -47,6 +50,7 @@ pub fn aws_profiles() -> AwsProfiles {
     AwsProfiles {
         profiles: identity::list_profiles(),
         default_profile: identity::config_file::effective_profile(None),
+        setup_needed: identity::setup_needed(),
     }
 }
 
@@ -66,37 +70,46 @@ pub async fn sso_login(
     let endpoint = state.selection(&aws_profile).endpoint_url;
     let profile = aws_profile.clone();
     let task = tauri::async_runtime::spawn(async move {
-        identity::login(profile.as_deref(), endpoint.as_deref(), |code| {
-            let shown = LoginPrompt::from(code);
-            let open = shown.url_warning.is_none();
-            let _ = prompt.send(shown);
-            // The portal chose the link: one that is not https:// is shown, never opened.
-            if open {
-                let _ = identity::open_url(code.url());
-            }
-        })
-        .await
+        identity::login(profile.as_deref(), endpoint.as_deref(), show_code(prompt)).await
     });
     let n = state.login_started(&aws_profile, task.inner().abort_handle());
     let outcome = task.await;
     state.login_finished(&aws_profile, n);
-    let login = match outcome {
-        Ok(login) => login?,
+    let login = sign_in_outcome(outcome)?;
+    state.forget_all_aws();
+    Ok(login.expires_at)
+}
+
+/// Sends the device code to the UI and opens its page in the browser — unless the portal chose
+/// a link that is not https://, which is shown, never opened.
+pub(super) fn show_code(prompt: Channel<LoginPrompt>) -> impl FnOnce(&DeviceCode) {
+    move |code| {
+        let shown = LoginPrompt::from(code);
+        let open = shown.url_warning.is_none();
+        let _ = prompt.send(shown);
+        if open {
+            let _ = identity::open_url(code.url());
+        }
+    }
+}
+
+/// A sign-in task's end: its own result, or "cancelled" when the UI stopped it.
+pub(super) fn sign_in_outcome<T>(
+    outcome: std::result::Result<Result<T>, tauri::Error>,
+) -> Result<T> {
+    match outcome {
+        Ok(done) => done,
         Err(tauri::Error::JoinError(e)) if e.is_cancelled() => {
-            return Err(Error::new(ErrorKind::Credentials, "sign-in cancelled")
+            Err(Error::new(ErrorKind::Credentials, "sign-in cancelled")
                 .with_hint("Sign in again when you are ready."))
         }
         // A bug, not the user's doing: say so rather than "cancelled".
-        Err(e) => {
-            return Err(Error::new(
-                ErrorKind::Credentials,
-                format!("the sign-in stopped unexpectedly: {e}"),
-            )
-            .with_hint("Try signing in again."))
-        }
-    };
-    state.forget_all_aws();
-    Ok(login.expires_at)
+        Err(e) => Err(Error::new(
+            ErrorKind::Credentials,
+            format!("the sign-in stopped unexpectedly: {e}"),
+        )
+        .with_hint("Try signing in again.")),
+    }
 }
 
 #[tauri::command]

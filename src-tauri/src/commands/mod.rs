@@ -8,5 +8,6 @@ pub mod inventory;
 pub mod links;
 pub mod profiles;
 pub mod sessions;
+pub mod setup;
 
 pub type Result<T> = std::result::Result<T, keyless_core::Error>;

@@ -52,7 +52,13 @@ default_port: number,
 /**
  * Install the end-to-end tests' read-only hook (KEYLESS_E2E=1).
  */
-e2e: boolean, };
+e2e: boolean, 
+/**
+ * The first-run view may offer the demo lab: `scripts/run.sh` started the app and starts
+ * the lab when it ends with [`DEMO_LAB_EXIT`] (KEYLESS_OFFER_LAB=1). An app started any
+ * other way has no lab to offer: the lab binary is part of the source tree, not the app.
+ */
+offer_lab: boolean, };
 
 export type Via = "private" | "public" | "eice" | "auto";
 
@@ -163,7 +169,12 @@ export type AwsProfiles = { profiles: Array<AwsProfile>,
 /**
  * The profile used when none is picked (AWS_PROFILE, else `default`).
  */
-default_profile: string, };
+default_profile: string, 
+/**
+ * No AWS identity is configured at all (no profile with credentials, none in the
+ * environment): the window shows its first-run view.
+ */
+setup_needed: boolean, };
 
 export type CallerIdentity = { account: string, arn: string, user_id: string, 
 /**
@@ -200,6 +211,55 @@ message: string,
  * expires, though nothing on this machine can use it any more.
  */
 warning: string | null, };
+
+export type PortalRole = { role_name: string, 
+/**
+ * The name proposed for its profile: `<RoleName>-<AccountId>` as `aws configure sso`
+ * proposes it, with `-2`, `-3`… when that name is taken.
+ */
+profile_name: string, 
+/**
+ * A profile of the config file that already signs in to this role with this portal.
+ */
+existing_profile: string | null, };
+
+export type PortalAccount = { account_id: string, account_name: string, email: string | null, roles: Array<PortalRole>, };
+
+export type Portal = { 
+/**
+ * The sso-session name the profiles will use.
+ */
+session: string, start_url: string, sso_region: string, 
+/**
+ * The sso-session is in the config file already (it is reused, not written again).
+ */
+session_exists: boolean, accounts: Array<PortalAccount>, };
+
+export type RoleChoice = { account_id: string, role_name: string, profile_name: string, };
+
+export type SetupChoices = { roles: Array<RoleChoice>, region: string, };
+
+export type ConfigWritten = { 
+/**
+ * The file written (the target when the config path is a symbolic link).
+ */
+path: string, 
+/**
+ * The copy of the file as it was, when there was one.
+ */
+backup: string | null, 
+/**
+ * The sso-session the profiles use.
+ */
+session: string, 
+/**
+ * False when that sso-session was in the file already (reused, not repeated).
+ */
+session_added: boolean, 
+/**
+ * The profiles added, in file order.
+ */
+profiles: Array<string>, };
 
 export type SavedForward = { 
 /**

@@ -7,6 +7,7 @@ import type {
 } from '../generated/bindings';
 import type { ForwardEntry, ForwardStatus } from '../generated/bindings';
 import type { DroppedFiles, RemoteEntry, TransferStarted, TransferUpdate } from '../generated/bindings';
+import type { ConfigWritten, Portal, SetupChoices } from '../generated/bindings';
 import { toApiError } from './errors';
 
 /** Terminal bytes as they come on the output channel (raw binary; a number[] is tolerated). */
@@ -51,6 +52,15 @@ export interface Backend {
   /** Signs the profile's IAM Identity Center sign-in out (for the AWS CLI too); says what went. */
   ssoLogout(awsProfile: AwsProfileName): Promise<SignOut>;
   mfaSubmit(awsProfile: AwsProfileName, code: string): Promise<void>;
+  // The first-run view (docs/ipc.md, "First run").
+  /** Signs in to the IAM Identity Center portal at startUrl (onPrompt gets the device code, unless
+   *  the config file's sso-session for it is still signed in) and lists its accounts and roles. */
+  ssoSetupStart(startUrl: string, ssoRegion: string, onPrompt: (p: LoginPrompt) => void): Promise<Portal>;
+  ssoSetupCancel(): Promise<boolean>;
+  /** Adds the chosen roles' profiles to the AWS config file (only roles the last ssoSetupStart listed). */
+  ssoSetupWrite(choices: SetupChoices): Promise<ConfigWritten>;
+  /** Ends the app so that the run script starts the lab and the app in it (only when AppInfo.offer_lab). */
+  startDemoLab(): Promise<void>;
   /** Opens an http(s) link in the system browser; rejects (invalid_input) any other link. */
   openUrl(url: string): Promise<void>;
   /** Starts saved forward `index` of `profile` on the connection `request` names; its id.
@@ -79,6 +89,9 @@ export interface Backend {
   filesDownload(session: number, paths: string[], onUpdate: (u: TransferUpdate) => void): Promise<TransferStarted | null>;
   filesCancel(session: number, transfer: number): Promise<void>;
 }
+
+/** What the first-run set-up needs of a backend. */
+export type SetupBackend = Pick<Backend, 'ssoSetupStart' | 'ssoSetupCancel' | 'ssoSetupWrite'>;
 
 /** What the Files panel needs of a backend. */
 export type FilesBackend = Pick<Backend,
@@ -137,6 +150,11 @@ const tauriBackend: Backend = {
   ssoLoginCancel: (awsProfile) => call<boolean>('sso_login_cancel', { awsProfile }),
   ssoLogout: (awsProfile) => call<SignOut>('sso_logout', { awsProfile }),
   mfaSubmit: (awsProfile, code) => call<void>('mfa_submit', { awsProfile, code }),
+  ssoSetupStart: (startUrl, ssoRegion, onPrompt) =>
+    call<Portal>('sso_setup_start', { startUrl, ssoRegion, prompt: channelOf(onPrompt) }),
+  ssoSetupCancel: () => call<boolean>('sso_setup_cancel'),
+  ssoSetupWrite: (choices) => call<ConfigWritten>('sso_setup_write', { choices }),
+  startDemoLab: () => call<void>('start_demo_lab'),
   openUrl: (url) => call<void>('open_url', { url }),
   forwardStart(profile, index, request, onStatus) {
     const events = new Channel<ForwardStatus>();
@@ -231,6 +249,14 @@ export const forwardStop = async (id: number): Promise<void> => (await backend()
 export const forwardReconnect = async (id: number): Promise<void> =>
   (await backend()).forwardReconnect(id);
 export const forwardList = async (): Promise<ForwardEntry[]> => (await backend()).forwardList();
+
+/** The first-run set-up's calls, on whichever backend runs (passed into its state once). */
+export const setupBackend: SetupBackend = {
+  ssoSetupStart: async (...a) => (await backend()).ssoSetupStart(...a),
+  ssoSetupCancel: async () => (await backend()).ssoSetupCancel(),
+  ssoSetupWrite: async (...a) => (await backend()).ssoSetupWrite(...a),
+};
+export const startDemoLab = async (): Promise<void> => (await backend()).startDemoLab();
 
 /** The Files panel's calls, on whichever backend runs (passed into its state once). */
 export const filesBackend: FilesBackend = {

@@ -28,7 +28,7 @@ vi.mock('./backend', async () => {
   };
 });
 
-const INFO: AppInfo = { version: '0', lab: false, aws_profile: null, default_regions: ['us-east-1', 'eu-west-1'], default_port: 22, e2e: true };
+const INFO: AppInfo = { version: '0', lab: false, aws_profile: null, default_regions: ['us-east-1', 'eu-west-1'], default_port: 22, e2e: true, offer_lab: false };
 
 /** The part of AppState IdentityState drives. */
 function fakeApp() {

@@ -2,7 +2,7 @@
 // (sts:GetCallerIdentity), switching profiles, and getting credentials back when they are missing:
 // the IAM Identity Center sign-in (device flow) and the MFA code of assume-role profiles.
 // Lives at app.identity; the labels and decisions are in ./identityText.
-import type { ApiError, AwsProfile, CallerIdentity, LoginPrompt, SignOut } from '../generated/bindings';
+import type { ApiError, AwsProfile, CallerIdentity, ConfigWritten, LoginPrompt, SignOut } from '../generated/bindings';
 import * as backend from './backend';
 import type { AwsProfileName } from './backend';
 import { toApiError } from './errors';
@@ -46,6 +46,12 @@ export class IdentityState {
   dialog = $state<IdentityDialog | null>(null);
   /** What the last sign-out of the window's profile did (shown until the profile changes or signs in). */
   signedOut = $state<SignOut | null>(null);
+  /** No AWS identity is configured at all (the backend's word): the first-run view shows. */
+  setupNeeded = $state(false);
+  /** The user carries on without one (an instance role, keys to come): the list shows. */
+  setupSkipped = $state(false);
+  /** The set-up was opened from the profile picker, to add another sign-in. */
+  setupOpened = $state(false);
 
   /** The name of the window's profile (the default one for null). */
   readonly currentName = $derived(effectiveName(this.appState().awsProfile, this.defaultProfile));
@@ -56,6 +62,8 @@ export class IdentityState {
       ? [this.currentProfile.region]
       : [...(this.appState().info?.default_regions ?? [])],
   );
+  /** The first-run view instead of the instance list. */
+  readonly showFirstRun = $derived((this.setupNeeded && !this.setupSkipped) || this.setupOpened);
   /** What would fix the window's credentials problem (from whoami, else the list), if anything. */
   readonly recovery = $derived(this.recoveryOf(
     this.appState().awsProfile,
@@ -90,6 +98,7 @@ export class IdentityState {
       const r = await backend.awsProfiles();
       this.awsProfiles = r.profiles;
       this.defaultProfile = r.default_profile;
+      this.setupNeeded = r.setup_needed;
       this.profilesError = null;
     } catch (e) {
       this.profilesError = toApiError(e);
@@ -184,6 +193,32 @@ export class IdentityState {
       choices = [...this.app.selectedRegions];
     }
     if (this.app.awsProfile === p) this.app.regionChoices = choices;
+  }
+
+  /** The first-run view from the profile picker ("Add an IAM Identity Center sign-in"). */
+  openSetup(): void {
+    this.setupOpened = true;
+    this.app.activeKey = null;
+  }
+
+  /** Leaves the first-run view for the instance list. */
+  closeSetup(): void {
+    this.setupOpened = false;
+    if (this.setupNeeded) this.setupSkipped = true;
+  }
+
+  /** After the set-up wrote profiles: the picker lists them and the window switches to the first. */
+  async profilesAdded(written: ConfigWritten): Promise<void> {
+    this.setupOpened = false;
+    await this.loadProfiles();
+    const first = written.profiles[0];
+    if (first) await this.select(first);
+  }
+
+  /** "Check again" after setting credentials up outside Keyless (keys, `aws configure`). */
+  async recheckSetup(): Promise<void> {
+    await this.loadProfiles();
+    if (!this.setupNeeded) this.reloadWindow();
   }
 
   /** Everything of the window again, once its credentials work (after a sign-in or an MFA code). */

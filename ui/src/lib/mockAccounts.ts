@@ -12,6 +12,8 @@ type AccountsPart = Pick<Backend,
   'ssoLogin' | 'ssoLoginCancel' | 'ssoLogout' | 'mfaSubmit'>;
 
 export type MockAccounts = AccountsPart & {
+  /** Profiles the first-run set-up wrote; `signedIn`: its sign-in serves them. */
+  addAwsProfiles(list: AwsProfile[], signedIn: boolean): void;
   /** Rejects like the real backend when the profile has no usable credentials. */
   requireCredentials(awsProfile: AwsProfileName): void;
   /** The account a profile's calls land in. */
@@ -59,15 +61,17 @@ function seedProfiles(): Profile[] {
 }
 
 export function createMockAccounts(
-  opts: { empty?: boolean; instances: () => Instance[]; delay: (ms: number) => Promise<void> },
+  opts: { empty?: boolean; firstRun?: boolean; instances: () => Instance[]; delay: (ms: number) => Promise<void> },
 ): MockAccounts {
   const profiles: Profile[] = opts.empty ? [] : seedProfiles();
+  // First run: no AWS profile at all, as on a machine where `aws configure` never ran.
+  const awsList: AwsProfile[] = opts.firstRun ? [] : [...MOCK_AWS_PROFILES];
   const signedIn = new Set<string>(['admin-prod']);
   const mfaDone = new Set<string>();
   let pending: { profile: string; approve: () => void; cancel: () => void } | null = null;
 
   const effective = (p: AwsProfileName) => p ?? 'admin-prod';
-  const info = (p: AwsProfileName) => MOCK_AWS_PROFILES.find((x) => x.name === effective(p));
+  const info = (p: AwsProfileName) => awsList.find((x) => x.name === effective(p));
   const sorted = () => [...profiles].sort((a, b) =>
     (a.group ?? '').localeCompare(b.group ?? '') || a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
   const find = (name: string) => {
@@ -82,6 +86,10 @@ export function createMockAccounts(
 
   const accounts: MockAccounts = {
     profiles,
+    addAwsProfiles(list, isSignedIn) {
+      awsList.push(...list);
+      if (isSignedIn) list.forEach((p) => signedIn.add(p.name));
+    },
     requireCredentials(awsProfile) {
       const p = info(awsProfile);
       if (!p) throw fail('aws_config', `the AWS profile '${effective(awsProfile)}' is not in ~/.aws/config`);
@@ -147,7 +155,10 @@ export function createMockAccounts(
       return found;
     },
     async awsProfiles(): Promise<AwsProfiles> {
-      return { profiles: MOCK_AWS_PROFILES, default_profile: 'admin-prod' };
+      return {
+        profiles: [...awsList], default_profile: opts.firstRun ? 'default' : 'admin-prod',
+        setup_needed: awsList.every((p) => p.kind === 'other'),
+      };
     },
     async whoami(awsProfile): Promise<CallerIdentity> {
       accounts.requireCredentials(awsProfile);

@@ -2,7 +2,8 @@
 // Never imported in the Tauri webview: backend.ts loads it lazily only without __TAURI_INTERNALS__.
 //
 // URL switches (mockOptionsFromLocation): ?count=10000 (extra filler instances), ?slow=4 (connect
-// steps 4× slower), ?fail=credentials (list_instances rejects), ?empty=1, ?lab=1, ?e2e=1.
+// steps 4× slower), ?fail=credentials (list_instances rejects), ?empty=1, ?lab=1, ?e2e=1,
+// ?firstrun=1 (no AWS profile at all: the first-run view, with the demo lab offered).
 import type {
   ApiError, AppInfo, ConnectRequest, Fix, Instance, Inventory, SessionEvent, Step, TrustDecision, Via,
 } from '../generated/bindings';
@@ -11,6 +12,7 @@ import { createMockAccounts, MOCK_ACCOUNTS, type MockAccounts } from './mockAcco
 import { MockPool, type ConnectOutcome } from './mockPool';
 import { createMockForwards } from './mockForwards';
 import { createMockFiles, type MockFiles } from './mockFiles';
+import { createMockSetup, type MockSetup } from './mockSetup';
 
 export type MockOptions = {
   /** Extra generated instances (for scrolling tests). */
@@ -22,6 +24,8 @@ export type MockOptions = {
   empty?: boolean;
   lab?: boolean;
   e2e?: boolean;
+  /** No AWS profile at all (the first-run view); the demo lab is offered. */
+  firstRun?: boolean;
   /** How long a connection without tabs stays open (the backend: 10 min). */
   idleMs?: number;
 };
@@ -38,6 +42,7 @@ export function mockOptionsFromLocation(): MockOptions {
     empty: p.has('empty'),
     lab: p.has('lab'),
     e2e: p.has('e2e'),
+    firstRun: p.has('firstrun'),
   };
 }
 
@@ -196,6 +201,7 @@ export type MockBackend = Backend & {
   readonly acked: Map<number, number>;
   readonly resizes: Array<{ id: number; cols: number; rows: number }>;
   readonly accounts: MockAccounts;
+  readonly setup: MockSetup;
   readonly pool: MockPool;
   readonly forwards: ReturnType<typeof createMockForwards>;
   /** The remote file systems and the stand-ins for the native pickers. */
@@ -228,7 +234,8 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const resizes: Array<{ id: number; cols: number; rows: number }> = [];
   let nextId = 1;
   const staging = opts.empty ? [] : stagingInstances(now);
-  const accounts = createMockAccounts({ empty: opts.empty, delay, instances: () => [...all, ...staging] });
+  const accounts = createMockAccounts({ empty: opts.empty, firstRun: opts.firstRun, delay, instances: () => [...all, ...staging] });
+  const setup = createMockSetup(accounts, !!opts.firstRun);
   const files = createMockFiles({
     delay,
     tick: () => sleep(slow === 0 ? 0 : 100 * slow),
@@ -505,9 +512,13 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
 
   const forwards = createMockForwards(() => accounts.profilesList(), delay);
   const backend: MockBackend = {
-    sessions, trusted, acked, resizes, accounts, pool, forwards, files,
+    sessions, trusted, acked, resizes, accounts, pool, forwards, files, setup,
     ...accounts,
     ...files,
+    ssoSetupStart: setup.ssoSetupStart,
+    ssoSetupCancel: setup.ssoSetupCancel,
+    ssoSetupWrite: setup.ssoSetupWrite,
+    startDemoLab: setup.startDemoLab,
     forwardStart: forwards.forwardStart,
     forwardStop: forwards.forwardStop,
     forwardReconnect: forwards.forwardReconnect,
@@ -524,6 +535,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       return {
         version: '0.1.0', lab: !!opts.lab, aws_profile: opts.lab ? null : 'admin-prod',
         default_regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'], default_port: 22, e2e: !!opts.e2e,
+        offer_lab: !!opts.firstRun,
       };
     },
     async listRegions(awsProfile) {

@@ -10,7 +10,7 @@ import type { TabRequest } from './tabRequest';
 function setup(recover: (p: string | null, e: ApiError) => Promise<boolean> = async () => false) {
   const opened: Array<{ request: TabRequest; origin?: SessionOrigin }> = [];
   const host: ProfilesHost = {
-    info: { version: '0', lab: false, aws_profile: null, default_regions: [], default_port: 2222, e2e: false },
+    info: { version: '0', lab: false, aws_profile: null, default_regions: [], default_port: 2222, e2e: false, offer_lab: false },
     awsProfile: null,
     tabs: [],
     identity: { recover: vi.fn(recover), awsProfiles: [] },

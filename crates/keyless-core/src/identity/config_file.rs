@@ -232,6 +232,29 @@ pub fn list_profiles() -> Vec<AwsProfile> {
     AwsFiles::load().list()
 }
 
+/// Variables that give aws-config credentials (or a profile) without any profile in the files.
+const IDENTITY_VARS: [&str; 5] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+];
+
+/// True when no AWS identity is configured at all: no profile in either file that brings
+/// credentials (a `[default]` with only a region does not) and none of the variables that do.
+/// (An EC2 instance role cannot be told apart without asking the metadata service, so a first-run
+/// view offers to carry on anyway.)
+pub fn setup_needed() -> bool {
+    let env = IDENTITY_VARS
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    !env && AwsFiles::load()
+        .list()
+        .iter()
+        .all(|p| p.kind == ProfileKind::Other)
+}
+
 /// The profile aws-config would use: the named one, else `AWS_PROFILE`, else `default`.
 pub fn effective_profile(named: Option<&str>) -> String {
     named

@@ -1,19 +1,24 @@
 //! AWS identities: the profiles of the AWS config files, who you are (`sts:GetCallerIdentity`),
-//! IAM Identity Center sign-in in the AWS CLI's token cache, and MFA for assume-role profiles.
+//! IAM Identity Center sign-in in the AWS CLI's token cache, setting IAM Identity Center up from
+//! nothing (profiles written to the config file), and MFA for assume-role profiles.
 
 pub mod browser;
 pub mod config_file;
+pub mod config_writer;
 pub mod mfa;
 pub mod sso_cache;
 pub(crate) mod sso_credentials;
 pub mod sso_login;
 pub mod sso_logout;
+pub mod sso_setup;
 
 pub use browser::{check_url, open_url, sign_in_page_warning};
-pub use config_file::{list_profiles, AwsProfile, ProfileKind};
+pub use config_file::{list_profiles, setup_needed, AwsProfile, ProfileKind};
+pub use config_writer::ConfigWritten;
 pub use mfa::MfaPrompt;
 pub use sso_login::{login, DeviceCode, SsoLogin};
 pub use sso_logout::{logout, SignOut};
+pub use sso_setup::{Portal, PortalAccount, PortalRole, RoleChoice, SetupChoices};
 
 /// What a secret-bearing type's `Debug` shows in place of a token, key or secret.
 pub(crate) const REDACTED: &str = "<redacted>";

@@ -207,6 +207,16 @@ pub async fn login(
 ) -> Result<SsoLogin> {
     let files = AwsFiles::load();
     let t = target(&files, profile)?;
+    sign_in(&t, endpoint_url, on_code).await
+}
+
+/// The device flow for a sign-in that need not be in the config file yet (a new sso-session
+/// being set up): the token lands in `t.cache_file`.
+pub async fn sign_in(
+    t: &SsoTarget,
+    endpoint_url: Option<&str>,
+    on_code: impl FnOnce(&DeviceCode),
+) -> Result<SsoLogin> {
     let client = oidc_client(&t.region, endpoint_url).await;
 
     // Reuse the client registration the cache holds while it is valid (as the AWS CLI does).
@@ -331,7 +341,7 @@ pub async fn login(
     };
     sso_cache::write(&t.cache_file, &cached)?;
     Ok(SsoLogin {
-        cache_file: t.cache_file,
+        cache_file: t.cache_file.clone(),
         expires_at,
     })
 }
