@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorKind, Fix, Result};
 use crate::forward::RemoteForwards;
 use crate::instance::Instance;
 use crate::severable::{CutOnDrop, Severable};
-use crate::verifier::{RaceClaim, Refusal, Verifier};
+use crate::verifier::{RaceClaim, Refusal, Speculation, Verifier};
 use futures::future::{BoxFuture, FutureExt};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -88,6 +88,8 @@ pub(crate) struct Reach<'a> {
     pub aws: &'a AwsContext,
     pub instance: &'a Instance,
     pub opts: &'a ConnectOptions,
+    /// The address comes from a recent listing, not this connect's lookup (see `speculate.rs`).
+    pub speculation: Option<Speculation>,
 }
 
 impl Reach<'_> {
@@ -172,7 +174,11 @@ impl Reach<'_> {
         Ok(reached)
     }
 
-    async fn direct(&self, address: IpAddr, claim: Option<RaceClaim>) -> Result<Reached> {
+    pub(crate) async fn direct(
+        &self,
+        address: IpAddr,
+        claim: Option<RaceClaim>,
+    ) -> Result<Reached> {
         let at = SocketAddr::new(address, self.opts.port);
         let deadline = self.deadline(at.to_string());
         let started = Instant::now();
@@ -269,6 +275,7 @@ impl Reach<'_> {
             race: claim.clone(),
             trusted_once: trusted_once.clone(),
             remote_forwards: remote_forwards.clone(),
+            speculation: self.speculation.clone(),
         };
         let (stream, cut) = Severable::new(stream);
         let guard = CutOnDrop::new(cut);

@@ -1,7 +1,8 @@
 //! The GUI's live session against the lab (real sshd): lifecycle events, the host-key question,
 //! flow control under a flood with no byte lost, a changed key, a dropped link; and tabs sharing
 //! one pooled connection (`live/pool.rs`); SFTP browsing and transfers (`live/files.rs`); a saved
-//! forward on that connection (`live/forward.rs`).
+//! forward on that connection (`live/forward.rs`); connecting before the lookup answers
+//! (`live/speculate.rs`).
 
 #[path = "live/eice.rs"]
 mod eice;
@@ -11,6 +12,8 @@ mod files;
 mod forward;
 #[path = "live/pool.rs"]
 mod pool;
+#[path = "live/speculate.rs"]
+mod speculate;
 
 use keyless_core::hostkeys::KnownHosts;
 use keyless_core::{
