@@ -4,7 +4,9 @@ use crate::args::LsArgs;
 use crate::output::{color_enabled, Failure};
 use crate::table::{Cell, Table};
 use keyless_core::terminal_text::escape;
-use keyless_core::{validate, AddressCache, AwsContext, AwsSelection, Instance, InstanceFilter, Inventory};
+use keyless_core::{
+    validate, AddressCache, AwsContext, AwsSelection, Instance, InstanceFilter, Inventory,
+};
 
 pub async fn run(args: LsArgs) -> Result<i32, Failure> {
     let mut filter = InstanceFilter::default();
@@ -42,7 +44,10 @@ pub async fn run(args: LsArgs) -> Result<i32, Failure> {
     let inventory = keyless_core::list_instances(&aws, &regions, &filter).await;
     if let Ok(cache) = AddressCache::open_default() {
         // For `keyless ssh` to dial before its lookup answers; a failure only costs that.
-        let _ = cache.record(&aws_profile_key(args.aws.profile.as_deref()), &inventory.instances);
+        let _ = cache.record(
+            &aws_profile_key(args.aws.profile.as_deref()),
+            &inventory.instances,
+        );
     }
     if args.json {
         println!(

@@ -6,8 +6,8 @@ use crate::output::Failure;
 use crate::ssh_forwards::ForwardSpecs;
 use crate::{prompt, terminal};
 use keyless_core::{
-    validate, AddressCache, AwsContext, AwsSelection, ConnectOptions, Exit, HostKeyPolicy, KnownHosts, PtySize,
-    SessionEvent, SessionSpec, Via,
+    validate, AddressCache, AwsContext, AwsSelection, ConnectOptions, Exit, HostKeyPolicy,
+    KnownHosts, PtySize, SessionEvent, SessionSpec, Via,
 };
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -141,10 +141,16 @@ async fn connect(
         None => {
             let aws_profile = crate::cmd_ls::aws_profile_key(args.aws.profile.as_deref());
             let cache = AddressCache::open_default().ok();
-            let recent = (cache.as_ref()).and_then(|c| c.recent(&aws_profile, &region, &plan.target));
-            let connected =
-                keyless_core::connect_target_with(&aws, &region, &plan.target, recent.as_ref(), &opts)
-                    .await;
+            let recent =
+                (cache.as_ref()).and_then(|c| c.recent(&aws_profile, &region, &plan.target));
+            let connected = keyless_core::connect_target_with(
+                &aws,
+                &region,
+                &plan.target,
+                recent.as_ref(),
+                &opts,
+            )
+            .await;
             if let (Ok(connection), Some(cache)) = (&connected, &cache) {
                 // Only saves time later: a cache that cannot be written is no failure.
                 let _ = cache.record(&aws_profile, std::slice::from_ref(&connection.instance));

@@ -53,7 +53,12 @@ impl AddressCache {
 
     /// The instance `target` (its id, or a Name tag only one instance had) was lately seen
     /// as, running in `region` under `aws_profile`.
-    pub fn recent(&self, aws_profile: &AwsProfileKey, region: &str, target: &str) -> Option<Instance> {
+    pub fn recent(
+        &self,
+        aws_profile: &AwsProfileKey,
+        region: &str,
+        target: &str,
+    ) -> Option<Instance> {
         let now = now_secs();
         let by_id = crate::validate::looks_like_instance_id(target);
         let mut matches = self.read().entries.into_iter().filter(|e| {
@@ -198,8 +203,14 @@ mod tests {
             )
             .unwrap();
         let web = cache.recent(&work, "us-east-1", "web").unwrap();
-        assert_eq!((web.instance_id.as_str(), web.private_ip.as_deref()), (a, Some("10.0.0.1")));
-        assert_eq!(cache.recent(&work, "us-east-1", b).unwrap().name.as_deref(), Some("db"));
+        assert_eq!(
+            (web.instance_id.as_str(), web.private_ip.as_deref()),
+            (a, Some("10.0.0.1"))
+        );
+        assert_eq!(
+            cache.recent(&work, "us-east-1", b).unwrap().name.as_deref(),
+            Some("db")
+        );
         assert!(cache.recent(&None, "us-east-1", "web").is_none());
         assert!(cache.recent(&work, "eu-west-1", "web").is_none());
         // Stopped since: forgotten. A name two instances share: no guess.

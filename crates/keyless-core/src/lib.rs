@@ -25,9 +25,9 @@
 //! - [`terminal_text`]: untrusted text (tags, AWS messages) escaped before it reaches a terminal.
 
 pub mod address;
+mod address_cache;
 pub mod aws;
 pub mod connect;
-mod address_cache;
 pub mod deadline;
 mod dial;
 pub mod eice;
@@ -75,6 +75,6 @@ pub use onetime_key::OneTimeKey;
 pub use pool::{ConnectionPool, Lease, PoolEntry, PoolKey, DEFAULT_IDLE_TIMEOUT};
 pub use profiles::{Profile, ProfileStore};
 pub use reach::Path;
-pub use speculate::{connect_target, connect_target_with};
 pub use session::{Connection, Exit, PtySize, Session, SessionEvent, SessionInput, SessionSpec};
+pub use speculate::{connect_target, connect_target_with};
 pub use verifier::HostKeyPrompt;

@@ -71,13 +71,27 @@ pub async fn run(cfg: &LookupConfig<'_>) -> Result<LookupResult, String> {
     let (by_id, by_name) = (keyless(&dest_id, false), keyless(&dest_name, false));
     let dest_ip = format!("{user}@{}", inst.private_ip);
     let mut floor_args: Vec<String> = key.openssh_options();
-    floor_args.extend(["-o", "KexAlgorithms=curve25519-sha256", "-p", &port, &dest_ip, "true"].map(String::from));
+    floor_args.extend(
+        [
+            "-o",
+            "KexAlgorithms=curve25519-sha256",
+            "-p",
+            &port,
+            &dest_ip,
+            "true",
+        ]
+        .map(String::from),
+    );
     let floor_args: Vec<&str> = floor_args.iter().map(String::as_str).collect();
     let floor = Measured::new(&ssh, &floor_args, &vars);
 
     // Warm-up (untimed): pins the host key and fills the address cache.
-    by_id.run_ok(&scratch, "keyless ssh by id (warm-up)").await?;
-    by_name.run_ok(&scratch, "keyless ssh by name (warm-up)").await?;
+    by_id
+        .run_ok(&scratch, "keyless ssh by id (warm-up)")
+        .await?;
+    by_name
+        .run_ok(&scratch, "keyless ssh by name (warm-up)")
+        .await?;
     pusher.push().await?;
     floor.run_ok(&scratch, "ssh floor (warm-up)").await?;
 
@@ -112,7 +126,12 @@ pub async fn run(cfg: &LookupConfig<'_>) -> Result<LookupResult, String> {
     for _ in 0..VERBOSE_RUNS {
         let s = verbose_id.run_ok(&scratch, "keyless ssh -v by id").await?;
         let steps = parse_steps(&s.stderr);
-        handshakes.extend(steps.iter().filter(|(n, _)| n == "Handshake").map(|(_, d)| *d));
+        handshakes.extend(
+            steps
+                .iter()
+                .filter(|(n, _)| n == "Handshake")
+                .map(|(_, d)| *d),
+        );
         timeline_id = step_lines(&s.stderr);
     }
     let s = keyless(&dest_name, true)
@@ -165,7 +184,11 @@ pub fn print(r: &LookupResult, runs: usize, cfg: &LookupConfig<'_>) -> (f64, f64
     header();
     line("a", "keyless ssh ID -- true", &r.by_id);
     line("b", "keyless ssh db-primary -- true (by name)", &r.by_name);
-    line("c", "floor: OpenSSH, key pushed before, curve25519", &r.floor);
+    line(
+        "c",
+        "floor: OpenSSH, key pushed before, curve25519",
+        &r.floor,
+    );
     line("p", "SDK SendSSHPublicKey", &r.push);
     let limit = r.limit();
     println!(
@@ -177,7 +200,10 @@ pub fn print(r: &LookupResult, runs: usize, cfg: &LookupConfig<'_>) -> (f64, f64
     let show = |text: &str, row: &Row| {
         let x = ratio(row.summary().median, limit);
         let met = if x <= LOOKUP_TARGET { "met" } else { "MISSED" };
-        println!("     {text:<47} {:>10}   target ≤ {LOOKUP_TARGET:.2}×: {met}", format!("{x:.2}×"));
+        println!(
+            "     {text:<47} {:>10}   target ≤ {LOOKUP_TARGET:.2}×: {met}",
+            format!("{x:.2}×")
+        );
         x
     };
     let id = show("ratio a / limit (by id)", &r.by_id);

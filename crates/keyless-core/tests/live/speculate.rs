@@ -75,11 +75,20 @@ async fn by_id_the_push_goes_out_before_the_lookup_answers() {
     let aws = aws_for(&lab).await;
     let (prompt, asked) = counting_prompt(TrustDecision::Always);
     let before = lab.requests().len();
-    let c = connect_target(&aws, &db.region, &db.id, &options(&lab, &store, Some(prompt)))
-        .await
-        .unwrap();
+    let c = connect_target(
+        &aws,
+        &db.region,
+        &db.id,
+        &options(&lab, &store, Some(prompt)),
+    )
+    .await
+    .unwrap();
     assert_eq!(c.instance.instance_id, db.id);
-    assert_eq!(asked.load(Ordering::SeqCst), 1, "a new key is asked about once");
+    assert_eq!(
+        asked.load(Ordering::SeqCst),
+        1,
+        "a new key is asked about once"
+    );
     c.disconnect().await;
 
     let requests = lab.requests().split_off(before);
@@ -122,7 +131,11 @@ async fn a_stale_address_now_another_instances_is_dropped_quietly() {
         assert!(c.route_text().starts_with(address), "{}", c.route_text());
         c.disconnect().await;
     }
-    assert_eq!(asked.load(Ordering::SeqCst), 0, "no question for a stale address");
+    assert_eq!(
+        asked.load(Ordering::SeqCst),
+        0,
+        "no question for a stale address"
+    );
     // Both addresses were dialled each time: the stale one first, the right one after.
     assert_eq!(lab.ssh_connections(&cafe.id) - cafe_before, 2);
     assert_eq!(lab.ssh_connections(&db.instance_id) - db_before, 2);
@@ -171,6 +184,10 @@ async fn unknown_and_stopped_ids_keep_the_lookups_errors() {
     assert_eq!(e.kind, ErrorKind::InstanceNotRunning, "{e:?}");
     assert!(e.message.contains("is stopped, not running"), "{e:?}");
     // The early push went out and was refused: the lookup's words win all the same.
-    let refused = lab.pushes().iter().filter(|p| p.outcome != "Success").count();
+    let refused = lab
+        .pushes()
+        .iter()
+        .filter(|p| p.outcome != "Success")
+        .count();
     assert_eq!(refused, 2, "{:?}", lab.pushes());
 }
