@@ -99,7 +99,8 @@ pub async fn connect_target_with(
                 pushed = p;
             }
             r = OptionFuture::from(early_reach.as_mut()), if reached_early.is_none() && early_reach.is_some() => {
-                reached_early = r;
+                // Told now, so progress shows when the key exchange really ended.
+                reached_early = r.map(|r| r.map(|r| told(r, opts)));
             }
         }
     };
@@ -133,7 +134,7 @@ pub async fn connect_target_with(
     let reach = async {
         match (reached_early, early_reach) {
             // Only the pinned key gets this far before the lookup: it is this instance.
-            (Some(Ok(early)), _) => Ok(told(early, opts)),
+            (Some(Ok(early)), _) => Ok(early),
             (None, Some(pending)) if same_address => pending.await.map(|r| told(r, opts)),
             (None, Some(pending)) => first_ok(pending, looked_up.run(plan), opts).await,
             _ => looked_up.run(plan).await,

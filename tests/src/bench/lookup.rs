@@ -32,6 +32,11 @@ pub struct LookupResult {
     pub push: Row,
     /// keyless's TCP connect + key exchange (the Handshake step of `-v`), median.
     pub handshake: Duration,
+    /// keyless's Authenticate step, median.
+    pub auth: Duration,
+    /// When keyless had authenticated (from its start, `-v`), median: by id, by name.
+    pub connected_id: Duration,
+    pub connected_name: Duration,
     /// One `keyless ssh -v` run by id and one by name: the step lines as printed.
     pub timeline_id: Vec<String>,
     pub timeline_name: Vec<String>,
@@ -120,27 +125,32 @@ pub async fn run(cfg: &LookupConfig<'_>) -> Result<LookupResult, String> {
         }
     }
 
-    let verbose_id = keyless(&dest_id, true);
-    let mut handshakes = Vec::new();
+    let mut steps = Steps::default();
     let mut timeline_id = Vec::new();
-    for _ in 0..VERBOSE_RUNS {
-        let s = verbose_id.run_ok(&scratch, "keyless ssh -v by id").await?;
-        let steps = parse_steps(&s.stderr);
-        handshakes.extend(
-            steps
-                .iter()
-                .filter(|(n, _)| n == "Handshake")
-                .map(|(_, d)| *d),
-        );
-        timeline_id = step_lines(&s.stderr);
+    let mut timeline_name = Vec::new();
+    for (dest, connected, timeline) in [
+        (&dest_id, &mut steps.connected_id, &mut timeline_id),
+        (&dest_name, &mut steps.connected_name, &mut timeline_name),
+    ] {
+        let verbose = keyless(dest, true);
+        for _ in 0..VERBOSE_RUNS {
+            let s = verbose.run_ok(&scratch, "keyless ssh -v").await?;
+            for (name, took) in parse_steps(&s.stderr) {
+                match name.as_str() {
+                    "Handshake" => steps.handshake.push(took),
+                    "Authenticate" => steps.auth.push(took),
+                    _ => {}
+                }
+            }
+            connected.extend(done_at(&s.stderr, "Authenticate"));
+            *timeline = step_lines(&s.stderr);
+        }
     }
-    let s = keyless(&dest_name, true)
-        .run_ok(&scratch, "keyless ssh -v by name")
-        .await?;
-    let timeline_name = step_lines(&s.stderr);
-    if handshakes.is_empty() {
-        return Err("keyless ssh -v printed no Handshake step".into());
-    }
+    let median = |v: &[Duration], what: &str| {
+        (!v.is_empty())
+            .then(|| summarize(v).median)
+            .ok_or(format!("keyless ssh -v printed no {what}"))
+    };
     let [by_id, by_name, floor, push] = rows;
     let result = LookupResult {
         instance_id: inst.id.clone(),
@@ -148,12 +158,31 @@ pub async fn run(cfg: &LookupConfig<'_>) -> Result<LookupResult, String> {
         by_name,
         floor,
         push,
-        handshake: summarize(&handshakes).median,
+        handshake: median(&steps.handshake, "Handshake step")?,
+        auth: median(&steps.auth, "Authenticate step")?,
+        connected_id: median(&steps.connected_id, "Authenticate end")?,
+        connected_name: median(&steps.connected_name, "Authenticate end")?,
         timeline_id,
         timeline_name,
     };
     lab.shutdown().await;
     Ok(result)
+}
+
+#[derive(Default)]
+struct Steps {
+    handshake: Vec<Duration>,
+    auth: Vec<Duration>,
+    connected_id: Vec<Duration>,
+    connected_name: Vec<Duration>,
+}
+
+/// From `keyless: STEP took N ms, done at M ms`: M.
+fn done_at(stderr: &str, step: &str) -> Option<Duration> {
+    let prefix = format!("keyless: {step} took ");
+    let l = stderr.lines().find(|l| l.starts_with(&prefix))?;
+    let at = l.split_once(", done at ")?.1.strip_suffix(" ms")?;
+    at.trim().parse().ok().map(Duration::from_millis)
 }
 
 fn step_lines(stderr: &str) -> Vec<String> {
@@ -169,6 +198,11 @@ impl LookupResult {
     pub fn limit(&self) -> Duration {
         let (push, floor) = (self.push.summary().median, self.floor.summary().median);
         push.max(self.handshake) + floor.saturating_sub(self.handshake)
+    }
+
+    /// max(push, handshake) + authentication: the least a connect's own steps can take.
+    pub fn phase_limit(&self) -> Duration {
+        self.push.summary().median.max(self.handshake) + self.auth
     }
 }
 
@@ -208,6 +242,19 @@ pub fn print(r: &LookupResult, runs: usize, cfg: &LookupConfig<'_>) -> (f64, f64
     };
     let id = show("ratio a / limit (by id)", &r.by_id);
     let name = show("ratio b / limit (by name)", &r.by_name);
+    let phase = r.phase_limit();
+    println!(
+        "     connect steps only (-v, median of {VERBOSE_RUNS}): authenticated at {} by id, {} by \
+         name; max(push {}, handshake {}) + auth {} = {}: {:.2}× and {:.2}×",
+        ms(r.connected_id),
+        ms(r.connected_name),
+        ms(r.push.summary().median),
+        ms(r.handshake),
+        ms(r.auth),
+        ms(phase),
+        ratio(r.connected_id, phase),
+        ratio(r.connected_name, phase),
+    );
     for (what, lines) in [("by id", &r.timeline_id), ("by name", &r.timeline_name)] {
         println!("     timeline, one keyless ssh -v run {what}:");
         for l in lines {
