@@ -39,7 +39,9 @@ pub(crate) async fn lease(
         match known {
             Some(instance) => connect_instance(aws, instance, opts).await,
             // The lookup runs alongside the key push (see `speculate.rs`).
-            None => connect_target(aws, &request.region, &request.instance_id, opts).await,
+            None => {
+                Box::pin(connect_target(aws, &request.region, &request.instance_id, opts)).await
+            }
         }
     };
     pool.lease(pool_key(aws_profile, request), connect).await

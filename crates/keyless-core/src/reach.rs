@@ -96,17 +96,8 @@ impl Reach<'_> {
     /// Reaches the instance along `plan`, reporting each step of the path that won.
     pub async fn run(&self, plan: RoutePlan) -> Result<Reached> {
         let reached = match plan {
-            RoutePlan::Direct(address) => {
-                self.direct(address, None)
-                    .await
-                    .map_err(|e| match (e.kind, self.opts.via) {
-                        // Unroutable private address: the VPC's endpoint may still reach it.
-                        (ErrorKind::Network, Via::Private) if e.fix.is_none() => {
-                            e.with_fix(Fix::UseAddress { via: Via::Auto })
-                        }
-                        _ => e,
-                    })
-            }
+            RoutePlan::Direct(address) => (self.direct(address, None).await)
+                .map_err(|e| direct_failed(e, self.opts.via)),
             RoutePlan::Tunnel(address) => {
                 let endpoint = self.endpoint().await?;
                 self.tunnel(address, endpoint, None).await
@@ -301,6 +292,17 @@ impl Reach<'_> {
             trusted_once: trusted_once.load(Ordering::SeqCst),
             remote_forwards,
         })
+    }
+}
+
+/// A direct attempt's error as the user sees it.
+pub(crate) fn direct_failed(e: Error, via: Via) -> Error {
+    match (e.kind, via) {
+        // Unroutable private address: the VPC's endpoint may still reach it.
+        (ErrorKind::Network, Via::Private) if e.fix.is_none() => {
+            e.with_fix(Fix::UseAddress { via: Via::Auto })
+        }
+        _ => e,
     }
 }
 

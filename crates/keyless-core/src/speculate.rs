@@ -22,7 +22,7 @@ use crate::error::Result;
 use crate::instance::Instance;
 use crate::inventory::resolve_target;
 use crate::push::PushReceipt;
-use crate::reach::{Reach, Reached};
+use crate::reach::{direct_failed, Reach, Reached};
 use crate::session::Connection;
 use crate::validate::looks_like_instance_id;
 use crate::verifier::Speculation;
@@ -89,8 +89,8 @@ pub async fn connect_target_with(
         });
 
     let started = Instant::now();
-    let lookup = resolve_target(aws, region, target);
-    tokio::pin!(lookup);
+    // Boxed, like the other branches: together they are too big for a worker's stack.
+    let mut lookup = Box::pin(resolve_target(aws, region, target));
     let (mut pushed, mut reached_early) = (None, None);
     let found = loop {
         tokio::select! {
@@ -118,28 +118,32 @@ pub async fn connect_target_with(
     }
 
     let req = push_request(&instance.instance_id, &instance.region, opts, &public);
-    let push = async {
+    let push = Box::pin(async {
         match (pushed, early_push) {
             (Some(done), _) => done,
             (None, Some(pending)) => pending.await,
             (None, None) => timed_push(aws, &req, opts).await,
         }
-    };
+    });
     let looked_up = Reach {
         aws,
         instance: &instance,
         opts,
         speculation: None,
     };
-    let reach = async {
+    let reach = Box::pin(async {
         match (reached_early, early_reach) {
             // Only the pinned key gets this far before the lookup: it is this instance.
             (Some(Ok(early)), _) => Ok(early),
-            (None, Some(pending)) if same_address => pending.await.map(|r| told(r, opts)),
+            // The address is the looked-up one after all: this is the connection attempt.
+            (None, Some(pending)) if same_address => match pending.await {
+                Ok(reached) => Ok(told(reached, opts)),
+                Err(e) => Err(direct_failed(e, opts.via)),
+            },
             (None, Some(pending)) => first_ok(pending, looked_up.run(plan), opts).await,
             _ => looked_up.run(plan).await,
         }
-    };
+    });
     let ((pushed, push_timing), reached) = tokio::join!(push, reach);
     timings.push(push_timing);
     // A push error explains more than a connection error caused by the same root problem.
