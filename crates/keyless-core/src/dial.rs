@@ -40,7 +40,13 @@ pub(crate) async fn lease(
             Some(instance) => connect_instance(aws, instance, opts).await,
             // The lookup runs alongside the key push (see `speculate.rs`).
             None => {
-                Box::pin(connect_target(aws, &request.region, &request.instance_id, opts)).await
+                Box::pin(connect_target(
+                    aws,
+                    &request.region,
+                    &request.instance_id,
+                    opts,
+                ))
+                .await
             }
         }
     };

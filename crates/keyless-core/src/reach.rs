@@ -96,8 +96,9 @@ impl Reach<'_> {
     /// Reaches the instance along `plan`, reporting each step of the path that won.
     pub async fn run(&self, plan: RoutePlan) -> Result<Reached> {
         let reached = match plan {
-            RoutePlan::Direct(address) => (self.direct(address, None).await)
-                .map_err(|e| direct_failed(e, self.opts.via)),
+            RoutePlan::Direct(address) => {
+                (self.direct(address, None).await).map_err(|e| direct_failed(e, self.opts.via))
+            }
             RoutePlan::Tunnel(address) => {
                 let endpoint = self.endpoint().await?;
                 self.tunnel(address, endpoint, None).await
