@@ -35,6 +35,8 @@ pub struct CoreConfig {
     pub regions: Vec<String>,
     pub eic_latency: Duration,
     pub eice_latency: Duration,
+    /// Before every EC2 Query API answer.
+    pub api_latency: Duration,
     pub key_ttl: Duration,
     /// At least 1.
     pub max_page_size: usize,

@@ -173,6 +173,7 @@ impl Lab {
             regions: opts.regions.clone(),
             eic_latency: opts.eic_latency,
             eice_latency: opts.eice_latency,
+            api_latency: opts.api_latency,
             eice_port,
             key_ttl: opts.key_ttl,
             max_page_size: opts.max_page_size.max(1),

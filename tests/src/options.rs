@@ -10,6 +10,9 @@ pub struct LabOptions {
     pub extra_instances: usize,
     /// Delay before SendSSHPublicKey answers.
     pub eic_latency: Duration,
+    /// Delay before every EC2 Query API request (DescribeInstances, …) is answered: the round
+    /// trip to AWS from a real office, for benchmarks and for ordering tests.
+    pub api_latency: Duration,
     /// Delay before the EC2 Instance Connect Endpoint answers a tunnel's upgrade request (its
     /// extra round trips, for benchmarks).
     pub eice_latency: Duration,
@@ -28,6 +31,7 @@ impl Default for LabOptions {
             regions: vec!["us-east-1".into(), "eu-west-1".into()],
             extra_instances: 0,
             eic_latency: Duration::ZERO,
+            api_latency: Duration::ZERO,
             eice_latency: Duration::ZERO,
             key_ttl: Duration::from_secs(60),
             max_page_size: 1000,

@@ -37,16 +37,26 @@ async fn log_request(
     next: axum::middleware::Next,
 ) -> Response {
     let path = req.uri().path();
-    if !path.starts_with("/_lab/") {
-        let record = ApiRequest {
-            method: req.method().to_string(),
-            path: path.to_string(),
-            target: header_str(req.headers(), "x-amz-target").map(str::to_string),
-            at: SystemTime::now(),
-        };
-        core.state().requests.push(record);
+    if path.starts_with("/_lab/") {
+        return next.run(req).await;
     }
-    next.run(req).await
+    let record = ApiRequest {
+        method: req.method().to_string(),
+        path: path.to_string(),
+        target: header_str(req.headers(), "x-amz-target").map(str::to_string),
+        at: SystemTime::now(),
+        answered: None,
+    };
+    let index = {
+        let mut st = core.state();
+        st.requests.push(record);
+        st.requests.len() - 1
+    };
+    let response = next.run(req).await;
+    if let Some(r) = core.state().requests.get_mut(index) {
+        r.answered = Some(SystemTime::now());
+    }
+    response
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -104,6 +114,9 @@ async fn aws(
         Err(e) => auth_error(service, e, &rid),
         Ok(scope) => match service {
             Service::Ec2 => {
+                if !core.config.api_latency.is_zero() {
+                    tokio::time::sleep(core.config.api_latency).await;
+                }
                 let caller = core.ids().caller(&scope.access_key);
                 let params = query_params(&uri, &body);
                 ec2_api::handle(&core, &caller, &scope.region, &params, &rid)

@@ -172,6 +172,8 @@ pub struct ApiRequest {
     pub target: Option<String>,
     /// Arrival time.
     pub at: SystemTime,
+    /// When the answer left (`None` while it is being worked on).
+    pub answered: Option<SystemTime>,
 }
 
 /// A snapshot of one instance, as tests and `GET /_lab/state` see it.

@@ -4,7 +4,9 @@ use crate::args::LsArgs;
 use crate::output::{color_enabled, Failure};
 use crate::table::{Cell, Table};
 use keyless_core::terminal_text::escape;
-use keyless_core::{validate, AwsContext, AwsSelection, Instance, InstanceFilter, Inventory};
+use keyless_core::{
+    validate, AddressCache, AwsContext, AwsSelection, Instance, InstanceFilter, Inventory,
+};
 
 pub async fn run(args: LsArgs) -> Result<i32, Failure> {
     let mut filter = InstanceFilter::default();
@@ -40,6 +42,13 @@ pub async fn run(args: LsArgs) -> Result<i32, Failure> {
     };
 
     let inventory = keyless_core::list_instances(&aws, &regions, &filter).await;
+    if let Ok(cache) = AddressCache::open_default() {
+        // For `keyless ssh` to dial before its lookup answers; a failure only costs that.
+        let _ = cache.record(
+            &aws_profile_key(args.aws.profile.as_deref()),
+            &inventory.instances,
+        );
+    }
     if args.json {
         println!(
             "{}",
@@ -53,6 +62,14 @@ pub async fn run(args: LsArgs) -> Result<i32, Failure> {
         return Ok(1);
     }
     Ok(0)
+}
+
+/// The AWS profile the address cache files sightings under: `--profile`, else `AWS_PROFILE`,
+/// else the default chain.
+pub(crate) fn aws_profile_key(flag: Option<&str>) -> keyless_core::AwsProfileKey {
+    flag.map(str::to_owned)
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+        .filter(|p| !p.is_empty())
 }
 
 fn print_table(inventory: &Inventory, region_count: usize) {

@@ -6,8 +6,8 @@ use crate::output::Failure;
 use crate::ssh_forwards::ForwardSpecs;
 use crate::{prompt, terminal};
 use keyless_core::{
-    validate, AwsContext, AwsSelection, ConnectOptions, Exit, HostKeyPolicy, KnownHosts, PtySize,
-    SessionEvent, SessionSpec, Via,
+    validate, AddressCache, AwsContext, AwsSelection, ConnectOptions, Exit, HostKeyPolicy,
+    KnownHosts, PtySize, SessionEvent, SessionSpec, Via,
 };
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -113,6 +113,7 @@ async fn connect(
     let region = aws.default_region().map_err(Failure::ssh)?;
 
     let verbose = args.verbose;
+    let begun = std::time::Instant::now();
     let opts = ConnectOptions {
         os_user: plan.user.clone(),
         port: plan.port,
@@ -121,8 +122,14 @@ async fn connect(
         known_hosts: KnownHosts::open_default().map_err(Failure::ssh)?,
         prompt: Some(prompt::tty_host_key_prompt()),
         progress: Some(Arc::new(move |t: keyless_core::StepTiming| {
+            // Steps overlap: when each ended shows the timeline.
             if verbose {
-                eprintln!("keyless: {:?} took {} ms", t.step, t.took.as_millis());
+                eprintln!(
+                    "keyless: {:?} took {} ms, done at {} ms",
+                    t.step,
+                    t.took.as_millis(),
+                    begun.elapsed().as_millis()
+                );
             }
         })),
         timeout: plan.timeout,
@@ -131,7 +138,25 @@ async fn connect(
     };
     let connection = match profile {
         Some(name) => crate::cmd_profile::connect(&aws, &region, name, &plan.target, &opts).await,
-        None => keyless_core::connect_target(&aws, &region, &plan.target, &opts).await,
+        None => {
+            let aws_profile = crate::cmd_ls::aws_profile_key(args.aws.profile.as_deref());
+            let cache = AddressCache::open_default().ok();
+            let recent =
+                (cache.as_ref()).and_then(|c| c.recent(&aws_profile, &region, &plan.target));
+            let connected = keyless_core::connect_target_with(
+                &aws,
+                &region,
+                &plan.target,
+                recent.as_ref(),
+                &opts,
+            )
+            .await;
+            if let (Ok(connection), Some(cache)) = (&connected, &cache) {
+                // Only saves time later: a cache that cannot be written is no failure.
+                let _ = cache.record(&aws_profile, std::slice::from_ref(&connection.instance));
+            }
+            connected
+        }
     }
     .map_err(Failure::ssh)?;
     Ok(connection)

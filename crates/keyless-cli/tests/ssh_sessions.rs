@@ -431,3 +431,49 @@ async fn local_forwards_carry_connections_over_the_one_ssh_connection() {
     let out = env.run(&["ssh", "-L", "1:h", &target]).await;
     assert!(out.stderr.contains("is not a forward"), "{out:?}");
 }
+
+/// `keyless ls` and connects keep a cache of recent addresses that `keyless ssh` dials before its
+/// lookup answers; an entry pointing at another instance's address is dropped without a word.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_cached_address_still_reaches_the_right_instance_quietly() {
+    let env = Env::start().await;
+    let user = env.lab.os_user().to_owned();
+    let db = env.lab.instance_named("db-primary");
+    let cafe = env.lab.instance_named("café-α");
+    // Pins db-primary's host key.
+    let first = env.ssh(&format!("{user}@{}", db.id), &["true"]).await;
+    assert_eq!(first.code, 0, "{first:?}");
+    let listed = env.run(&["ls", "--json"]).await;
+    assert_eq!(listed.code, 0, "{listed:?}");
+    let cache = env.home.path().join(".cache/keyless/recent-addresses.json");
+    let mut file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cache).expect("ls wrote the cache")).unwrap();
+    let entries = file["entries"].as_array_mut().unwrap();
+    let entry = (entries.iter_mut())
+        .find(|e| e["instance_id"] == db.id.as_str())
+        .expect("db-primary is cached");
+    // Now café-α's address: another machine with another host key.
+    entry["private_ip"] = cafe.private_ip.to_string().into();
+    std::fs::write(&cache, serde_json::to_vec(&file).unwrap()).unwrap();
+
+    let cafe_before = env.lab.ssh_connections(&cafe.id);
+    for target in [db.id.as_str(), "db-primary"] {
+        let out = env
+            .run(&[
+                "ssh",
+                &format!("{user}@{target}"),
+                "--host-key-policy",
+                "strict",
+                "-v",
+                "--",
+                "true",
+            ])
+            .await;
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(!out.stderr.contains("host key"), "{out:?}");
+        let route = format!("connected to {}", db.private_ip);
+        assert!(out.stderr.contains(&route), "{out:?}");
+    }
+    // The stale address was tried once (the first connect put the right one back in the cache).
+    assert_eq!(env.lab.ssh_connections(&cafe.id) - cafe_before, 1);
+}

@@ -4,7 +4,7 @@
 //! push once more (the 60 s window may have passed) and otherwise explain the usual causes.
 //! Each phase that waits on the server has a deadline (`deadline.rs`). How the instance is
 //! reached — directly, through its VPC's EC2 Instance Connect Endpoint, or both raced — is
-//! `reach.rs`'s job.
+//! `reach.rs`'s job; starting before the instance is looked up is `speculate.rs`'s.
 
 use crate::address::{plan_route, Via};
 use crate::aws::AwsContext;
@@ -14,7 +14,7 @@ use crate::hostkeys::{HostKeyPolicy, KnownHosts};
 use crate::instance::Instance;
 use crate::onetime_key::OneTimeKey;
 use crate::push::{push_key, PushReceipt, PushRequest, KEY_LIFETIME};
-use crate::reach::Reach;
+use crate::reach::{Reach, Reached};
 use crate::session::Connection;
 use crate::verifier::{HostKeyPrompt, Verifier};
 use serde::Serialize;
@@ -89,21 +89,6 @@ impl ConnectOptions {
     }
 }
 
-/// Resolves `target` (id or Name tag) in `region`, then connects.
-pub async fn connect_target(
-    aws: &AwsContext,
-    region: &str,
-    target: &str,
-    opts: &ConnectOptions,
-) -> Result<Connection> {
-    let started = Instant::now();
-    let instance = crate::inventory::resolve_target(aws, region, target).await?;
-    let resolved = opts.report(Step::Resolve, started);
-    let mut connection = connect_instance(aws, instance, opts).await?;
-    connection.timings.insert(0, resolved);
-    Ok(connection)
-}
-
 /// Connects to an instance already described (the app has it from the list).
 pub async fn connect_instance(
     aws: &AwsContext,
@@ -114,52 +99,90 @@ pub async fn connect_instance(
     instance.ensure_running()?;
     let plan = plan_route(&instance, opts.via)?;
     let mut timings = Vec::new();
-
-    let t = Instant::now();
-    let key = OneTimeKey::generate()?;
-    timings.push(opts.report(Step::Key, t));
-
+    let key = one_time_key(opts, &mut timings)?;
     let public = key.public_openssh();
-    let push_req = PushRequest {
-        region: &instance.region,
-        instance_id: &instance.instance_id,
-        os_user: &opts.os_user,
-        public_key: &public,
-    };
-    let push = async {
-        let t = Instant::now();
-        let r = push_key(aws, &push_req).await;
-        (r, opts.report(Step::Push, t))
-    };
+    let push_req = push_request(&instance.instance_id, &instance.region, opts, &public);
     let reach = Reach {
         aws,
         instance: &instance,
         opts,
+        speculation: None,
     };
-    let ((pushed, push_timing), reached) = tokio::join!(push, reach.run(plan));
+    let ((pushed, push_timing), reached) =
+        tokio::join!(timed_push(aws, &push_req, opts), reach.run(plan));
     timings.push(push_timing);
     // A push error explains more than a connection error caused by the same root problem.
-    let mut receipt = pushed?;
+    let receipt = pushed?;
     let reached = reached?;
+    let done = Pushed {
+        key: &key,
+        request: &push_req,
+        receipt,
+    };
+    finish(aws, &instance, done, reached, timings, opts).await
+}
+
+/// A fresh one-time key, timed as the Key step.
+pub(crate) fn one_time_key(
+    opts: &ConnectOptions,
+    timings: &mut Vec<StepTiming>,
+) -> Result<OneTimeKey> {
+    let t = Instant::now();
+    let key = OneTimeKey::generate()?;
+    timings.push(opts.report(Step::Key, t));
+    Ok(key)
+}
+
+pub(crate) fn push_request<'a>(
+    instance_id: &'a str,
+    region: &'a str,
+    opts: &'a ConnectOptions,
+    public_key: &'a str,
+) -> PushRequest<'a> {
+    PushRequest {
+        region,
+        instance_id,
+        os_user: &opts.os_user,
+        public_key,
+    }
+}
+
+/// The push, timed as the Push step.
+pub(crate) async fn timed_push(
+    aws: &AwsContext,
+    request: &PushRequest<'_>,
+    opts: &ConnectOptions,
+) -> (Result<PushReceipt>, StepTiming) {
+    let t = Instant::now();
+    let pushed = push_key(aws, request).await;
+    (pushed, opts.report(Step::Push, t))
+}
+
+/// A key EC2 Instance Connect accepted, and how to push it again.
+pub(crate) struct Pushed<'a> {
+    pub key: &'a OneTimeKey,
+    pub request: &'a PushRequest<'a>,
+    pub receipt: PushReceipt,
+}
+
+/// Authenticates over a finished key exchange with the pushed key; the connection to hand out.
+pub(crate) async fn finish(
+    aws: &AwsContext,
+    instance: &Instance,
+    mut pushed: Pushed<'_>,
+    reached: Reached,
+    mut timings: Vec<StepTiming>,
+    opts: &ConnectOptions,
+) -> Result<Connection> {
     timings.extend(reached.timings.iter().copied());
     let deadline = reached.deadline.clone();
     let mut handle = reached.handle;
-
     let t = Instant::now();
-    authenticate(
-        aws,
-        &mut handle,
-        &key,
-        &push_req,
-        &mut receipt,
-        &instance,
-        &deadline,
-    )
-    .await?;
+    authenticate(aws, &mut handle, &mut pushed, instance, &deadline).await?;
     timings.push(opts.report(Step::Authenticate, t));
     Ok(Connection::new(
         handle,
-        instance,
+        instance.clone(),
         crate::session::Route {
             address: reached.address,
             path: reached.path,
@@ -175,21 +198,20 @@ pub async fn connect_instance(
 async fn authenticate(
     aws: &AwsContext,
     handle: &mut russh::client::Handle<Verifier>,
-    key: &OneTimeKey,
-    push_req: &PushRequest<'_>,
-    receipt: &mut PushReceipt,
+    pushed: &mut Pushed<'_>,
     instance: &Instance,
     deadline: &PhaseDeadline,
 ) -> Result<()> {
+    let (key, push_req) = (pushed.key, pushed.request);
     let user = push_req.os_user;
-    if receipt.age() >= REPUSH_AFTER {
-        *receipt = push_key(aws, push_req).await?;
+    if pushed.receipt.age() >= REPUSH_AFTER {
+        pushed.receipt = push_key(aws, push_req).await?;
     }
     if try_auth(handle, key, user, deadline).await? {
         return Ok(());
     }
     // The key may have expired on the way (slow network, a long host-key prompt): once more.
-    *receipt = push_key(aws, push_req).await?;
+    pushed.receipt = push_key(aws, push_req).await?;
     if try_auth(handle, key, user, deadline).await? {
         return Ok(());
     }

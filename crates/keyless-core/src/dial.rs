@@ -1,16 +1,16 @@
 //! Leasing the pooled connection for something the app asked for by name (a tab's shell, a saved
 //! forward): one pool key, and — only when the pool has no live connection for it — the instance
-//! looked up (unless the backend already listed it) and connected with a one-time key.
+//! looked up (unless the backend already listed it; the key push does not wait for the lookup)
+//! and connected with a one-time key.
 
 use crate::aws::AwsContext;
-use crate::connect::{connect_instance, ConnectOptions, Step};
+use crate::connect::{connect_instance, ConnectOptions};
 use crate::error::Result;
 use crate::instance::Instance;
-use crate::inventory::resolve_target;
 use crate::known_instances::AwsProfileKey;
 use crate::live::ConnectRequest;
 use crate::pool::{ConnectionPool, Lease, PoolKey};
-use std::time::Instant;
+use crate::speculate::connect_target;
 
 /// The pool key for `request` under `aws_profile`: what tabs and forwards share.
 pub(crate) fn pool_key(aws_profile: AwsProfileKey, request: &ConnectRequest) -> PoolKey {
@@ -36,16 +36,19 @@ pub(crate) async fn lease(
 ) -> Result<Lease> {
     // Runs only when the pool has no connection for the key: a reused one reports no steps.
     let connect = async {
-        let instance = match known {
-            Some(instance) => instance,
+        match known {
+            Some(instance) => connect_instance(aws, instance, opts).await,
+            // The lookup runs alongside the key push (see `speculate.rs`).
             None => {
-                let started = Instant::now();
-                let instance = resolve_target(aws, &request.region, &request.instance_id).await?;
-                opts.report(Step::Resolve, started);
-                instance
+                Box::pin(connect_target(
+                    aws,
+                    &request.region,
+                    &request.instance_id,
+                    opts,
+                ))
+                .await
             }
-        };
-        connect_instance(aws, instance, opts).await
+        }
     };
     pool.lease(pool_key(aws_profile, request), connect).await
 }

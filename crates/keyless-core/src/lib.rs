@@ -25,6 +25,7 @@
 //! - [`terminal_text`]: untrusted text (tags, AWS messages) escaped before it reaches a terminal.
 
 pub mod address;
+mod address_cache;
 pub mod aws;
 pub mod connect;
 pub mod deadline;
@@ -51,13 +52,15 @@ pub mod push;
 pub mod reach;
 pub mod session;
 mod severable;
+mod speculate;
 pub mod terminal_text;
 pub mod validate;
 mod verifier;
 
 pub use address::{plan_route, RoutePlan, Via};
+pub use address_cache::AddressCache;
 pub use aws::{AwsContext, AwsSelection};
-pub use connect::{connect_instance, connect_target, ConnectOptions, Step, StepTiming};
+pub use connect::{connect_instance, ConnectOptions, Step, StepTiming};
 pub use deadline::{phase_timeout, DEFAULT_PHASE_TIMEOUT};
 pub use error::{Error, ErrorKind, Fix, Result};
 pub use filter::InstanceFilter;
@@ -73,4 +76,5 @@ pub use pool::{ConnectionPool, Lease, PoolEntry, PoolKey, DEFAULT_IDLE_TIMEOUT};
 pub use profiles::{Profile, ProfileStore};
 pub use reach::Path;
 pub use session::{Connection, Exit, PtySize, Session, SessionEvent, SessionInput, SessionSpec};
+pub use speculate::{connect_target, connect_target_with};
 pub use verifier::HostKeyPrompt;

@@ -31,3 +31,18 @@ pub fn config_dir() -> Result<PathBuf> {
             .with_hint("Set HOME, XDG_CONFIG_HOME or KEYLESS_CONFIG_DIR.")
         })
 }
+
+/// Keyless's cache directory (what can be lost without harm): `KEYLESS_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/keyless`.
+pub fn cache_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("KEYLESS_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    dirs::cache_dir().map(|d| d.join("keyless")).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Io,
+            "cannot find a cache directory (HOME is not set)",
+        )
+        .with_hint("Set HOME, XDG_CACHE_HOME or KEYLESS_CACHE_DIR.")
+    })
+}

@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorKind, Fix, Result};
 use crate::forward::RemoteForwards;
 use crate::instance::Instance;
 use crate::severable::{CutOnDrop, Severable};
-use crate::verifier::{RaceClaim, Refusal, Verifier};
+use crate::verifier::{RaceClaim, Refusal, Speculation, Verifier};
 use futures::future::{BoxFuture, FutureExt};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -88,6 +88,8 @@ pub(crate) struct Reach<'a> {
     pub aws: &'a AwsContext,
     pub instance: &'a Instance,
     pub opts: &'a ConnectOptions,
+    /// The address comes from a recent listing, not this connect's lookup (see `speculate.rs`).
+    pub speculation: Option<Speculation>,
 }
 
 impl Reach<'_> {
@@ -95,15 +97,7 @@ impl Reach<'_> {
     pub async fn run(&self, plan: RoutePlan) -> Result<Reached> {
         let reached = match plan {
             RoutePlan::Direct(address) => {
-                self.direct(address, None)
-                    .await
-                    .map_err(|e| match (e.kind, self.opts.via) {
-                        // Unroutable private address: the VPC's endpoint may still reach it.
-                        (ErrorKind::Network, Via::Private) if e.fix.is_none() => {
-                            e.with_fix(Fix::UseAddress { via: Via::Auto })
-                        }
-                        _ => e,
-                    })
+                (self.direct(address, None).await).map_err(|e| direct_failed(e, self.opts.via))
             }
             RoutePlan::Tunnel(address) => {
                 let endpoint = self.endpoint().await?;
@@ -172,7 +166,11 @@ impl Reach<'_> {
         Ok(reached)
     }
 
-    async fn direct(&self, address: IpAddr, claim: Option<RaceClaim>) -> Result<Reached> {
+    pub(crate) async fn direct(
+        &self,
+        address: IpAddr,
+        claim: Option<RaceClaim>,
+    ) -> Result<Reached> {
         let at = SocketAddr::new(address, self.opts.port);
         let deadline = self.deadline(at.to_string());
         let started = Instant::now();
@@ -269,6 +267,7 @@ impl Reach<'_> {
             race: claim.clone(),
             trusted_once: trusted_once.clone(),
             remote_forwards: remote_forwards.clone(),
+            speculation: self.speculation.clone(),
         };
         let (stream, cut) = Severable::new(stream);
         let guard = CutOnDrop::new(cut);
@@ -294,6 +293,17 @@ impl Reach<'_> {
             trusted_once: trusted_once.load(Ordering::SeqCst),
             remote_forwards,
         })
+    }
+}
+
+/// A direct attempt's error as the user sees it.
+pub(crate) fn direct_failed(e: Error, via: Via) -> Error {
+    match (e.kind, via) {
+        // Unroutable private address: the VPC's endpoint may still reach it.
+        (ErrorKind::Network, Via::Private) if e.fix.is_none() => {
+            e.with_fix(Fix::UseAddress { via: Via::Auto })
+        }
+        _ => e,
     }
 }
 

@@ -41,6 +41,32 @@ pub(crate) struct Verifier {
     pub trusted_once: Arc<AtomicBool>,
     /// The `-R` forwards this connection asked for: the only `forwarded-tcpip` channels accepted.
     pub remote_forwards: RemoteForwards,
+    /// Set when the address came from a recent listing, not from the lookup of this connect:
+    /// only the pinned key is accepted at once; anything else waits for the lookup's word.
+    pub speculation: Option<Speculation>,
+}
+
+/// Whether the lookup found the instance at the speculative address: `None` while it runs.
+/// A dropped sender (the lookup failed, or the connect gave up) counts as "no".
+#[derive(Clone)]
+pub(crate) struct Speculation(pub tokio::sync::watch::Receiver<Option<bool>>);
+
+impl Speculation {
+    async fn confirmed(&mut self) -> bool {
+        match self.0.wait_for(Option::is_some).await {
+            Ok(answer) => answer.unwrap_or(false),
+            Err(_) => false,
+        }
+    }
+}
+
+/// A speculative address that turned out not to be the instance's: never shown (the connect
+/// goes on to the looked-up address), so no alarm and no question reach the user.
+pub(crate) fn speculation_missed(instance_id: &str) -> Error {
+    Error::new(
+        ErrorKind::Network,
+        format!("the recently listed address is no longer that of {instance_id}"),
+    )
 }
 
 /// One side of a race between paths, sharing one slot that the first claimant takes.
@@ -91,10 +117,22 @@ impl RaceClaim {
 }
 
 impl Verifier {
-    async fn decide(&self, offered: &PublicKey) -> Result<(), Error> {
-        let id = &self.instance_id;
+    async fn decide(&mut self, offered: &PublicKey) -> Result<(), Error> {
+        let id = self.instance_id.clone();
+        let id = &id;
         let offered_fp = fingerprint(offered);
-        match self.store.check(id, offered)? {
+        let status = self.store.check(id, offered)?;
+        // A stale address may now be another machine's: its key is not this instance's, and
+        // neither an alarm nor a question is due unless the lookup says the address is right.
+        if let Some(speculation) = &mut self.speculation {
+            if status != HostKeyStatus::Trusted {
+                let _paused = self.clock.pause();
+                if !speculation.confirmed().await {
+                    return Err(speculation_missed(id));
+                }
+            }
+        }
+        match status {
             HostKeyStatus::Trusted => Ok(()),
             HostKeyStatus::Changed {
                 trusted_fingerprints,

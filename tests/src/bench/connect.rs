@@ -201,13 +201,14 @@ fn keyless_pushes(lab: &Lab, floor_key: &str) -> usize {
         .count()
 }
 
-/// `keyless: Push took 152 ms` lines.
-fn parse_steps(stderr: &str) -> Vec<(String, Duration)> {
+/// `keyless: Push took 152 ms, done at 160 ms` lines (the step and how long it took).
+pub fn parse_steps(stderr: &str) -> Vec<(String, Duration)> {
     stderr
         .lines()
         .filter_map(|l| {
             let rest = l.strip_prefix("keyless: ")?;
             let (step, ms) = rest.split_once(" took ")?;
+            let ms = ms.split(',').next()?;
             let ms: u64 = ms.strip_suffix(" ms")?.trim().parse().ok()?;
             Some((step.to_string(), Duration::from_millis(ms)))
         })

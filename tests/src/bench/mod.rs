@@ -8,6 +8,7 @@ pub mod eice_report;
 pub mod env;
 pub mod forward;
 pub mod listing;
+pub mod lookup;
 pub mod measure;
 pub mod openssh;
 pub mod push;

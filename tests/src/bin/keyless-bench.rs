@@ -11,8 +11,8 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use bench::{
-    connect, eice, eice_report, env::which, forward, listing, measure, openssh, report, transfer,
-    transfer_report,
+    connect, eice, eice_report, env::which, forward, listing, lookup, measure, openssh, report,
+    transfer, transfer_report,
 };
 use clap::Parser;
 
@@ -38,6 +38,12 @@ struct Cli {
     /// its direct-vs-eice pair without it).
     #[arg(long, default_value_t = 20)]
     eice_latency_ms: u64,
+    /// Delay the lab adds to every EC2 API call (DescribeInstances) in part 1b.
+    #[arg(long, default_value_t = 100)]
+    api_latency_ms: u64,
+    /// Run part 1b (connect with EC2 API latency, by id and by name) only; needs no AWS CLI.
+    #[arg(long)]
+    only_lookup: bool,
     /// Run part 3 (EICE) only; needs no AWS CLI.
     #[arg(long)]
     only_eice: bool,
@@ -107,6 +113,11 @@ async fn run(cli: &Cli) -> Result<(), String> {
             keyless.display()
         ));
     }
+    if cli.only_lookup {
+        print_context(&keyless, None, runs);
+        lookup_part(cli, &keyless, runs).await?;
+        return Ok(());
+    }
     if cli.only_eice {
         print_context(&keyless, None, runs);
         let verdicts = eice_part(cli, &keyless, runs).await?;
@@ -143,6 +154,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
     let (connect_ratio, sequential_ratio, overlap_saves) =
         report::print_connect(&c, runs, eic_latency);
     println!();
+    let (lookup_id, lookup_name) = lookup_part(cli, &keyless, runs).await?;
 
     let l = listing::run(&listing::ListingConfig {
         runs,
@@ -167,6 +179,12 @@ async fn run(cli: &Cli) -> Result<(), String> {
         },
         &l,
     );
+    println!(
+        "Summary (lookup): with {} ms of EC2 API latency, connect by id {lookup_id:.2}× and by \
+         name {lookup_name:.2}× the limit max(push, handshake) + auth (target ≤ {}×).",
+        cli.api_latency_ms,
+        lookup::LOOKUP_TARGET
+    );
     eice_report::print_eice_summary(&eice_verdicts);
     transfer_report::print_transfer_summary(&files_verdicts);
     println!(
@@ -179,6 +197,25 @@ async fn run(cli: &Cli) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+async fn lookup_part(
+    cli: &Cli,
+    keyless: &std::path::Path,
+    runs: usize,
+) -> Result<(f64, f64), String> {
+    let cfg = lookup::LookupConfig {
+        runs,
+        keyless,
+        eic_latency: Duration::from_millis(cli.eic_latency_ms),
+        api_latency: Duration::from_millis(cli.api_latency_ms),
+    };
+    let r = lookup::run(&cfg)
+        .await
+        .map_err(|e| format!("lookup benchmark: {e}"))?;
+    let ratios = lookup::print(&r, runs, &cfg);
+    println!();
+    Ok(ratios)
 }
 
 async fn eice_part(

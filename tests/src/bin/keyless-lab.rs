@@ -58,6 +58,9 @@ struct LabArgs {
     /// Delay before the EC2 Instance Connect Endpoint answers a tunnel's upgrade
     #[arg(long, default_value_t = 0)]
     eice_latency_ms: u64,
+    /// Delay before every EC2 API answer (DescribeInstances, …)
+    #[arg(long, default_value_t = 0)]
+    api_latency_ms: u64,
     #[arg(long, default_value_t = 60)]
     key_ttl_secs: u64,
     #[arg(long, default_value_t = 1000)]
@@ -83,6 +86,7 @@ impl LabArgs {
             format!("--regions={}", self.regions.join(",")),
             format!("--eic-latency-ms={}", self.eic_latency_ms),
             format!("--eice-latency-ms={}", self.eice_latency_ms),
+            format!("--api-latency-ms={}", self.api_latency_ms),
             format!("--key-ttl-secs={}", self.key_ttl_secs),
             format!("--max-page-size={}", self.max_page_size),
             format!("--state-dir={}", dir.display()),
@@ -221,6 +225,7 @@ fn serve(args: &LabArgs, detached: bool) -> Result<(), String> {
             extra_instances: args.instances,
             eic_latency: Duration::from_millis(args.eic_latency_ms),
             eice_latency: Duration::from_millis(args.eice_latency_ms),
+            api_latency: Duration::from_millis(args.api_latency_ms),
             key_ttl: Duration::from_secs(args.key_ttl_secs),
             max_page_size: args.max_page_size,
             state_dir: Some(dir.clone()),
