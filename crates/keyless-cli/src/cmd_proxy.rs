@@ -101,14 +101,12 @@ pub async fn run(args: ProxyArgs) -> Result<i32, Failure> {
         .await
         .map_err(Failure::ssh)?;
     let region = aws.default_region().map_err(Failure::ssh)?;
-    let instance = proxy::resolve(&aws, &region, &plan.target)
-        .await
-        .map_err(Failure::ssh)?;
     let agent = AgentClient::connect_or_start(&socket, agent_command(&socket)?)
         .await
         .map_err(Failure::ssh)?;
     let request = proxy::ProxyRequest {
-        instance,
+        target: plan.target,
+        region,
         os_user: plan.user,
         port: plan.port,
         via: plan.via,

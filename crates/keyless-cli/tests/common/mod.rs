@@ -66,15 +66,7 @@ impl Env {
     }
 
     pub fn command(&self, args: &[&str]) -> tokio::process::Command {
-        let mut cmd = tokio::process::Command::new(bin());
-        cmd.args(args)
-            .env_clear()
-            .envs(self.vars())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        cmd
+        program(bin(), args, self.vars())
     }
 
     pub async fn run(&self, args: &[&str]) -> Output {
@@ -147,6 +139,23 @@ impl Env {
             .filter(|p| p.outcome == "Success")
             .count()
     }
+}
+
+/// `program ARGS…` with exactly `vars`, no stdin, output captured, killed if the test drops it.
+pub fn program(
+    program: &str,
+    args: &[&str],
+    vars: Vec<(String, String)>,
+) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .env_clear()
+        .envs(vars)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
 }
 
 pub fn bin() -> &'static str {

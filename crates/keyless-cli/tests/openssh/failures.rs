@@ -12,6 +12,17 @@ async fn a_stopped_instance_and_a_denied_user_fail_with_keylesss_reason() {
     assert!(stopped.stderr.contains("keyless: "), "{stopped:?}");
     assert!(stopped.stderr.contains("stopped"), "{stopped:?}");
 
+    // By id the push goes out beside the lookup; the lookup's explanation is still the one shown.
+    let stopped_id = o.instance_id("batch");
+    let by_id = o.ssh(&[&stopped_id, "true"]).await;
+    assert_eq!(by_id.code, 255, "{by_id:?}");
+    assert!(
+        by_id
+            .stderr
+            .contains(&format!("keyless: {stopped_id} (batch) is stopped")),
+        "{by_id:?}"
+    );
+
     let denied = o.ssh(&["-l", "admin", "db-primary.keyless", "true"]).await;
     assert_eq!(denied.code, 255, "{denied:?}");
     assert!(denied.stderr.contains("keyless: "), "{denied:?}");

@@ -4,7 +4,6 @@
 
 use crate::common::{Env, Output};
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 pub struct OpenSsh {
@@ -55,15 +54,7 @@ impl OpenSsh {
 
     /// `PROGRAM ARGS…` (ssh, scp, sftp, rsync, ansible) with [`Self::vars`].
     pub fn command(&self, program: &str, args: &[&str]) -> tokio::process::Command {
-        let mut cmd = tokio::process::Command::new(program);
-        cmd.args(args)
-            .env_clear()
-            .envs(self.vars())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        cmd
+        crate::common::program(program, args, self.vars())
     }
 
     pub async fn run(&self, program: &str, args: &[&str]) -> Output {

@@ -1,13 +1,13 @@
-//! `keyless proxy`: OpenSSH's ProxyCommand. For an instance already resolved, it asks the agent
-//! for a one-time key bound to the `ssh` that runs it, pushes the public half while it opens the
-//! stream to sshd, marks the key ready once EC2 Instance Connect has it, and relays stdio. OpenSSH
-//! does the rest — key exchange, host-key check, authentication through the agent — so the key
-//! exchange overlaps the push exactly as in `keyless ssh`.
+//! `keyless proxy`: OpenSSH's ProxyCommand. It resolves the target (by id, the push goes out
+//! beside that lookup), asks the agent for a one-time key bound to the `ssh` that runs it, pushes
+//! the public half while it opens the stream to sshd, marks the key ready once EC2 Instance
+//! Connect has it, and relays stdio. OpenSSH does the rest — key exchange, host-key check,
+//! authentication through the agent — so the key exchange overlaps the push as in `keyless ssh`.
 
-use super::agent::AgentClient;
+use super::agent::{AgentClient, AgentKey};
 use super::relay::relay;
 use super::stream::{self, StreamOptions};
-use crate::address::{plan_route, Via};
+use crate::address::{plan_route, RoutePlan, Via};
 use crate::aws::AwsContext;
 use crate::eice::TunnelSettings;
 use crate::error::{Error, ErrorKind, Result};
@@ -17,7 +17,9 @@ use crate::push::{push_key, PushRequest};
 use std::time::{Duration, Instant};
 
 pub struct ProxyRequest {
-    pub instance: Instance,
+    /// What OpenSSH was asked to reach: an id, a Name tag or a tag selector (see [`resolve`]).
+    pub target: String,
+    pub region: String,
     pub os_user: String,
     pub port: u16,
     pub via: Via,
@@ -33,51 +35,124 @@ pub struct ProxyRequest {
 
 /// Until sshd closes the stream. Errors come before any byte reaches OpenSSH, or as the end of
 /// the stream (the caller prints them and exits 255, which `ssh` reports as its own failure).
-pub async fn run(aws: &AwsContext, req: ProxyRequest, mut agent: AgentClient) -> Result<()> {
+pub async fn run(aws: &AwsContext, req: ProxyRequest, agent: AgentClient) -> Result<()> {
     crate::validate::os_user(&req.os_user)?;
-    req.instance.ensure_running()?;
-    let plan = plan_route(&req.instance, req.via)?;
-    let instance_id = &req.instance.instance_id;
-    let key = agent.open(instance_id, req.known_hosts.path()).await?;
     let say = |what: &str, since: Instant| {
         if req.verbose {
             eprintln!("keyless: {what} took {} ms", since.elapsed().as_millis());
         }
     };
+    if crate::validate::looks_like_instance_id(&req.target) {
+        run_by_id(aws, &req, agent, &say).await
+    } else {
+        run_after_lookup(aws, &req, agent, &say).await
+    }
+}
 
-    let push = async {
-        let t = Instant::now();
-        let request = PushRequest {
-            region: &req.instance.region,
-            instance_id,
-            os_user: &req.os_user,
-            public_key: &key.public_openssh,
-        };
-        push_key(aws, &request).await?;
-        say("Push", t);
-        agent.ready(key.id).await
+/// An instance id: the key is made and pushed at once, beside the lookup (EC2 Instance Connect
+/// refuses unknown and stopped instances itself, and the lookup's explanation is the one shown);
+/// the stream opens as soon as the lookup has the address, while the push may still run.
+async fn run_by_id(
+    aws: &AwsContext,
+    req: &ProxyRequest,
+    mut agent: AgentClient,
+    say: &impl Fn(&str, Instant),
+) -> Result<()> {
+    let key = agent.open(&req.target, req.known_hosts.path()).await?;
+    let push = push_and_offer(aws, req, &req.target, &key, &mut agent, say);
+    let lookup = lookup(aws, req, say);
+    tokio::pin!(push, lookup);
+    let mut pushed = None;
+    let (instance, plan) = loop {
+        tokio::select! {
+            found = &mut lookup => break found?,
+            done = &mut push, if pushed.is_none() => pushed = Some(done),
+        }
     };
+    let rest_of_push = async {
+        match pushed {
+            Some(done) => done,
+            None => push.await,
+        }
+    };
+    // The agent connection outlives the relay: the record (and the key) end with it.
+    tokio::try_join!(rest_of_push, carry(aws, &instance, plan, req, say))?;
+    Ok(())
+}
+
+/// A name or a tag selector: the lookup names the instance, then push and stream go together.
+async fn run_after_lookup(
+    aws: &AwsContext,
+    req: &ProxyRequest,
+    mut agent: AgentClient,
+    say: &impl Fn(&str, Instant),
+) -> Result<()> {
+    let (instance, plan) = lookup(aws, req, say).await?;
+    let id = &instance.instance_id;
+    let key = agent.open(id, req.known_hosts.path()).await?;
+    let push = push_and_offer(aws, req, id, &key, &mut agent, say);
+    tokio::try_join!(push, carry(aws, &instance, plan, req, say))?;
+    Ok(())
+}
+
+/// The one running instance the target names, and how to reach it.
+async fn lookup(
+    aws: &AwsContext,
+    req: &ProxyRequest,
+    say: &impl Fn(&str, Instant),
+) -> Result<(Instance, RoutePlan)> {
+    let t = Instant::now();
+    let instance = resolve(aws, &req.region, &req.target).await?;
+    say("Resolve", t);
+    instance.ensure_running()?;
+    let plan = plan_route(&instance, req.via)?;
+    Ok((instance, plan))
+}
+
+/// The stream to sshd, then stdio relayed over it until sshd closes it.
+async fn carry(
+    aws: &AwsContext,
+    instance: &Instance,
+    plan: RoutePlan,
+    req: &ProxyRequest,
+    say: &impl Fn(&str, Instant),
+) -> Result<()> {
     let opts = StreamOptions {
         port: req.port,
         timeout: req.timeout,
         max_tunnel: req.max_tunnel,
         tunnel: &req.tunnel,
     };
-    let carry = async {
-        let t = Instant::now();
-        let opened = stream::open(aws, &req.instance, plan, &opts).await?;
-        say(&format!("Reaching {}", opened.route), t);
-        relay(opened.stream).await.map_err(|e| {
-            Error::new(
-                ErrorKind::ConnectionLost,
-                format!("the connection to {} broke: {e}", req.instance.label()),
-            )
-        })
+    let t = Instant::now();
+    let opened = stream::open(aws, instance, plan, &opts).await?;
+    say(&format!("Reaching {}", opened.route), t);
+    relay(opened.stream).await.map_err(|e| {
+        Error::new(
+            ErrorKind::ConnectionLost,
+            format!("the connection to {} broke: {e}", instance.label()),
+        )
+    })
+}
+
+/// Pushes `key` for `instance_id`; once EC2 Instance Connect has it, the agent may offer it.
+async fn push_and_offer(
+    aws: &AwsContext,
+    req: &ProxyRequest,
+    instance_id: &str,
+    key: &AgentKey,
+    agent: &mut AgentClient,
+    say: &impl Fn(&str, Instant),
+) -> Result<()> {
+    let t = Instant::now();
+    let request = PushRequest {
+        region: &req.region,
+        instance_id,
+        os_user: &req.os_user,
+        public_key: &key.public_openssh,
     };
-    // The agent connection must outlive the relay: the record (and the key) end with it.
-    let ((), ()) = tokio::try_join!(push, carry)?;
-    drop(agent);
-    Ok(())
+    push_key(aws, &request).await?;
+    say("Push", t);
+    agent.ready(key.id).await
 }
 
 /// The one instance a proxy target names in `region`: an instance id or Name tag (as
