@@ -239,15 +239,17 @@ async fn eice_part(
 /// Part 6: ssh and rsync through the generated config (100 MiB tree; 20 with --quick).
 async fn openssh_part(cli: &Cli, keyless: &std::path::Path, runs: usize) -> Result<f64, String> {
     let eic_latency = Duration::from_millis(cli.eic_latency_ms);
+    let api_latency = Duration::from_millis(cli.api_latency_ms);
     let r = openssh::run(&openssh::OpenSshConfig {
         runs,
         keyless,
         eic_latency,
+        api_latency,
         tree_mib: if cli.quick { 20 } else { 100 },
     })
     .await
     .map_err(|e| format!("OpenSSH benchmark: {e}"))?;
-    let ratio = openssh::print(&r, runs, eic_latency);
+    let ratio = openssh::print(&r, runs, eic_latency, api_latency);
     println!();
     Ok(ratio)
 }
