@@ -148,7 +148,8 @@ fn open_session_dials_only_what_aws_reported() {
     assert_eq!(bad["kind"], "invalid_input", "{bad}");
     assert_eq!(sessions(&w), 0);
 
-    // An id the backend never listed and AWS does not know: the lookup refuses it.
+    // An id the backend never listed and AWS does not know: the lookup refuses it. Its key push
+    // may go out beside the lookup (by design, issue 12): EC2 Instance Connect refuses it too.
     invoke(
         &w,
         "open_session",
@@ -163,7 +164,11 @@ fn open_session_dials_only_what_aws_reported() {
         matches!(bait.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
         "nothing may dial the webview's address"
     );
-    assert!(lab.pushes().is_empty(), "no key pushed");
+    assert!(
+        lab.pushes().iter().all(|p| p.outcome != "Success"),
+        "no key accepted for an unknown instance: {:?}",
+        lab.pushes()
+    );
 }
 
 /// Trusts `instance`'s host key in the app's data dir: one dir for every test that opens shells,
