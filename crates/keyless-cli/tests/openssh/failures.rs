@@ -104,3 +104,63 @@ async fn no_private_key_is_left_on_disk() {
         );
     }
 }
+
+/// In a shared folder (the /tmp fallback without XDG_RUNTIME_DIR) someone else could serve the
+/// agent socket first; a key made there would be pushed for their use. The proxy refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_socket_served_by_another_user_is_refused() {
+    if !nix_is_root() {
+        eprintln!("skipped: serving a socket as another user needs root");
+        return;
+    }
+    let o = OpenSsh::start().await;
+    let shared = tempfile::Builder::new().tempdir_in("/tmp").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(shared.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let socket = shared.path().join("agent.sock");
+    let serve = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\ns.listen()\nwhile True: s.accept()";
+    // setpriv execs python itself (runuser would fork it), so killing the child ends it.
+    let mut other = tokio::process::Command::new("setpriv")
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "/usr/bin/python3",
+            "-c",
+            serve,
+        ])
+        .arg(&socket)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if socket.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(socket.exists(), "the other user's socket is there");
+    let id = o.instance_id("db-primary");
+    let agent = socket.display().to_string();
+    let mut proxy = o.command(crate::common::bin(), &["proxy", "--agent", &agent, &id]);
+    proxy.envs(o.vars());
+    let out = crate::setup::output(proxy).await;
+    assert_eq!(out.code, 255, "{out:?}");
+    assert!(out.stderr.contains("served by user"), "{out:?}");
+    assert_eq!(
+        o.env.successful_pushes(),
+        0,
+        "nothing pushed for a stranger's key"
+    );
+    other.kill().await.unwrap();
+}
+
+fn nix_is_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|m| {
+        use std::os::unix::fs::MetadataExt;
+        m.uid() == 0
+    })
+}

@@ -25,8 +25,18 @@ pub struct AgentKey {
 impl AgentClient {
     /// Connects, or starts the agent with `start` (a `keyless agent …` command) and connects.
     pub async fn connect_or_start(socket: &Path, mut start: Command) -> Result<AgentClient> {
-        if let Ok(client) = AgentClient::connect(socket).await {
-            return Ok(client);
+        match AgentClient::connect(socket).await {
+            Ok(client) => return Ok(client),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(
+                    Error::new(ErrorKind::Io, format!("{}: {e}", socket.display())).with_hint(
+                        "Someone else's process serves that socket. Remove it, or set \
+                         XDG_RUNTIME_DIR to your own runtime folder, and run \
+                         `keyless ssh-config --install` again.",
+                    ),
+                );
+            }
+            Err(_) => {}
         }
         start
             .stdin(Stdio::null())
@@ -64,10 +74,18 @@ impl AgentClient {
         }
     }
 
+    /// Connects, and refuses a socket served by another user: in a shared folder (the /tmp
+    /// fallback) someone could have put one there first, and a key they make would be pushed.
     pub async fn connect(socket: &Path) -> std::io::Result<AgentClient> {
-        Ok(AgentClient {
-            stream: UnixStream::connect(socket).await?,
-        })
+        let stream = UnixStream::connect(socket).await?;
+        let server = stream.peer_cred()?.uid();
+        if server != nix::unistd::getuid().as_raw() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("the agent socket is served by user {server}, not by you"),
+            ));
+        }
+        Ok(AgentClient { stream })
     }
 
     /// A key for `instance_id`, offered only to the `ssh` that runs this process.
