@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks the Keyless desktop app against the local lab, under Xvfb: cold start to the
-# instance list (lab with 1,000 extra instances, median of 5 launches), resident memory idle and
-# with 5 sessions, terminal throughput of a 100 MB flood into xterm, UI responsiveness during it.
+# instance list (lab with 1,000 extra instances; a first run, then 4 restarts with the last run's
+# list cached), memory per process (PSS beside RSS) idle, with 5 sessions and after the flood,
+# terminal throughput of a 100 MB flood into xterm, UI responsiveness during it.
 # Prints figures with their targets; never fails on a figure (only on a broken run).
 #   scripts/bench-app.sh            # debug build (what the e2e tests use)
 #   scripts/bench-app.sh --release  # release build (≈ 20 min the first time)
-# BENCH_LAUNCHES, BENCH_INSTANCES, BENCH_FLOOD_BYTES override the defaults.
+# BENCH_LAUNCHES, BENCH_INSTANCES, BENCH_FLOOD_BYTES override the defaults; BENCH_COMPOSITING=
+# gpu|software forces the web view's compositing (the app picks by the GPU it finds otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=debug
@@ -13,12 +15,12 @@ cargo_flags=()
 if [ "${1:-}" = "--release" ]; then profile=release; cargo_flags=(--release); fi
 
 . scripts/lib/deps.sh
+. scripts/lib/build.sh
 . tests/e2e/deps.sh
 need_e2e_deps
 echo "==> building the UI and the app ($profile)"
-npm --prefix ui run build --silent >/dev/null
-cargo build --quiet "${cargo_flags[@]}" -p keyless-app -p keyless-lab --bins
-target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+build_binaries "${cargo_flags[@]}"
+target="$(target_dir)"
 
 echo "==> bench (under Xvfb)"
 KEYLESS_APP_BIN="$target/$profile/keyless-app" KEYLESS_LAB_BIN="$target/$profile/keyless-lab" BENCH_PROFILE="$profile" \

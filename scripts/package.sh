@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/deps.sh
+. scripts/lib/build.sh
 need_app_deps
 need_ui_packages
 
@@ -18,13 +19,12 @@ if [ "${1:-}" = "--debug" ]; then
   cargo_flags=()
   tauri_flags=(--debug)
 fi
-# Nothing here is rebuilt piecemeal: no incremental caches (they take gigabytes).
-export CARGO_INCREMENTAL=0
-target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+target="$(target_dir)"
 
-echo "==> building the UI and the keyless CLI ($profile)"
-npm --prefix ui run --silent build >/dev/null
-cargo build --quiet "${cargo_flags[@]}" -p keyless-cli --bin keyless
+# The binaries come from the build every script shares (after the e2e tests or run.sh, a debug
+# package costs no compile); `tauri bundle` then only packages what is there.
+echo "==> building the UI, the app and the keyless CLI ($profile)"
+build_binaries "${cargo_flags[@]}"
 
 # The packaging settings live here, not in tauri.conf.json, so ordinary builds never bundle.
 config="$(mktemp --suffix=.json)"
@@ -34,7 +34,6 @@ import json, sys
 path, cli = sys.argv[1], sys.argv[2]
 files = {"/usr/bin/keyless": cli}
 json.dump({
-    "build": {"beforeBuildCommand": ""},
     "bundle": {
         "active": True,
         "targets": ["deb", "rpm"],
@@ -51,5 +50,5 @@ json.dump({
 }, open(path, "w"))
 PY
 echo "==> bundling (.deb, .rpm)"
-ui/node_modules/.bin/tauri build "${tauri_flags[@]}" --config "$config" >&2
+ui/node_modules/.bin/tauri bundle "${tauri_flags[@]}" --bundles deb,rpm --config "$config" >&2
 ls -1 "$target/$profile/bundle/deb/"*.deb "$target/$profile/bundle/rpm/"*.rpm

@@ -9,13 +9,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/deps.sh
+. scripts/lib/build.sh
 need_app_deps
 need_ui_packages
 
 echo "==> building Keyless"
-npm --prefix ui run --silent build >/dev/null
-cargo build --quiet -p keyless-app -p keyless-cli -p keyless-lab --bins
-bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug"
+build_binaries
+bin="$(target_dir)/debug"
 
 has_aws_credentials() {
   [ -n "${AWS_ACCESS_KEY_ID:-}${AWS_PROFILE:-}${AWS_CONTAINER_CREDENTIALS_FULL_URI:-}${AWS_WEB_IDENTITY_TOKEN_FILE:-}" ] ||

@@ -11,14 +11,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo="$PWD"
 . scripts/lib/deps.sh
+. scripts/lib/build.sh
 . tests/e2e/deps.sh
 need_e2e_deps
 
 if [ "${KEYLESS_E2E_NO_BUILD:-}" != "1" ]; then
-  echo "==> building the UI (ui/dist)"
-  npm --prefix ui run build --silent >/dev/null
-  echo "==> cargo build -p keyless-app -p keyless-lab"
-  cargo build --quiet -p keyless-app -p keyless-lab --bins
+  echo "==> building the UI, the app, the CLI and the lab (debug)"
+  build_binaries
 fi
 
 # Every process this run starts inherits this marker, so leftovers can be found (and only ours).
