@@ -8,6 +8,7 @@ mod forwards;
 mod navigation;
 mod sink;
 mod state;
+mod webkit;
 
 pub use state::AppState;
 
@@ -78,13 +79,19 @@ pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
 }
 
 pub fn run() {
+    webkit::before_start();
     // SSO tokens and MFA credentials live in this process for the whole run.
     if let Err(e) = keyless_core::harden::harden_process() {
         eprintln!("keyless-app: warning: could not keep secrets out of core dumps: {e}");
     }
-    if let Err(e) =
-        builder::<tauri::Wry>(AppState::new(Default::default())).run(tauri::generate_context!())
-    {
+    let app = builder::<tauri::Wry>(AppState::new(Default::default())).setup(|app| {
+        use tauri::Manager;
+        if let Some(window) = app.get_webview_window("main") {
+            webkit::tune(&window);
+        }
+        Ok(())
+    });
+    if let Err(e) = app.run(tauri::generate_context!()) {
         eprintln!("keyless-app: {e}");
         std::process::exit(1);
     }

@@ -13,7 +13,7 @@ npm_ci_if_needed() {
 need_e2e_deps() {
   need_core_deps
   need_apt libwebkit2gtk-4.1-dev build-essential libssl-dev libayatana-appindicator3-dev librsvg2-dev \
-    libxdo-dev webkit2gtk-driver xvfb xauth xdotool xclip
+    libxdo-dev webkit2gtk-driver xvfb xauth xdotool xclip x11-apps
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     need_apt nodejs npm
   fi

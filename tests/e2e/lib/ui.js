@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { SCREENSHOTS } from './paths.js';
+import { saveWindowPng } from './xshot.js';
 
 export const sel = (id) => `[data-testid="${id}"]`;
 
@@ -116,7 +117,7 @@ export async function screenshot(browser, name) {
   try {
     // Let the page paint what the DOM already holds (two animation frames), then capture.
     await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
-    await browser.saveScreenshot(file);
+    await saveWindowPng(file);
     return file;
   } catch (e) {
     console.error(`screenshot ${name} failed: ${e.message}`);

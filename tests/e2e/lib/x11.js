@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { onExit } from './cleanup.js';
 import { killTree } from './procs.js';
 import { waitFor } from './ui.js';
+import { appWindowId } from './xshot.js';
 
 const run = promisify(execFile);
 
@@ -21,9 +22,8 @@ async function tool(cmd, args, timeout = 10_000) {
 
 /** The app's top-level window (title "Keyless"): {x, y, width, height} on the X screen. */
 async function appWindow() {
-  const ids = (await tool('xdotool', ['search', '--onlyvisible', '--name', '^Keyless$'])).split('\n').filter(Boolean);
-  if (ids.length !== 1) throw new Error(`expected one visible X window named Keyless, found ${ids.length}`);
-  const geo = Object.fromEntries((await tool('xdotool', ['getwindowgeometry', '--shell', ids[0]]))
+  const id = await appWindowId();
+  const geo = Object.fromEntries((await tool('xdotool', ['getwindowgeometry', '--shell', id]))
     .split('\n').filter((l) => l.includes('=')).map((l) => { const [k, v] = l.split('='); return [k, Number(v)]; }));
   return { x: geo.X, y: geo.Y, width: geo.WIDTH, height: geo.HEIGHT };
 }
