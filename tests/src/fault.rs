@@ -64,6 +64,8 @@ pub enum Fault {
     CloseTunnels,
     /// Send a text frame on every open tunnel, then close it with 1011
     TunnelTextFrame,
+    /// Every EC2 API answer waits MS milliseconds more from now on (0: no more)
+    Ec2Delay { ms: u64 },
 }
 
 /// A fault that stays until turned off.
@@ -86,6 +88,7 @@ impl Core {
             Fault::Throttle { n } => self.state().faults.throttle = n,
             Fault::Fail { n } => self.state().faults.fail = n,
             Fault::Expire { n } => self.state().faults.expire = n,
+            Fault::Ec2Delay { ms } => self.state().faults.ec2_delay_ms = ms,
             Fault::DenyUser { user } => {
                 self.state().policy.allowed_users.remove(&user);
             }

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
@@ -114,8 +114,10 @@ async fn aws(
         Err(e) => auth_error(service, e, &rid),
         Ok(scope) => match service {
             Service::Ec2 => {
-                if !core.config.api_latency.is_zero() {
-                    tokio::time::sleep(core.config.api_latency).await;
+                let extra = Duration::from_millis(core.state().faults.ec2_delay_ms);
+                let delay = core.config.api_latency + extra;
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
                 }
                 let caller = core.ids().caller(&scope.access_key);
                 let params = query_params(&uri, &body);

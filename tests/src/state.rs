@@ -29,6 +29,8 @@ pub struct Faults {
     pub throttle: u32,
     pub fail: u32,
     pub expire: u32,
+    /// Milliseconds every EC2 API answer waits on top of the configured latency.
+    pub ec2_delay_ms: u64,
 }
 
 #[derive(Debug)]

@@ -1,9 +1,13 @@
-// Scenarios 1–3: the lab's instances in the list, search, a failed region's banner.
+// Scenarios 1–4: the lab's instances in the list, search, a failed region's banner, and a restart
+// that shows the last run's list at once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { App } from '../lib/app.js';
 import { labAndApp } from '../lib/fixture.js';
-import { banners, rows, screenshot, sel, setSearch, waitFor } from '../lib/ui.js';
+import { banners, rows, screenshot, sel, setSearch, waitFor, waitForApp } from '../lib/ui.js';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const ctx = labAndApp({ name: 'inventory' });
 
@@ -80,4 +84,37 @@ test('3. a region the credentials may not list shows its banner; the other regio
   const missing = us.filter((i) => shown.get(i.id)?.state !== i.state).map((i) => `${i.id} (${i.name})`);
   assert.deepEqual(missing, [], 'every us-east-1 instance still has its row');
   await screenshot(browser, 'region-banner');
+});
+
+test("4. a restart shows the last run's list at once, marked as such, until this run's listing replaces it", { timeout: 120_000 }, async () => {
+  const { lab } = ctx;
+  const db = await lab.named('db-primary');
+  await waitFor(ctx.browser, async () => (await rows(ctx.browser)).some((r) => r.id === db.id && r.text.includes('db-primary')),
+    { what: 'db-primary listed in the first run' });
+  await sleep(1500); // WebKit writes localStorage to disk shortly after a change
+  const home = ctx.app.home;
+  await ctx.app.close({ keepHome: true, saveLogAs: 'inventory-first' });
+  ctx.app = null;
+  // This run's listing is slow and renames db-primary: rows on screen before it lands are the cache's.
+  await lab.fault('tag', db.id, 'Name', 'db-renamed');
+  await lab.fault('ec2-delay', 5000);
+  try {
+    ctx.app = await App.launch({ lab, regions: ctx.regions, name: 'inventory', home });
+    ctx.browser = ctx.app.browser;
+    const { browser } = ctx;
+    await waitForApp(browser);
+    const cached = await waitFor(browser, async () => (await rows(browser)).find((r) => r.id === db.id && r.visible),
+      { timeout: 4000, interval: 50, what: "db-primary's row from the last run, before this run's listing answers" });
+    assert.match(cached.text, /db-primary/, 'the cached row has the last run\'s name');
+    const stale = await browser.execute((s) => document.querySelector(s)?.textContent ?? null, sel('status-stale'));
+    assert.match(stale ?? '(no status-stale item)', /last run's list/, 'the status bar says the list is the last run\'s');
+    await screenshot(browser, 'inventory-cached');
+    const fresh = await waitFor(browser, async () => (await rows(browser)).find((r) => r.id === db.id && r.text.includes('db-renamed')),
+      { timeout: 30_000, what: "db-primary's row with this run's name" });
+    assert.ok(fresh.visible);
+    assert.equal(await browser.$(sel('status-stale')).isExisting(), false, 'no stale mark once this run has listed');
+  } finally {
+    await lab.fault('ec2-delay', 0);
+    await lab.fault('tag', db.id, 'Name', 'db-primary');
+  }
 });

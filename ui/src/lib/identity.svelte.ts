@@ -175,6 +175,7 @@ export class IdentityState {
     app.awsProfile = p;
     app.selectedRegions = this.regionsFor(p);
     app.inventory = null;
+    app.inventoryStale = false;
     app.loadError = null;
     app.loadedAt = null;
     this.current = { status: 'loading', awsProfile: p };

@@ -8,7 +8,8 @@ import { ConnectionsState } from './connections.svelte';
 import { ForwardsState } from './forwards.svelte';
 import { IdentityState } from './identity.svelte';
 import { parseRegions, regionsPrefKey } from './identityText';
-import { readPref, writePref, clampFontSize, FONT_SIZE } from './prefs';
+import { readCachedInventory, sameRegions, writeCachedInventory } from './inventoryCache';
+import { readPref, writePref, clampFontSize, FONT_SIZE, storage } from './prefs';
 import { ProfilesState } from './profiles.svelte';
 import { SessionTab } from './session.svelte';
 import { sortInstances, type Sort } from './sort';
@@ -30,6 +31,8 @@ export class AppState {
   loading = $state(false);
   loadError = $state<ApiError | null>(null);
   loadedAt = $state<number | null>(null);
+  /** The rows are the last run's (from the cache), shown until this run's listing arrives. */
+  inventoryStale = $state(false);
   filters = $state<Filters>({ ...NO_FILTERS });
   sort = $state<Sort>({ key: 'name', dir: 'asc' });
   tabs = $state<SessionTab[]>([]);
@@ -60,11 +63,20 @@ export class AppState {
   readonly activeIndex = $derived(this.activeKey === null ? 0 : this.tabs.findIndex((t) => t.key === this.activeKey) + 1);
 
   async init(onInfo?: (info: AppInfo) => void): Promise<void> {
+    // The last run's rows in the first frame, before any call to the backend.
+    const cached = readCachedInventory(storage(), this.awsProfile);
+    if (cached) {
+      this.inventory = cached.inventory;
+      this.loadedAt = cached.savedAt;
+      this.inventoryStale = true;
+    }
     try {
       const info = await backend.appInfo();
       this.info = info;
       this.selectedRegions = loadRegions(info);
       onInfo?.(info);
+      // Rows of other regions than this run lists would mislead until the listing lands.
+      if (cached && this.inventoryStale && !sameRegions(cached.regions, this.selectedRegions)) this.dropStale();
     } catch (e) {
       this.infoError = toApiError(e);
       return;
@@ -84,12 +96,22 @@ export class AppState {
       if (seq !== this.loadSeq) return;
       this.inventory = inv;
       this.loadedAt = Date.now();
+      this.inventoryStale = false;
+      writeCachedInventory(storage(), { awsProfile: this.awsProfile, regions, savedAt: this.loadedAt, inventory: inv });
     } catch (e) {
       if (seq !== this.loadSeq) return;
       this.loadError = toApiError(e);
+      // The last run's rows are no answer for this identity now.
+      if (this.inventoryStale) this.dropStale();
     } finally {
       if (seq === this.loadSeq) this.loading = false;
     }
+  }
+
+  private dropStale(): void {
+    this.inventory = null;
+    this.loadedAt = null;
+    this.inventoryStale = false;
   }
 
   setRegions(regions: string[]): void {
