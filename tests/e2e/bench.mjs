@@ -95,7 +95,7 @@ async function main() {
       const s = performance.now();
       await browser.execute(() => 1);
       rtts.push(performance.now() - s);
-      done = await browser.execute((i) => window.__keyless.terminalText(i).includes('FLOOD-DONE-42'), idx);
+      done = await browser.execute((i) => window.__keyless.terminalText(i, 20).includes('FLOOD-DONE-42'), idx);
       if (performance.now() > deadline) { timedOut = true; break; }
       if (!done) await sleep(100);
     }
@@ -103,6 +103,9 @@ async function main() {
     results.flood = { secs, mbps: FLOOD_BYTES / 1e6 / secs, timedOut, rtts };
     await sleep(5000); // what is still held once the flood has settled
     results.fiveAfterFlood = memory(app);
+    // 5. The baseline: the same bytes written straight into the same xterm (no SSH, no IPC).
+    const localMs = await browser.execute((i, n) => window.__keyless.writeLocally(i, n), idx, FLOOD_BYTES);
+    results.local = { mbps: FLOOD_BYTES / 1e6 / (localMs / 1000) };
     results.tabs = await hookTabs(browser);
   } finally {
     await app?.close();
@@ -135,6 +138,8 @@ function report(r) {
   row('  PSS after the flood', `${mb(r.fiveAfterFlood.pss)} (${r.fiveAfterFlood.pss >= r.five.pss ? '+' : ''}${mb(r.fiveAfterFlood.pss - r.five.pss)})`, '', null);
   row(`throughput, ${(FLOOD_BYTES / 1e6).toFixed(0)} MB into xterm${r.flood.timedOut ? ' (TIMED OUT)' : ''}`, `${r.flood.mbps.toFixed(1)} MB/s`, '≥ 40 MB/s', !r.flood.timedOut && r.flood.mbps >= 40);
   row('  flood duration', `${r.flood.secs.toFixed(2)} s`, '', null);
+  row('  baseline: xterm.js alone, same bytes, same web view', `${r.local.mbps.toFixed(1)} MB/s`, '', null);
+  row('  whole path / xterm.js alone', `${(r.flood.mbps / r.local.mbps).toFixed(2)}×`, '', null);
   row(`UI round trip during flood, median (n=${r.flood.rtts.length})`, `${median(r.flood.rtts).toFixed(0)} ms`, '', null);
   const p95 = pct(r.flood.rtts, 0.95);
   row('UI round trip during flood, p95 / max', `${p95.toFixed(0)} / ${Math.max(...r.flood.rtts).toFixed(0)} ms`, 'p95 ≤ 50 ms', p95 <= 50);

@@ -139,6 +139,11 @@ export class TerminalController {
     this.term.write(text);
   }
 
+  /** Local bytes straight into xterm, resolving once xterm has parsed them (the bench's baseline). */
+  writeLocal(bytes: Uint8Array): Promise<void> {
+    return new Promise((resolve) => this.term.write(bytes, resolve));
+  }
+
   setFontSize(px: number): void {
     this.term.options.fontSize = px;
   }
@@ -169,10 +174,11 @@ export class TerminalController {
   }
 
   /** The whole buffer as text: wrapped rows joined, trailing spaces and trailing empty lines dropped. */
-  text(): string {
+  /** The buffer as text; only its last `lastRows` rows when given (cheap enough to poll). */
+  text(lastRows?: number): string {
     const buf = this.term.buffer.active;
     const lines: string[] = [];
-    for (let y = 0; y < buf.length; y++) {
+    for (let y = lastRows === undefined ? 0 : Math.max(0, buf.length - lastRows); y < buf.length; y++) {
       const line = buf.getLine(y);
       if (!line) continue;
       const s = line.translateToString(true);

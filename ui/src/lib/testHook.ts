@@ -1,8 +1,11 @@
 import type { AppState } from './store.svelte';
 
 export type KeylessTestHook = {
-  /** The full xterm buffer of the active tab (or tab `index`, same numbering as tabs()) as text. */
-  terminalText(index?: number): string;
+  /**
+   * The xterm buffer of the active tab (or tab `index`, same numbering as tabs()) as text: all of
+   * it, or its last `lastRows` rows (polling the whole 10,000-row buffer during a flood slows it).
+   */
+  terminalText(index?: number, lastRows?: number): string;
   /** All tabs, the Instances tab first ({title: 'Instances', status: 'home'}). */
   tabs(): Array<{ title: string; status: string }>;
   /** Index of the active tab in tabs() (0 = Instances). */
@@ -11,6 +14,12 @@ export type KeylessTestHook = {
   countBytes(index: number, byte: number): void;
   /** What countBytes has counted in tab `index` so far. */
   countedBytes(index: number): { total: number; matching: number };
+  /**
+   * Writes `total` bytes of "x" straight into tab `index`'s xterm (no SSH, no IPC), in chunks the
+   * size the backend sends, at most ~1 MiB queued (as its flow control allows); resolves with the milliseconds until xterm has
+   * parsed the last. The bench's baseline: no session can reach xterm faster than this.
+   */
+  writeLocally(index: number, total: number, chunk?: number): Promise<number>;
 };
 
 declare global {
@@ -22,10 +31,10 @@ export function installTestHook(app: AppState): void {
   const counts = new Map<number, { total: number; matching: number }>();
   const termOf = (index: number) => (index >= 1 ? app.tabs[index - 1]?.term : undefined) ?? null;
   window.__keyless = {
-    terminalText(index?: number): string {
+    terminalText(index?: number, lastRows?: number): string {
       const i = index ?? app.activeIndex;
       const tab = i >= 1 ? app.tabs[i - 1] : undefined;
-      return tab?.term?.text() ?? '';
+      return tab?.term?.text(lastRows) ?? '';
     },
     tabs() {
       return [{ title: 'Instances', status: 'home' }, ...app.tabs.map((t) => ({ title: t.title, status: t.status }))];
@@ -47,6 +56,21 @@ export function installTestHook(app: AppState): void {
       const c = counts.get(index);
       if (!c) throw new Error(`countBytes(${index}) was not called`);
       return { ...c };
+    },
+    async writeLocally(index: number, total: number, chunk = 32 * 1024) {
+      const term = termOf(index);
+      if (!term) throw new Error(`no terminal in tab ${index}`);
+      const bytes = new Uint8Array(chunk).fill(0x78);
+      // At most ~1 MiB queued, as the backend's flow control allows (xterm drops beyond 50 MB).
+      const window = Math.max(1, Math.floor((1024 * 1024) / chunk));
+      const queued: Promise<void>[] = [];
+      const t0 = performance.now();
+      for (let n = 0; n < total; n += chunk) {
+        queued.push(term.writeLocal(n + chunk <= total ? bytes : bytes.subarray(0, total - n)));
+        if (queued.length >= window) await queued.shift();
+      }
+      await Promise.all(queued);
+      return performance.now() - t0;
     },
   };
 }
