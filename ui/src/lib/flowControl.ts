@@ -17,7 +17,7 @@ export class Acker {
   constructor(
     private readonly send: (bytes: number) => void,
     private readonly schedule: Scheduler = defaultScheduler,
-    /** Flush immediately once this much is waiting (well under the backend's 256 KiB resume mark). */
+    /** Flush immediately once this much is waiting (well under the backend's 512 KiB resume mark). */
     private readonly flushAt = 128 * 1024,
   ) {}
 
