@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks the Keyless desktop app against the local lab, under Xvfb: cold start to the
+# Benchmarks the Keyless desktop app against the local lab, under Xvfb, beside the floor of any
+# WebKitGTK app measured in the same run (an empty web view, tests/e2e/floor.py): cold start to the
 # instance list (lab with 1,000 extra instances; a first run, then 4 restarts with the last run's
 # list cached), memory per process (PSS beside RSS) idle, with 5 sessions and after the flood,
 # terminal throughput of a 100 MB flood into xterm, UI responsiveness during it.
@@ -18,6 +19,7 @@ if [ "${1:-}" = "--release" ]; then profile=release; cargo_flags=(--release); fi
 . scripts/lib/build.sh
 . tests/e2e/deps.sh
 need_e2e_deps
+need_apt python3-gi gir1.2-webkit2-4.1 gir1.2-gtk-3.0  # the floor: an empty WebKitGTK web view (floor.py)
 echo "==> building the UI and the app ($profile)"
 build_binaries "${cargo_flags[@]}"
 target="$(target_dir)"

@@ -4,10 +4,15 @@
 // a 100 MB flood through SSH → backend → IPC → xterm, the flood's throughput and UI
 // responsiveness during it.
 // Run through scripts/bench-app.sh (builds, then runs this under Xvfb).
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 import { App } from './lib/app.js';
 import { Lab } from './lib/lab.js';
 import { connect, typeLine } from './lib/session.js';
-import { rssBytes, pssBytes } from './lib/procs.js';
+import { descendants, killTree, rssBytes, pssBytes } from './lib/procs.js';
 import { hookTabs, sel, waitFor, waitForApp } from './lib/ui.js';
 
 const LAUNCHES = Number(process.env.BENCH_LAUNCHES ?? 5);
@@ -26,12 +31,44 @@ function memory(app) {
   return { procs, rss: procs.reduce((a, p) => a + p.rss, 0), pss: procs.reduce((a, p) => a + p.pss, 0) };
 }
 
+/** Compositing off, as the app decides it (src-tauri/src/webkit.rs): forced, or no GPU render node. */
+function softwareCompositing() {
+  if (extraEnv.KEYLESS_COMPOSITING) return extraEnv.KEYLESS_COMPOSITING === 'software';
+  const mesa = process.env.LIBGL_ALWAYS_SOFTWARE;
+  if (mesa && mesa !== '0') return true;
+  try { return !readdirSync('/dev/dri').some((n) => n.startsWith('renderD')); } catch { return true; }
+}
+
+/** The floor: an empty WebKitGTK web view (floor.py, same compositing), once loaded and settled. */
+async function floorMemory() {
+  const env = { ...process.env };
+  if (softwareCompositing()) env.WEBKIT_DISABLE_COMPOSITING_MODE = '1';
+  // The system's Python: PyGObject and WebKit's typelib come from apt.
+  const child = spawn('/usr/bin/python3', [join(dirname(fileURLToPath(import.meta.url)), 'floor.py')],
+    { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise((resolve, reject) => {
+      child.stdout.on('data', (d) => { if (String(d).includes('ready')) resolve(); });
+      child.on('exit', (code) => reject(new Error(`floor.py exited (${code}) before its page loaded`)));
+      setTimeout(() => reject(new Error('floor.py: no page within 30 s')), 30_000);
+    });
+    await sleep(3000);
+    const procs = [{ pid: child.pid, comm: 'floor:python3' }, ...descendants(child.pid)]
+      .map((p) => ({ comm: p.comm, rss: rssBytes(p.pid), pss: pssBytes(p.pid) }));
+    return { procs, rss: procs.reduce((a, p) => a + p.rss, 0), pss: procs.reduce((a, p) => a + p.pss, 0) };
+  } finally {
+    await killTree(child.pid);
+  }
+}
+
 async function firstRowVisible(browser) {
   return browser.execute((s) => [...document.querySelectorAll(s)].some((r) => r.getClientRects().length > 0), sel('instance-row'));
 }
 
 async function main() {
   const results = {};
+  console.error('bench: the floor (an empty WebKitGTK web view)');
+  results.floor = await floorMemory();
   console.error(`bench: lab with ${EXTRA} extra instances`);
   const lab = await Lab.up({ instances: EXTRA });
   let app;
@@ -129,7 +166,9 @@ function report(r) {
     row("  → this run's list in, median", `${Math.round(median(r.start.map((s) => s.listed)))} ms`, '', null);
   }
   row('first run ever → first row (nothing cached)', `${Math.round(r.firstRun.ms)} ms`, '—', null);
+  row('floor: an empty WebKitGTK web view, PSS', mb(r.floor.pss), '', null);
   row('PSS idle (app + WebKit processes)', mb(r.idle.pss), '≤ 150 MB', MB(r.idle.pss) <= 150);
+  row('  over the floor', `+${mb(r.idle.pss - r.floor.pss)} (${(r.idle.pss / r.floor.pss).toFixed(2)}×)`, '', null);
   row('  RSS idle', mb(r.idle.rss), '', null);
   row('PSS with 5 sessions', mb(r.five.pss), '≤ 200 MB', MB(r.five.pss) <= 200);
   row('  RSS with 5 sessions', mb(r.five.rss), '', null);
@@ -144,6 +183,7 @@ function report(r) {
   const p95 = pct(r.flood.rtts, 0.95);
   row('UI round trip during flood, p95 / max', `${p95.toFixed(0)} / ${Math.max(...r.flood.rtts).toFixed(0)} ms`, 'p95 ≤ 50 ms', p95 <= 50);
   console.log('\nper process (MB)      idle PSS/RSS   5 sessions PSS/RSS   after flood PSS/RSS');
+  for (const p of r.floor.procs) console.log(`${p.comm.padEnd(20)} ${`${MB(p.pss).toFixed(0)}/${MB(p.rss).toFixed(0)}`.padStart(13)}   (the floor)`);
   const names = [...new Set([...r.idle.procs, ...r.five.procs, ...r.fiveAfterFlood.procs].map((p) => p.comm))];
   const of = (m, comm) => m.procs.filter((p) => p.comm === comm).reduce((a, p) => ({ pss: a.pss + p.pss, rss: a.rss + p.rss }), { pss: 0, rss: 0 });
   const cell = (m, comm) => { const x = of(m, comm); return `${MB(x.pss).toFixed(0)}/${MB(x.rss).toFixed(0)}`.padStart(13); };
