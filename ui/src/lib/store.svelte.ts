@@ -62,21 +62,28 @@ export class AppState {
   /** Index of the active tab among all tabs (0 = Instances). */
   readonly activeIndex = $derived(this.activeKey === null ? 0 : this.tabs.findIndex((t) => t.key === this.activeKey) + 1);
 
-  async init(onInfo?: (info: AppInfo) => void): Promise<void> {
-    // The last run's rows in the first frame, before any call to the backend.
+  /** The regions of the last run's list shown at start (see the constructor). */
+  private cachedRegions: string[] | null = null;
+
+  constructor() {
+    // The last run's rows are there when the UI first renders, before any call to the backend.
     const cached = readCachedInventory(storage(), this.awsProfile);
     if (cached) {
       this.inventory = cached.inventory;
       this.loadedAt = cached.savedAt;
       this.inventoryStale = true;
+      this.cachedRegions = cached.regions;
     }
+  }
+
+  async init(onInfo?: (info: AppInfo) => void): Promise<void> {
     try {
       const info = await backend.appInfo();
       this.info = info;
       this.selectedRegions = loadRegions(info);
       onInfo?.(info);
       // Rows of other regions than this run lists would mislead until the listing lands.
-      if (cached && this.inventoryStale && !sameRegions(cached.regions, this.selectedRegions)) this.dropStale();
+      if (this.inventoryStale && this.cachedRegions && !sameRegions(this.cachedRegions, this.selectedRegions)) this.dropStale();
     } catch (e) {
       this.infoError = toApiError(e);
       return;
