@@ -79,15 +79,15 @@ pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
 }
 
 pub fn run() {
-    webkit::before_start();
+    let compositing = webkit::before_start();
     // SSO tokens and MFA credentials live in this process for the whole run.
     if let Err(e) = keyless_core::harden::harden_process() {
         eprintln!("keyless-app: warning: could not keep secrets out of core dumps: {e}");
     }
-    let app = builder::<tauri::Wry>(AppState::new(Default::default())).setup(|app| {
+    let app = builder::<tauri::Wry>(AppState::new(Default::default())).setup(move |app| {
         use tauri::Manager;
         if let Some(window) = app.get_webview_window("main") {
-            webkit::tune(&window);
+            webkit::tune(&window, compositing);
         }
         Ok(())
     });

@@ -43,21 +43,21 @@ impl Compositing {
 /// Called first thing in `run`, before any thread or web view exists: without a GPU, tells
 /// WebKitGTK through its environment never to enter compositing mode, so neither this process nor
 /// the web process it spawns sets up compositing at all (the setting in `tune` arrives only after
-/// the web view exists; measured ≈ 10 MB less in the web process).
+/// the web view exists; measured ≈ 10 MB less in the web process). Returns the decision, for `tune`.
 #[cfg(target_os = "linux")]
-pub fn before_start() {
+pub fn before_start() -> Compositing {
     let detected = Compositing::detect(Path::new("/dev/dri"), |k| std::env::var(k).ok());
     if detected == Compositing::Software
         && std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none()
     {
         std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
     }
+    detected
 }
 
 /// Applies the settings to the window's web view (on the main thread, as WebKit requires).
 #[cfg(target_os = "linux")]
-pub fn tune<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
-    let compositing = Compositing::detect(Path::new("/dev/dri"), |k| std::env::var(k).ok());
+pub fn tune<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, compositing: Compositing) {
     let result = window.with_webview(move |platform| {
         use webkit2gtk::{
             CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
@@ -96,10 +96,12 @@ pub fn tune<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn before_start() {}
+pub fn before_start() -> Compositing {
+    Compositing::Gpu
+}
 
 #[cfg(not(target_os = "linux"))]
-pub fn tune<R: tauri::Runtime>(_window: &tauri::WebviewWindow<R>) {}
+pub fn tune<R: tauri::Runtime>(_window: &tauri::WebviewWindow<R>, _compositing: Compositing) {}
 
 #[cfg(test)]
 mod tests {
