@@ -62,12 +62,12 @@ export function installTestHook(app: AppState): void {
       if (!term) throw new Error(`no terminal in tab ${index}`);
       const bytes = new Uint8Array(chunk).fill(0x78);
       // At most ~1 MiB queued, as the backend's flow control allows (xterm drops beyond 50 MB).
-      const window = Math.max(1, Math.floor((1024 * 1024) / chunk));
+      const inFlight = Math.max(1, Math.floor((1024 * 1024) / chunk));
       const queued: Promise<void>[] = [];
       const t0 = performance.now();
       for (let n = 0; n < total; n += chunk) {
         queued.push(term.writeLocal(n + chunk <= total ? bytes : bytes.subarray(0, total - n)));
-        if (queued.length >= window) await queued.shift();
+        if (queued.length >= inFlight) await queued.shift();
       }
       await Promise.all(queued);
       return performance.now() - t0;
