@@ -14,6 +14,7 @@
 //! - [`ConnectionPool`]: one SSH connection per instance, shared by its tabs (and later SFTP and
 //!   forwards).
 //! - [`live`]: a background session for a GUI, with coalesced output and flow control.
+//! - [`output_queue`]: a session's output waiting for the viewer to pull it, in batches.
 //! - [`KnownInstances`]: what the backend saw AWS report, the only instances the app dials.
 //! - [`harden`]: the process keeps its secrets out of core dumps and away from ptrace.
 //! - [`files`]: SFTP browsing and pipelined, resumable transfers on the same connection.
@@ -45,6 +46,7 @@ pub mod live;
 pub mod local_tunnel;
 pub mod onetime_key;
 pub mod openssh;
+pub mod output_queue;
 pub mod paths;
 mod pool;
 pub mod profiles;
@@ -72,6 +74,7 @@ pub use live::{
     ConnectRequest, ExitInfo, LiveEvent, LiveSession, LiveSink, LiveStart, INPUT_BUDGET,
 };
 pub use onetime_key::OneTimeKey;
+pub use output_queue::{OutputQueue, Taken};
 pub use pool::{ConnectionPool, Lease, PoolEntry, PoolKey, DEFAULT_IDLE_TIMEOUT};
 pub use profiles::{Profile, ProfileStore};
 pub use reach::Path;
