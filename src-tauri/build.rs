@@ -6,7 +6,6 @@ const COMMANDS: &[&str] = &[
     "open_session",
     "session_input",
     "session_resize",
-    "session_ack",
     "session_host_key",
     "session_close",
     "connection_status",

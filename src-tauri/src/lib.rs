@@ -6,6 +6,7 @@ mod commands;
 mod files;
 mod forwards;
 mod navigation;
+mod output;
 mod sink;
 mod state;
 mod webkit;
@@ -25,6 +26,8 @@ pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
         // The Files panel's native pickers, opened by the backend only: the capability grants the
         // webview none of the dialog plugin's commands (see commands/files.rs).
         .plugin(tauri_plugin_dialog::init())
+        // Terminal output, pulled by the page in batches (docs/ipc.md).
+        .register_asynchronous_uri_scheme_protocol(output::SCHEME, output::handle)
         // Files dropped onto the window stay here; the Files panels hear their names.
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, position }) =
@@ -42,7 +45,6 @@ pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
             sessions::open_session,
             sessions::session_input,
             sessions::session_resize,
-            sessions::session_ack,
             sessions::session_host_key,
             sessions::session_close,
             sessions::connection_status,

@@ -1,13 +1,14 @@
-//! Delivers a live session's events and output to the webview: events as JSON on one channel,
-//! terminal bytes as raw binary on another (a `Vec<u8>` through JSON would be an array of numbers).
+//! Delivers a live session's events and output to the webview: events as JSON on a channel,
+//! terminal bytes into the queue the page pulls from (`output.rs`).
 
 use crate::state::SessionEnd;
-use keyless_core::{LiveEvent, LiveSink, ProfileStore};
-use tauri::ipc::{Channel, InvokeResponseBody};
+use keyless_core::{LiveEvent, LiveSink, OutputQueue, ProfileStore};
+use std::sync::Arc;
+use tauri::ipc::Channel;
 
 pub struct ChannelSink {
     pub events: Channel<LiveEvent>,
-    pub output: Channel<InvokeResponseBody>,
+    pub output: Arc<OutputQueue>,
     /// The saved profile the session was opened through, if any.
     pub profile: Option<String>,
     /// Takes the session out of the app's map when it is over.
@@ -29,6 +30,10 @@ impl LiveSink for ChannelSink {
             event,
             LiveEvent::Failed { .. } | LiveEvent::Ended { .. } | LiveEvent::Lost { .. }
         );
+        if over {
+            // The page takes what is queued, then hears the output is over.
+            self.output.finish();
+        }
         // The window may be gone; nothing useful to do about a failed send.
         let _ = self.events.send(event);
         if over {
@@ -37,6 +42,6 @@ impl LiveSink for ChannelSink {
     }
 
     fn output(&self, chunk: Vec<u8>) {
-        let _ = self.output.send(InvokeResponseBody::Raw(chunk));
+        self.output.push(chunk);
     }
 }

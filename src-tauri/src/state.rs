@@ -1,9 +1,10 @@
 //! What the app keeps between commands: one AWS context per AWS profile in use, the instances AWS
-//! reported (the only ones a session may dial), the live sessions by id, the SSH connections
-//! they share, the sign-ins in progress, and the first-run set-up's portal.
+//! reported (the only ones a session may dial), the live sessions by id and their output waiting
+//! for the page, the SSH connections they share, the sign-ins in progress, and the first-run set-up's portal.
 
 use keyless_core::{
     AwsContext, AwsSelection, ConnectionPool, Error, ErrorKind, KnownInstances, LiveSession,
+    OutputQueue,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -88,6 +89,8 @@ impl<K: Eq + std::hash::Hash + Clone> Tasks<K> {
 #[derive(Default)]
 struct Sessions {
     by_id: Mutex<HashMap<u32, Arc<LiveSession>>>,
+    /// Kept past a session's end until the page has taken its last bytes (see `output.rs`).
+    outputs: Mutex<HashMap<u32, Arc<OutputQueue>>>,
     next_id: AtomicU32,
 }
 
@@ -153,18 +156,33 @@ impl AppState {
     }
 
     /// Starts a session under a new id. `start` gets the [`SessionEnd`] to call when the session
-    /// ends, fails or is lost, which takes it out of the map.
-    pub fn add_session(&self, start: impl FnOnce(SessionEnd) -> Arc<LiveSession>) -> u32 {
+    /// ends, fails or is lost, which takes it out of the map, and the queue its output goes to.
+    pub fn add_session(
+        &self,
+        start: impl FnOnce(SessionEnd, Arc<OutputQueue>) -> Arc<LiveSession>,
+    ) -> u32 {
         let sessions = &self.sessions;
         let id = sessions.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let end = SessionEnd {
             sessions: Arc::downgrade(sessions),
             id,
         };
+        let output = Arc::new(OutputQueue::new());
+        lock(&sessions.outputs).insert(id, output.clone());
         // Held while the session starts, so its end (on another task) cannot come before its insert.
         let mut map = lock(&sessions.by_id);
-        map.insert(id, start(end));
+        map.insert(id, start(end, output));
         id
+    }
+
+    /// Session `id`'s output queue, while the page has not taken all of it.
+    pub fn output(&self, id: u32) -> Option<Arc<OutputQueue>> {
+        lock(&self.sessions.outputs).get(&id).cloned()
+    }
+
+    /// The page has taken session `id`'s last bytes.
+    pub fn drop_output(&self, id: u32) {
+        lock(&self.sessions.outputs).remove(&id);
     }
 
     pub fn get(&self, id: u32) -> Result<Arc<LiveSession>, Error> {
@@ -174,7 +192,12 @@ impl AppState {
         })
     }
 
+    /// Takes session `id` out (its tab closed): its unread output goes too, and a request
+    /// waiting for it answers at once.
     pub fn remove(&self, id: u32) -> Option<Arc<LiveSession>> {
+        if let Some(output) = lock(&self.sessions.outputs).remove(&id) {
+            output.discard();
+        }
         lock(&self.sessions.by_id).remove(&id)
     }
 

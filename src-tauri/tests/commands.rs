@@ -107,7 +107,7 @@ fn sessions(w: &tauri::WebviewWindow<tauri::test::MockRuntime>) -> usize {
 fn open_args(request: serde_json::Value) -> serde_json::Value {
     json!({
         "request": request, "cols": 80, "rows": 24,
-        "events": "__CHANNEL__:1", "output": "__CHANNEL__:2",
+        "events": "__CHANNEL__:1",
     })
 }
 

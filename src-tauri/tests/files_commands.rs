@@ -52,7 +52,7 @@ fn a_tabs_files_browse_change_and_upload_on_its_connection_and_end_with_it() {
         &w,
         "open_session",
         json!({"request": request, "cols": 80, "rows": 24,
-               "events": "__CHANNEL__:1", "output": "__CHANNEL__:2"}),
+               "events": "__CHANNEL__:1"}),
     )
     .unwrap();
     until("connected", || {

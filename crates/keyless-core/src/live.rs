@@ -19,12 +19,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Notify};
 
-/// Output is sent in chunks of at most this size… (each chunk costs the webview an IPC round
-/// trip: 256 KiB gave 14.4 MB/s into xterm where 32 KiB gave 10.7, UI round trip p95 alike)
+/// Output goes to the sink in chunks of at most this size… (the app queues them for its page to
+/// take in batches; fewer, larger chunks cost less on the way)
 pub const CHUNK_MAX: usize = 256 * 1024;
 /// …or when no more output came for this long.
 pub const CHUNK_QUIET: Duration = Duration::from_millis(4);
-/// Stop reading from SSH with this much output not yet acknowledged by the viewer…
+/// Stop reading from SSH with this much output not yet acknowledged by the viewer (the app counts
+/// bytes its page has taken as acknowledged)…
 pub const FLOW_HIGH: usize = 1024 * 1024;
 /// …and resume below this.
 pub const FLOW_LOW: usize = 512 * 1024;
@@ -342,7 +343,7 @@ impl LiveSession {
         self.unacked.load(Ordering::SeqCst)
     }
 
-    /// The viewer has processed `bytes` more output.
+    /// The viewer has `bytes` more output in hand (the app: its page has taken them to show).
     pub fn ack(&self, bytes: usize) {
         let _ = self
             .unacked

@@ -1,4 +1,4 @@
-//! Terminal sessions: open, type, resize, acknowledge output, answer the host-key prompt, close;
+//! Terminal sessions: open, type, resize, answer the host-key prompt, close (output: `output.rs`);
 //! and the SSH connections they share.
 
 use super::Result;
@@ -9,7 +9,7 @@ use keyless_core::{
     TrustDecision,
 };
 use std::sync::Arc;
-use tauri::ipc::{Channel, InvokeResponseBody};
+use tauri::ipc::Channel;
 use tauri::State;
 
 #[tauri::command]
@@ -23,7 +23,6 @@ pub async fn open_session(
     cols: u32,
     rows: u32,
     events: Channel<LiveEvent>,
-    output: Channel<InvokeResponseBody>,
 ) -> Result<u32> {
     // Names only, checked before anything else; the address comes from AWS, never from here.
     request.validate()?;
@@ -50,7 +49,7 @@ pub async fn open_session(
         tunnel: state.tunnel.clone(),
         max_tunnel,
     };
-    Ok(state.add_session(|end| {
+    Ok(state.add_session(|end, output| {
         let sink = Arc::new(ChannelSink {
             events,
             output,
@@ -71,12 +70,6 @@ pub fn session_input(state: State<'_, AppState>, id: u32, data: String) -> Resul
 #[tauri::command]
 pub fn session_resize(state: State<'_, AppState>, id: u32, cols: u32, rows: u32) -> Result<()> {
     state.get(id)?.resize(PtySize { cols, rows })
-}
-
-#[tauri::command]
-pub fn session_ack(state: State<'_, AppState>, id: u32, bytes: usize) -> Result<()> {
-    state.get(id)?.ack(bytes);
-    Ok(())
 }
 
 /// Answers session `id`'s host-key question; `fingerprint` is the one the user was shown.

@@ -1,6 +1,6 @@
 // The ONLY module that imports @tauri-apps/*. Everything else talks to the functions below, so
 // the UI also runs in a plain browser (design work, unit tests) against ./mockBackend.
-import { Channel, invoke } from '@tauri-apps/api/core';
+import { Channel, convertFileSrc, invoke } from '@tauri-apps/api/core';
 import type {
   AppInfo, AwsProfiles, CallerIdentity, ConnectRequest, Instance, Inventory, LoginPrompt, PoolEntry,
   Profile, SessionEvent, SignOut, TrustDecision,
@@ -9,12 +9,13 @@ import type { ForwardEntry, ForwardStatus } from '../generated/bindings';
 import type { DroppedFiles, RemoteEntry, TransferStarted, TransferUpdate } from '../generated/bindings';
 import type { ConfigWritten, Portal, SetupChoices } from '../generated/bindings';
 import { toApiError } from './errors';
-
-/** Terminal bytes as they come on the output channel (raw binary; a number[] is tolerated). */
-export type OutputChunk = ArrayBuffer | Uint8Array | number[];
+import { pullOutput } from './outputPull';
 
 /** The AWS profile a call runs as (null: the default chain, AWS_PROFILE or `default`). */
 export type AwsProfileName = string | null;
+
+/** Takes terminal bytes; resolves (if it returns a promise) when it can take more. */
+export type OutputHandler = (bytes: Uint8Array) => void | Promise<void>;
 
 /** Who a session connects as, and the saved profile it came from (its last_used is recorded). */
 export type SessionOrigin = { awsProfile: AwsProfileName; profile: string | null };
@@ -24,13 +25,14 @@ export interface Backend {
   appInfo(): Promise<AppInfo>;
   listRegions(awsProfile: AwsProfileName): Promise<string[]>;
   listInstances(awsProfile: AwsProfileName, regions: string[]): Promise<Inventory>;
+  /** `onOutput` gets the terminal bytes, in order; the next come once what it returned resolves
+   *  (the terminal has room: flow control, docs/ipc.md). */
   openSession(
     origin: SessionOrigin, request: ConnectRequest, cols: number, rows: number,
-    onEvent: (event: SessionEvent) => void, onOutput: (bytes: Uint8Array) => void,
+    onEvent: (event: SessionEvent) => void, onOutput: OutputHandler,
   ): Promise<number>;
   sessionInput(id: number, data: string): Promise<void>;
   sessionResize(id: number, cols: number, rows: number): Promise<void>;
-  sessionAck(id: number, bytes: number): Promise<void>;
   /** Answers the session's host-key question about `fingerprint` (the one shown). */
   sessionHostKey(id: number, fingerprint: string, decision: TrustDecision): Promise<void>;
   sessionClose(id: number): Promise<void>;
@@ -98,16 +100,6 @@ export type FilesBackend = Pick<Backend,
   'filesOpen' | 'filesClose' | 'filesList' | 'filesMkdir' | 'filesRename' | 'filesDelete'
   | 'filesUpload' | 'filesUploadDropped' | 'filesDownload' | 'filesCancel'>;
 
-export function toBytes(chunk: OutputChunk): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk;
-  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-  if (ArrayBuffer.isView(chunk)) {
-    const v = chunk as ArrayBufferView;
-    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  }
-  return Uint8Array.from(chunk);
-}
-
 /** invoke() whose rejection is always an ApiError. */
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -122,17 +114,28 @@ const tauriBackend: Backend = {
   listRegions: (awsProfile) => call<string[]>('list_regions', { awsProfile }),
   listInstances: (awsProfile, regions) => call<Inventory>('list_instances', { awsProfile, regions }),
   async openSession(origin, request, cols, rows, onEvent, onOutput) {
-    const events = new Channel<SessionEvent>();
-    events.onmessage = onEvent;
-    const output = new Channel<OutputChunk>();
-    output.onmessage = (chunk) => onOutput(toBytes(chunk));
-    return call<number>('open_session', {
-      awsProfile: origin.awsProfile, profile: origin.profile, request, cols, rows, events, output,
+    // Output is pulled (docs/ipc.md); the session's end is told only after its last bytes, as
+    // the backend sent them.
+    let pulled!: (id: number) => void;
+    const drained = new Promise<void>((resolve) => {
+      pulled = (id) => void pullOutput(convertFileSrc(String(id), 'keyless-out'), onOutput).then((over) => {
+        if (!over) console.error(`keyless: session ${id}: the terminal output could not be fetched`);
+        resolve();
+      });
     });
+    const events = new Channel<SessionEvent>();
+    events.onmessage = (e) => {
+      if (e.type === 'failed' || e.type === 'ended' || e.type === 'lost') void drained.then(() => onEvent(e));
+      else onEvent(e);
+    };
+    const id = await call<number>('open_session', {
+      awsProfile: origin.awsProfile, profile: origin.profile, request, cols, rows, events,
+    });
+    pulled(id);
+    return id;
   },
   sessionInput: (id, data) => call<void>('session_input', { id, data }),
   sessionResize: (id, cols, rows) => call<void>('session_resize', { id, cols, rows }),
-  sessionAck: (id, bytes) => call<void>('session_ack', { id, bytes }),
   sessionHostKey: (id, fingerprint, decision) => call<void>('session_host_key', { id, fingerprint, decision }),
   sessionClose: (id) => call<void>('session_close', { id }),
   connectionStatus: () => call<PoolEntry[]>('connection_status'),
@@ -209,14 +212,12 @@ export const listInstances = async (awsProfile: AwsProfileName, regions: string[
 /** Opens a session; resolves with its id at once. Progress, prompt and end come on onEvent. */
 export const openSession = async (
   origin: SessionOrigin, request: ConnectRequest, cols: number, rows: number,
-  onEvent: (event: SessionEvent) => void, onOutput: (bytes: Uint8Array) => void,
+  onEvent: (event: SessionEvent) => void, onOutput: OutputHandler,
 ): Promise<number> => (await backend()).openSession(origin, request, cols, rows, onEvent, onOutput);
 export const sessionInput = async (id: number, data: string): Promise<void> =>
   (await backend()).sessionInput(id, data);
 export const sessionResize = async (id: number, cols: number, rows: number): Promise<void> =>
   (await backend()).sessionResize(id, cols, rows);
-export const sessionAck = async (id: number, bytes: number): Promise<void> =>
-  (await backend()).sessionAck(id, bytes);
 export const sessionHostKey = async (id: number, fingerprint: string, decision: TrustDecision): Promise<void> =>
   (await backend()).sessionHostKey(id, fingerprint, decision);
 export const sessionClose = async (id: number): Promise<void> =>

@@ -14,7 +14,6 @@ vi.mock('./backend', async () => {
     fresh: () => { h.mock = createMockBackend({ slow: 0 }); },
     openSession: (...a: Parameters<Backend['openSession']>) => b().openSession(...a),
     sessionClose: (id: number) => b().sessionClose(id),
-    sessionAck: (id: number, n: number) => b().sessionAck(id, n),
     sessionInput: (id: number, d: string) => b().sessionInput(id, d),
     connectionStatus: () => b().connectionStatus(),
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Acker, writeWithAck, type Writable } from './flowControl';
+import { Backlog, WRITE_PIECE, writeTracked, type Writable } from './flowControl';
 
 /** A fake xterm whose write callbacks run only when the test says xterm has parsed. */
 class FakeTerm implements Writable {
@@ -14,82 +14,60 @@ class FakeTerm implements Writable {
   }
 }
 
-function manualScheduler() {
-  const tasks: Array<() => void> = [];
-  return { schedule: (fn: () => void) => { tasks.push(fn); }, run: () => tasks.splice(0).forEach((f) => f()), tasks };
+/** Whether a promise has settled, after the microtasks queued so far have run. */
+async function settled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void p.then(() => { done = true; });
+  await new Promise((r) => setTimeout(r, 0));
+  return done;
 }
 
-describe('Acker', () => {
-  it('never acks before the write callback', () => {
-    const sent: number[] = [];
-    const s = manualScheduler();
-    const acker = new Acker((n) => sent.push(n), s.schedule);
+describe('writeTracked', () => {
+  it('is ready for more at once while the backlog is small', async () => {
     const term = new FakeTerm();
-    writeWithAck(term, new Uint8Array(1000), acker);
-    writeWithAck(term, new Uint8Array(500), acker);
-    s.run();
-    expect(sent).toEqual([]);
-    expect(acker.unsent).toBe(0);
+    const backlog = new Backlog(1000);
+    expect(await settled(writeTracked(term, new Uint8Array(600), backlog))).toBe(true);
+    expect(backlog.bytes).toBe(600);
+  });
+
+  it('asks for more only once xterm has parsed down to the low mark', async () => {
+    const term = new FakeTerm();
+    const backlog = new Backlog(WRITE_PIECE);
+    const ready = writeTracked(term, new Uint8Array(3 * WRITE_PIECE), backlog);
+    expect(term.queue.length).toBe(3);
+    expect(await settled(ready)).toBe(false);
     term.parse(1);
-    s.run();
-    expect(sent).toEqual([1000]);
-    term.parse();
-    s.run();
-    expect(sent).toEqual([1000, 500]);
+    expect(await settled(ready)).toBe(false);
+    term.parse(1);
+    expect(backlog.bytes).toBe(WRITE_PIECE);
+    expect(await settled(ready)).toBe(true);
   });
 
-  it('batches callbacks into one ack per flush', () => {
-    const sent: number[] = [];
-    const s = manualScheduler();
-    const acker = new Acker((n) => sent.push(n), s.schedule);
+  it('writes a big answer in pieces, in order, and hands each to `parsed` once parsed', () => {
     const term = new FakeTerm();
-    for (let i = 0; i < 10; i++) writeWithAck(term, new Uint8Array(100), acker);
+    const pieces: Uint8Array[] = [];
+    const bytes = Uint8Array.from({ length: 2 * WRITE_PIECE + 10 }, (_, i) => i % 251);
+    void writeTracked(term, bytes, new Backlog(), (p) => pieces.push(p));
+    expect(pieces.length).toBe(0);
     term.parse();
-    expect(s.tasks.length).toBe(1);
-    expect(sent).toEqual([]);
-    s.run();
-    expect(sent).toEqual([1000]);
+    expect(pieces.map((p) => p.byteLength)).toEqual([WRITE_PIECE, WRITE_PIECE, 10]);
+    const joined = new Uint8Array(bytes.byteLength);
+    pieces.reduce((at, p) => { joined.set(p, at); return at + p.byteLength; }, 0);
+    expect(joined).toEqual(bytes);
   });
 
-  it('flushes at once past the threshold so the backend never stalls waiting for a timer', () => {
-    const sent: number[] = [];
-    const s = manualScheduler();
-    const acker = new Acker((n) => sent.push(n), s.schedule, 64 * 1024);
+  it('writes nothing for no bytes', async () => {
     const term = new FakeTerm();
-    writeWithAck(term, new Uint8Array(32 * 1024), acker);
-    writeWithAck(term, new Uint8Array(32 * 1024), acker);
-    term.parse();
-    expect(sent).toEqual([64 * 1024]);
-    s.run();
-    expect(sent).toEqual([64 * 1024]);
+    expect(await settled(writeTracked(term, new Uint8Array(0), new Backlog()))).toBe(true);
+    expect(term.queue.length).toBe(0);
   });
 
-  it('the total acked equals the bytes written, after all callbacks', () => {
-    const sent: number[] = [];
-    const s = manualScheduler();
-    const acker = new Acker((n) => sent.push(n), s.schedule);
+  it('a released backlog lets the waiting reader go (the terminal is gone)', async () => {
     const term = new FakeTerm();
-    let total = 0;
-    for (let i = 1; i <= 50; i++) {
-      writeWithAck(term, new Uint8Array(i * 997), acker);
-      total += i * 997;
-      if (i % 7 === 0) { term.parse(3); s.run(); }
-    }
-    term.parse();
-    s.run();
-    expect(sent.reduce((a, b) => a + b, 0)).toBe(total);
-    expect(term.written).toBe(total);
-  });
-
-  it('drops pending acks once closed (the session id is gone)', () => {
-    const sent: number[] = [];
-    const s = manualScheduler();
-    const acker = new Acker((n) => sent.push(n), s.schedule);
-    acker.written(100);
-    acker.close();
-    s.run();
-    acker.written(100);
-    acker.flush();
-    expect(sent).toEqual([]);
+    const backlog = new Backlog(0);
+    const ready = writeTracked(term, new Uint8Array(10), backlog);
+    expect(await settled(ready)).toBe(false);
+    backlog.release();
+    expect(await settled(ready)).toBe(true);
   });
 });

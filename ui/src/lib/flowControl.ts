@@ -1,66 +1,68 @@
 /**
- * Flow control for terminal output (docs/ipc.md): each chunk is written to xterm with a callback,
- * and only in that callback (xterm has parsed the bytes) does the chunk count as acknowledged.
- * Acks are batched: one `session_ack` per flush with the sum, flushed on a short timer (not
- * requestAnimationFrame: a hidden window gets no frames and the backend would stall) or at once
- * when enough is pending that the backend might otherwise pause.
+ * Flow control for terminal output (docs/ipc.md): the page asks the backend for more output only
+ * once xterm is nearly through what it has, and the backend stops reading from SSH while the page
+ * does not ask. So a 100 MB `cat` never fills xterm's buffer (which drops input past 50 MB), no
+ * acknowledgement travels separately, and the page is never idle while the backend has bytes:
+ * the next answer is on its way while xterm parses the last ~256 KiB.
  */
-export type Scheduler = (fn: () => void) => unknown;
-
-export const defaultScheduler: Scheduler = (fn) => setTimeout(fn, 8);
-
-export class Acker {
-  private pending = 0;
-  private scheduled = false;
-  private closed = false;
-
-  constructor(
-    private readonly send: (bytes: number) => void,
-    private readonly schedule: Scheduler = defaultScheduler,
-    /** Flush immediately once this much is waiting (well under the backend's 512 KiB resume mark). */
-    private readonly flushAt = 128 * 1024,
-  ) {}
-
-  /** Call from xterm's write callback with the chunk's byte length. */
-  written(bytes: number): void {
-    if (this.closed || bytes <= 0) return;
-    this.pending += bytes;
-    if (this.pending >= this.flushAt) {
-      this.flush();
-    } else if (!this.scheduled) {
-      this.scheduled = true;
-      this.schedule(() => {
-        this.scheduled = false;
-        this.flush();
-      });
-    }
-  }
-
-  flush(): void {
-    if (this.closed || this.pending === 0) return;
-    const n = this.pending;
-    this.pending = 0;
-    this.send(n);
-  }
-
-  /** The session is gone: drop whatever is pending (its id is no longer valid). */
-  close(): void {
-    this.closed = true;
-    this.pending = 0;
-  }
-
-  get unsent(): number {
-    return this.pending;
-  }
-}
 
 /** The minimal xterm surface the writer needs (lets tests use a fake terminal). */
 export interface Writable {
   write(data: Uint8Array | string, callback?: () => void): void;
 }
 
-/** Writes a chunk and acks it only once xterm has processed it (then tells `parsed`, if any). */
-export function writeWithAck(term: Writable, bytes: Uint8Array, acker: Acker, parsed?: (bytes: Uint8Array) => void): void {
-  const n = bytes.byteLength;
-  term.write(bytes, () => { acker.written(n); parsed?.(bytes); });
+/**
+ * xterm yields to the page (input, rendering) only between writes, and parses ~50 MB/s: a 1 MiB
+ * answer in one write would hold the page ~20 ms, so it goes in pieces of this size (views, no copy).
+ */
+export const WRITE_PIECE = 64 * 1024;
+
+/** Ask for more once no more than this is written to xterm and not yet parsed. */
+export const BACKLOG_LOW = 256 * 1024;
+
+/** Bytes handed to xterm and not yet parsed (its write callbacks say when). */
+export class Backlog {
+  private pending = 0;
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly low = BACKLOG_LOW) {}
+
+  get bytes(): number {
+    return this.pending;
+  }
+
+  added(n: number): void {
+    this.pending += n;
+  }
+
+  parsed(n: number): void {
+    this.pending -= n;
+    if (this.pending <= this.low) this.release();
+  }
+
+  /** Resolves once the backlog is at or under the low mark (at once if it is). */
+  room(): Promise<void> {
+    if (this.pending <= this.low) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The terminal is gone: whoever waits for room goes on (and finds the output over). */
+  release(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
+
+/**
+ * Writes bytes to xterm in pieces, each counted in `backlog` until xterm has parsed it (then
+ * `parsed`, if given, sees it). Resolves when the page may ask for more.
+ */
+export function writeTracked(
+  term: Writable, bytes: Uint8Array, backlog: Backlog, parsed?: (bytes: Uint8Array) => void,
+): Promise<void> {
+  for (let at = 0; at < bytes.byteLength; at += WRITE_PIECE) {
+    const piece = bytes.subarray(at, at + WRITE_PIECE);
+    backlog.added(piece.byteLength);
+    term.write(piece, () => { backlog.parsed(piece.byteLength); parsed?.(piece); });
+  }
+  return backlog.room();
 }

@@ -7,7 +7,7 @@
 import type {
   ApiError, AppInfo, ConnectRequest, Fix, Instance, Inventory, SessionEvent, Step, TrustDecision, Via,
 } from '../generated/bindings';
-import type { Backend } from './backend';
+import type { Backend, OutputHandler } from './backend';
 import { createMockAccounts, MOCK_ACCOUNTS, type MockAccounts } from './mockAccounts';
 import { MockPool, type ConnectOutcome } from './mockPool';
 import { createMockForwards } from './mockForwards';
@@ -182,13 +182,11 @@ type MockSession = {
   cols: number;
   rows: number;
   onEvent: (e: SessionEvent) => void;
-  onOutput: (b: Uint8Array) => void;
+  onOutput: OutputHandler;
   open: boolean;
   shell: boolean;
   line: string;
   pasting: boolean;
-  unacked: number;
-  ackWaiters: Array<() => void>;
   /** The pending host-key question: its fingerprint and where the answer goes. */
   hostKey: { fingerprint: string; answer: (d: TrustDecision) => void } | null;
   cwd: string;
@@ -198,7 +196,6 @@ export type MockBackend = Backend & {
   /** Test helpers. */
   readonly sessions: Map<number, MockSession>;
   readonly trusted: Set<string>;
-  readonly acked: Map<number, number>;
   readonly resizes: Array<{ id: number; cols: number; rows: number }>;
   readonly accounts: MockAccounts;
   readonly setup: MockSetup;
@@ -218,9 +215,6 @@ export function stagingInstances(now = Date.now()): Instance[] {
   ];
 }
 
-const HIGH_WATER = 1024 * 1024;
-const LOW_WATER = 256 * 1024;
-
 export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const slow = opts.slow ?? 1;
   const delay = (ms: number) => (slow === 0 ? Promise.resolve() : sleep(ms * slow));
@@ -230,7 +224,6 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const pool = new MockPool(opts.idleMs ?? 600_000);
   // Already known: web-1, web-2, bastion; legacy-app is pinned but "rebuilt" (its key changed).
   const trusted = new Set<string>(['i-0a1b2c3d4e5f60001', 'i-0a1b2c3d4e5f60002', 'i-0a1b2c3d4e5f60005', 'i-0a1b2c3d4e5f60009']);
-  const acked = new Map<number, number>();
   const resizes: Array<{ id: number; cols: number; rows: number }> = [];
   let nextId = 1;
   const staging = opts.empty ? [] : stagingInstances(now);
@@ -255,12 +248,8 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     if (!s.open) return;
     const bytes = enc.encode(text);
     for (let off = 0; off < bytes.length && s.open; off += 32 * 1024) {
-      const chunk = bytes.slice(off, off + 32 * 1024);
-      while (s.unacked > HIGH_WATER && s.open) {
-        await new Promise<void>((r) => s.ackWaiters.push(r));
-      }
-      s.unacked += chunk.byteLength;
-      s.onOutput(chunk);
+      // As the backend: the next bytes go once the page has room for them.
+      await s.onOutput(bytes.slice(off, off + 32 * 1024));
       if (bytes.length > 32 * 1024) await Promise.resolve();
     }
   }
@@ -277,7 +266,6 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   function end(s: MockSession, e: SessionEvent): void {
     if (!s.open) return;
     s.open = false;
-    s.ackWaiters.splice(0).forEach((r) => r());
     // As in the backend: a session that failed, ended or was lost is dropped, its channel first.
     sessions.delete(s.id);
     pool.release(s.id);
@@ -512,7 +500,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
 
   const forwards = createMockForwards(() => accounts.profilesList(), delay);
   const backend: MockBackend = {
-    sessions, trusted, acked, resizes, accounts, pool, forwards, files, setup,
+    sessions, trusted, resizes, accounts, pool, forwards, files, setup,
     ...accounts,
     ...files,
     ssoSetupStart: setup.ssoSetupStart,
@@ -566,7 +554,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         id, request, inst: instancesOf(origin.awsProfile)
           .find((i) => i.region === request.region && i.instance_id === request.instance_id) ?? null,
         profile: origin.profile, awsProfile: origin.awsProfile, cols, rows, onEvent, onOutput, open: true, shell: false, line: '', pasting: false,
-        unacked: 0, ackWaiters: [], hostKey: null, cwd: '~',
+        hostKey: null, cwd: '~',
       };
       sessions.set(id, s);
       setTimeout(() => void connect(s), 0);
@@ -582,13 +570,6 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       resizes.push({ id, cols, rows });
       if (s) { s.cols = cols; s.rows = rows; }
     },
-    async sessionAck(id, bytes) {
-      acked.set(id, (acked.get(id) ?? 0) + bytes);
-      const s = sessions.get(id);
-      if (!s) return;
-      s.unacked = Math.max(0, s.unacked - bytes);
-      if (s.unacked < LOW_WATER) s.ackWaiters.splice(0).forEach((r) => r());
-    },
     async sessionHostKey(id, fingerprint, decision) {
       const pending = sessions.get(id)?.hostKey;
       if (!pending) throw fail('invalid_input', 'no host key question is waiting for an answer');
@@ -602,8 +583,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       if (!s) return;
       s.hostKey?.answer('reject');
       s.open = false;
-      s.ackWaiters.splice(0).forEach((r) => r());
-      sessions.delete(id);
+        sessions.delete(id);
       pool.release(id);
       // As in the backend: the tab's Files session goes with it.
       void files.filesClose(id);

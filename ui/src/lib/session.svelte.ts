@@ -7,7 +7,7 @@ export type Exit = Extract<SessionEvent, { type: 'ended' }>['exit'];
 import * as backend from './backend';
 import type { SessionOrigin } from './backend';
 import { toApiError } from './errors';
-import { Acker } from './flowControl';
+import { Backlog } from './flowControl';
 import { displayName } from './filter';
 import type { TerminalController } from './terminal';
 
@@ -64,7 +64,8 @@ export class SessionTab {
   sessionId = $state<number | null>(null);
   private generation = 0;
   private idPromise: Promise<number> | null = null;
-  private acker: Acker | null = null;
+  /** What this attempt's output has handed xterm and xterm has not parsed yet. */
+  private backlog: Backlog | null = null;
   private lastSize = { cols: 0, rows: 0 };
   /** Keystrokes and resizes go out one invoke at a time, in order: concurrent invokes could
    *  overtake each other on the way. */
@@ -109,16 +110,14 @@ export class SessionTab {
     let resolveId!: (id: number) => void;
     const idPromise = new Promise<number>((r) => { resolveId = r; });
     this.idPromise = idPromise;
-    const acker = new Acker((bytes) => {
-      void idPromise.then((id) => backend.sessionAck(id, bytes)).catch(() => { /* session gone */ });
-    });
-    this.acker?.close();
-    this.acker = acker;
+    const backlog = new Backlog();
+    this.backlog?.release();
+    this.backlog = backlog;
     try {
       const id = await backend.openSession(
         this.origin, toConnectRequest(this.request), size.cols, size.rows,
         (e) => { if (gen === this.generation) { this.onEvent(e); this.onChange(); } },
-        (bytes) => { if (gen === this.generation) this.term?.write(bytes, acker); },
+        (bytes) => (gen === this.generation ? this.term?.write(bytes, backlog) : undefined),
       );
       if (gen !== this.generation) {
         void backend.sessionClose(id).catch(() => {});
@@ -130,7 +129,6 @@ export class SessionTab {
       if (gen !== this.generation) return;
       this.error = toApiError(e);
       this.status = 'failed';
-      acker.close();
     }
   }
 
@@ -154,17 +152,14 @@ export class SessionTab {
         this.status = 'failed';
         this.error = e.error;
         this.hostKey = null;
-        this.acker?.close();
         break;
       case 'ended':
         this.status = 'ended';
         this.exit = e.exit;
-        this.acker?.flush();
         break;
       case 'lost':
         this.status = 'lost';
         this.error = e.error;
-        this.acker?.flush();
         break;
     }
   }
@@ -224,7 +219,7 @@ export class SessionTab {
   async renew(size: { cols: number; rows: number }): Promise<void> {
     const id = this.sessionId;
     this.generation++;
-    this.acker?.close();
+    this.backlog?.release();
     this.sessionId = null;
     this.status = 'ended';
     if (id !== null) await backend.sessionClose(id).catch(() => {});
@@ -234,7 +229,7 @@ export class SessionTab {
   /** Disconnects (tab closing). */
   close(): void {
     this.generation++;
-    this.acker?.close();
+    this.backlog?.release();
     // An id still on its way is closed by connect() (the generation changed).
     const id = this.sessionId;
     if (id !== null) void backend.sessionClose(id).catch(() => {}).then(this.onChange);

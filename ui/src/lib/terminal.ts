@@ -8,7 +8,7 @@ import { WebglAddon } from '@xterm/addon-webgl';
 import '@xterm/xterm/css/xterm.css';
 import { defaultRenderer, type Renderer } from './platform';
 import { readPref } from './prefs';
-import { type Acker, writeWithAck } from './flowControl';
+import { type Backlog, writeTracked } from './flowControl';
 import { escapeTerminalText } from './terminalText';
 
 export const MONO_STACK =
@@ -130,8 +130,9 @@ export class TerminalController {
     return { cols, rows };
   }
 
-  write(bytes: Uint8Array, acker: Acker): void {
-    writeWithAck(this.term, bytes, acker, this.onParsed ?? undefined);
+  /** Session output; resolves when the terminal has room for more (see flowControl.ts). */
+  write(bytes: Uint8Array, backlog: Backlog): Promise<void> {
+    return writeTracked(this.term, bytes, backlog, this.onParsed ?? undefined);
   }
 
   /** Local text (banners, resets) that does not come from the session: no flow-control ack. */

@@ -1,3 +1,4 @@
+import { WRITE_PIECE } from './flowControl';
 import type { AppState } from './store.svelte';
 
 export type KeylessTestHook = {
@@ -15,9 +16,9 @@ export type KeylessTestHook = {
   /** What countBytes has counted in tab `index` so far. */
   countedBytes(index: number): { total: number; matching: number };
   /**
-   * Writes `total` bytes of "x" straight into tab `index`'s xterm (no SSH, no IPC), in chunks the
-   * size the backend sends, at most ~1 MiB queued (as its flow control allows); resolves with the milliseconds until xterm has
-   * parsed the last. The bench's baseline: no session can reach xterm faster than this.
+   * Writes `total` bytes of "x" straight into tab `index`'s xterm (no SSH, no IPC), in pieces the
+   * size the page writes session output in, at most ~1 MiB queued; resolves with the milliseconds
+   * until xterm has parsed the last. The bench's baseline: no session can reach xterm faster.
    */
   writeLocally(index: number, total: number, chunk?: number): Promise<number>;
 };
@@ -57,11 +58,11 @@ export function installTestHook(app: AppState): void {
       if (!c) throw new Error(`countBytes(${index}) was not called`);
       return { ...c };
     },
-    async writeLocally(index: number, total: number, chunk = 32 * 1024) {
+    async writeLocally(index: number, total: number, chunk = WRITE_PIECE) {
       const term = termOf(index);
       if (!term) throw new Error(`no terminal in tab ${index}`);
       const bytes = new Uint8Array(chunk).fill(0x78);
-      // At most ~1 MiB queued, as the backend's flow control allows (xterm drops beyond 50 MB).
+      // At most ~1 MiB queued, about what flow control lets the page hold (xterm drops past 50 MB).
       const inFlight = Math.max(1, Math.floor((1024 * 1024) / chunk));
       const queued: Promise<void>[] = [];
       const t0 = performance.now();
