@@ -72,14 +72,19 @@ async fn stopped_and_unknown_instances() {
     let wrong_region = env.ssh(&format!("{user}@{}", eu.id), &["true"]).await;
     assert_fails(&wrong_region, "was not found in us-east-1", "--region");
     // By id the push goes out beside the lookup and EC2 Instance Connect refuses it; by name
-    // nothing is pushed. Either way the lookup's words are the ones shown (above).
+    // nothing is pushed. Either way the lookup's words are the ones shown (above). A push by id
+    // races its lookup: when the lookup's "not found" comes first the push is dropped, maybe
+    // before it was sent, so each id was pushed at most once, and never with success.
     let pushes = env.lab.pushes();
     assert!(pushes.iter().all(|p| p.outcome != "Success"), "{pushes:?}");
-    let mut pushed: Vec<&str> = pushes.iter().map(|p| p.instance_id.as_str()).collect();
-    pushed.sort();
-    let mut ids = vec![batch.id.as_str(), "i-0123456789abcdef0", eu.id.as_str()];
-    ids.sort();
-    assert_eq!(pushed, ids);
+    let by_id = [batch.id.as_str(), "i-0123456789abcdef0", eu.id.as_str()];
+    for id in pushes.iter().map(|p| p.instance_id.as_str()) {
+        assert!(
+            by_id.contains(&id),
+            "pushed to {id}, asked by name only: {pushes:?}"
+        );
+    }
+    assert!(pushes.len() <= by_id.len(), "{pushes:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
