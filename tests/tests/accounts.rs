@@ -170,7 +170,10 @@ async fn staging_instances_run_and_pushes_stay_in_their_account() {
     expected.sort();
     assert_eq!(names, expected);
     let dir = lab.state_dir().to_string_lossy().into_owned();
-    assert_eq!(sshd_listeners(&dir), running_count(&lab));
+    assert_eq!(
+        sshd_listeners_settled(&dir, running_count(&lab)),
+        running_count(&lab)
+    );
 
     let (staging, _) = sdk::sso_profile_credentials(&lab, SSO_STAGING_PROFILE).await;
     let db = lab.instance_named("db-primary");
@@ -234,7 +237,10 @@ async fn staging_instances_run_and_pushes_stay_in_their_account() {
     keyless_lab::control::send_fault(lab.http_addr(), &Fault::Start { id: old.id.clone() })
         .unwrap();
     assert_eq!(push_as(&lab, staging, &first, &old.id).await, "Success");
-    assert_eq!(sshd_listeners(&dir), running_count(&lab));
+    assert_eq!(
+        sshd_listeners_settled(&dir, running_count(&lab)),
+        running_count(&lab)
+    );
 
     // `/_lab/state` stays the main account's unless asked.
     let addr = lab.http_addr();

@@ -123,7 +123,10 @@ async fn catalogue_env_and_addresses() {
 async fn drop_kills_every_sshd_and_session() {
     let lab = Lab::start(LabOptions::default()).await.unwrap();
     let state_dir = lab.state_dir().to_string_lossy().into_owned();
-    assert_eq!(sshd_listeners(&state_dir), running_count(&lab));
+    assert_eq!(
+        sshd_listeners_settled(&state_dir, running_count(&lab)),
+        running_count(&lab)
+    );
 
     // An open session: sshd's per-connection child setsid()s, so it is not in the listener's group.
     let tmp = tempfile::tempdir().unwrap();
@@ -209,7 +212,10 @@ async fn two_labs_side_by_side() {
     let dir_b = b.state_dir().to_string_lossy().into_owned();
     a.shutdown().await;
     assert!(processes_mentioning(&dir_a).is_empty());
-    assert_eq!(sshd_listeners(&dir_b), running_count(&b));
+    assert_eq!(
+        sshd_listeners_settled(&dir_b, running_count(&b)),
+        running_count(&b)
+    );
     drop(b);
     assert!(processes_mentioning(&dir_b).is_empty());
 }
@@ -255,7 +261,10 @@ async fn stop_start_kill_restart_rekey() {
         batch.host_public_key
     );
     let dir = lab.state_dir().to_string_lossy().into_owned();
-    assert_eq!(sshd_listeners(&dir), running_count(&lab));
+    assert_eq!(
+        sshd_listeners_settled(&dir, running_count(&lab)),
+        running_count(&lab)
+    );
 }
 
 #[tokio::test]
@@ -312,18 +321,18 @@ async fn mute_sshd_keeps_the_port_open_without_sshd_until_restart() {
     let db = lab.instance_named("db-primary");
     let dir = lab.state_dir().to_string_lossy().into_owned();
     let running = running_count(&lab);
-    assert_eq!(sshd_listeners(&dir), running);
+    assert_eq!(sshd_listeners_settled(&dir, running), running);
 
     lab.mute_sshd(&db.id).await;
     assert_eq!(lab.instance_named("db-primary").state, "running");
     // TCP still connects, but no sshd is behind it.
     assert!(port_open(db.private_ip, port));
-    assert_eq!(sshd_listeners(&dir), running - 1);
+    assert_eq!(sshd_listeners_settled(&dir, running - 1), running - 1);
 
     // Restarting brings the real sshd back on the same port.
     lab.restart_sshd(&db.id).await;
     assert!(banner(db.private_ip, port).starts_with("SSH-2.0-"));
-    assert_eq!(sshd_listeners(&dir), running);
+    assert_eq!(sshd_listeners_settled(&dir, running), running);
 
     // A muted port closes with the instance.
     lab.mute_sshd(&db.id).await;

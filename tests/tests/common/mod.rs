@@ -270,6 +270,20 @@ pub fn sshd_listeners(state_dir: &str) -> usize {
         .count()
 }
 
+/// [`sshd_listeners`] once it is `expected`, or after 5 s whatever it is then. A listener's
+/// "[listener]" title and its probe's forked child come and go around the readiness probe, so
+/// one look may miss a listener for a moment (seen on CI: 10 of 11 right after start).
+pub fn sshd_listeners_settled(state_dir: &str, expected: usize) -> usize {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let n = sshd_listeners(state_dir);
+        if n == expected || std::time::Instant::now() > deadline {
+            return n;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 fn ppid(pid: i32) -> i32 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     stat.rsplit(')')
