@@ -28,19 +28,20 @@ pub fn handle<R: Runtime>(
     request: Request<Vec<u8>>,
     responder: UriSchemeResponder,
 ) {
-    // Only the app's own window reads terminal output.
-    if ctx.webview_label() != "main" {
+    // Only the app's own page in its own window reads terminal output: a read takes the bytes,
+    // so anything else (an <img>, a frame, another origin) must not get as far as the queue.
+    let origin = allowed_origin(&request, dev_url(ctx.app_handle()).as_ref());
+    let (Some(origin), "main") = (origin, ctx.webview_label()) else {
         return responder.respond(plain(StatusCode::FORBIDDEN, None));
-    }
-    let allow = allowed_origin(&request, dev_url(ctx.app_handle()).as_ref());
+    };
     let Some(id) = session_id(request.uri().path()) else {
-        return responder.respond(plain(StatusCode::BAD_REQUEST, allow));
+        return responder.respond(plain(StatusCode::BAD_REQUEST, Some(&origin)));
     };
     let app = ctx.app_handle().clone();
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
         let response = match state.output(id) {
-            None => plain(StatusCode::NOT_FOUND, allow),
+            None => plain(StatusCode::NOT_FOUND, Some(&origin)),
             Some(queue) => match queue.take(ANSWER_MAX, POLL_WAIT).await {
                 Taken::Bytes(bytes) => {
                     // Taken is acknowledged: the page asks only when its terminal has room, so
@@ -48,16 +49,16 @@ pub fn handle<R: Runtime>(
                     if let Ok(live) = state.get(id) {
                         live.ack(bytes.len());
                     }
-                    with_origin(Response::builder(), allow)
+                    with_origin(Response::builder(), Some(&origin))
                         .header(header::CONTENT_TYPE, "application/octet-stream")
                         .header(header::CACHE_CONTROL, "no-store")
                         .body(bytes)
                         .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, None))
                 }
-                Taken::Idle => plain(StatusCode::NO_CONTENT, allow),
+                Taken::Idle => plain(StatusCode::NO_CONTENT, Some(&origin)),
                 Taken::Over => {
                     state.drop_output(id);
-                    plain(StatusCode::NOT_FOUND, allow)
+                    plain(StatusCode::NOT_FOUND, Some(&origin))
                 }
             },
         };
@@ -92,7 +93,7 @@ fn dev_url<R: Runtime>(app: &tauri::AppHandle<R>) -> Option<Url> {
 
 fn with_origin(
     builder: tauri::http::response::Builder,
-    origin: Option<String>,
+    origin: Option<&str>,
 ) -> tauri::http::response::Builder {
     match origin {
         Some(origin) => builder.header(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin),
@@ -100,7 +101,7 @@ fn with_origin(
     }
 }
 
-fn plain(status: StatusCode, origin: Option<String>) -> Response<Vec<u8>> {
+fn plain(status: StatusCode, origin: Option<&str>) -> Response<Vec<u8>> {
     with_origin(Response::builder().status(status), origin)
         .body(Vec::new())
         .unwrap_or_default()
