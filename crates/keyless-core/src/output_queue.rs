@@ -124,6 +124,14 @@ mod tests {
 
     const WAIT: Duration = Duration::from_secs(5);
 
+    /// A reader already waiting on an empty queue.
+    async fn waiting_reader(q: &Arc<OutputQueue>) -> tokio::task::JoinHandle<Taken> {
+        let q = q.clone();
+        let reader = tokio::spawn(async move { q.take(1024, WAIT).await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        reader
+    }
+
     #[tokio::test]
     async fn takes_everything_queued_in_one_answer_in_order() {
         let q = OutputQueue::new();
@@ -149,11 +157,7 @@ mod tests {
     #[tokio::test]
     async fn a_waiting_reader_gets_the_next_push() {
         let q = Arc::new(OutputQueue::new());
-        let reader = tokio::spawn({
-            let q = q.clone();
-            async move { q.take(1024, WAIT).await }
-        });
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let reader = waiting_reader(&q).await;
         q.push(b"late".to_vec());
         assert_eq!(reader.await.unwrap(), Taken::Bytes(b"late".to_vec()));
     }
@@ -183,11 +187,7 @@ mod tests {
     #[tokio::test]
     async fn finishing_wakes_a_waiting_reader() {
         let q = Arc::new(OutputQueue::new());
-        let reader = tokio::spawn({
-            let q = q.clone();
-            async move { q.take(1024, WAIT).await }
-        });
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let reader = waiting_reader(&q).await;
         q.finish();
         assert_eq!(reader.await.unwrap(), Taken::Over);
     }
