@@ -2,7 +2,7 @@
 // the UI also runs in a plain browser (design work, unit tests) against ./mockBackend.
 import { Channel, convertFileSrc, invoke } from '@tauri-apps/api/core';
 import type {
-  AppInfo, AwsProfiles, CallerIdentity, ConnectRequest, Instance, Inventory, LoginPrompt, PoolEntry,
+  ApiError, AppInfo, AwsProfiles, CallerIdentity, ConnectRequest, Instance, Inventory, LoginPrompt, PoolEntry,
   Profile, SessionEvent, SignOut, TrustDecision,
 } from '../generated/bindings';
 import type { ForwardEntry, ForwardStatus } from '../generated/bindings';
@@ -100,6 +100,11 @@ export type FilesBackend = Pick<Backend,
   'filesOpen' | 'filesClose' | 'filesList' | 'filesMkdir' | 'filesRename' | 'filesDelete'
   | 'filesUpload' | 'filesUploadDropped' | 'filesDownload' | 'filesCancel'>;
 
+const outputStopped: ApiError = {
+  kind: 'connection_lost', message: 'the terminal output stopped: the window could not fetch it from the app',
+  hint: 'Reconnect to open a new session.', fix: null,
+};
+
 /** invoke() whose rejection is always an ApiError. */
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -119,7 +124,8 @@ const tauriBackend: Backend = {
     let pulled!: (id: number) => void;
     const drained = new Promise<void>((resolve) => {
       pulled = (id) => void pullOutput(convertFileSrc(String(id), 'keyless-out'), onOutput).then((over) => {
-        if (!over) console.error(`keyless: session ${id}: the terminal output could not be fetched`);
+        // Never seen; if it happens the tab must not just stop updating.
+        if (!over) onEvent({ type: 'lost', error: outputStopped });
         resolve();
       });
     });
