@@ -120,15 +120,9 @@ const tauriBackend: Backend = {
   listInstances: (awsProfile, regions) => call<Inventory>('list_instances', { awsProfile, regions }),
   async openSession(origin, request, cols, rows, onEvent, onOutput) {
     // Output is pulled (docs/ipc.md); the session's end is told only after its last bytes, as
-    // the backend sent them.
-    let pulled!: (id: number) => void;
-    const drained = new Promise<void>((resolve) => {
-      pulled = (id) => void pullOutput(convertFileSrc(String(id), 'keyless-out'), onOutput).then((over) => {
-        // Never seen; if it happens the tab must not just stop updating.
-        if (!over) onEvent({ type: 'lost', error: outputStopped });
-        resolve();
-      });
-    });
+    // the backend sent them (an end may arrive before the id does: it waits all the same).
+    let drainedNow!: () => void;
+    const drained = new Promise<void>((resolve) => { drainedNow = resolve; });
     const events = new Channel<SessionEvent>();
     events.onmessage = (e) => {
       if (e.type === 'failed' || e.type === 'ended' || e.type === 'lost') void drained.then(() => onEvent(e));
@@ -137,7 +131,11 @@ const tauriBackend: Backend = {
     const id = await call<number>('open_session', {
       awsProfile: origin.awsProfile, profile: origin.profile, request, cols, rows, events,
     });
-    pulled(id);
+    void pullOutput(convertFileSrc(String(id), 'keyless-out'), onOutput).then((over) => {
+      // Never seen; if it happens the tab must not just stop updating.
+      if (!over) onEvent({ type: 'lost', error: outputStopped });
+      drainedNow();
+    });
     return id;
   },
   sessionInput: (id, data) => call<void>('session_input', { id, data }),

@@ -135,7 +135,7 @@ export class TerminalController {
     return writeTracked(this.term, bytes, backlog, this.onParsed ?? undefined);
   }
 
-  /** Local text (banners, resets) that does not come from the session: no flow-control ack. */
+  /** Local text (banners, resets) that does not come from the session: outside the flow control. */
   writeText(text: string): void {
     this.term.write(text);
   }
