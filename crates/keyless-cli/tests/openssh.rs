@@ -1,6 +1,7 @@
-//! Plain OpenSSH — the system's `ssh`, `scp`, `sftp`, `rsync` and Ansible — reaching lab instances
-//! through the generated config: `keyless proxy` as ProxyCommand, the one-time key through
-//! Keyless's agent, host keys checked by OpenSSH against Keyless's store.
+//! Plain OpenSSH — the system's `ssh`, `scp`, `sftp`, `rsync`, Ansible and VS Code Remote-SSH's
+//! connection — reaching lab instances through the generated config: `keyless proxy` as
+//! ProxyCommand, the one-time key through Keyless's agent, host keys checked by OpenSSH against
+//! Keyless's store.
 
 #[path = "openssh/ansible.rs"]
 mod ansible;
@@ -13,3 +14,5 @@ mod concurrency;
 mod failures;
 #[path = "openssh/setup.rs"]
 mod setup;
+#[path = "openssh/vscode.rs"]
+mod vscode;
