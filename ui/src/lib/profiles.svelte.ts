@@ -241,7 +241,7 @@ export class ProfilesState {
       }
       if (candidates.length === 1) this.open(p, candidates[0]!);
       else if (candidates.length > 1) this.picker = { profile: p, candidates };
-      else throw { kind: 'instance_not_found', message: `no running instance matches '${p.target}'`, hint: null };
+      else throw noneRunning(p.target);
     } catch (e) {
       this.errors = { ...this.errors, [name]: toApiError(e) };
     } finally {
@@ -268,4 +268,9 @@ export class ProfilesState {
     });
     return this.host.openTab(request, { awsProfile: p.aws_profile ?? null, profile: p.name });
   }
+}
+
+/** The backend answers an empty match with its own error; this covers an empty list anyway. */
+function noneRunning(target: string): ApiError {
+  return { kind: 'instance_not_found', message: `no running instance matches '${target}'`, hint: null, fix: null };
 }
