@@ -2,7 +2,7 @@
 # cargo-deny over Cargo.lock, offline: RustSec advisories from the checked-in snapshot
 # (third_party/rustsec-advisory-db, see its SNAPSHOT file) and crate sources (crates.io only),
 # with the policy in deny.toml. Neither this machine nor CI reaches GitHub, where the database
-# lives, so nothing is fetched.
+# lives, so the database is never fetched (crates are, from crates.io, below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 snap=third_party/rustsec-advisory-db
@@ -22,4 +22,7 @@ GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date \
 # The snapshot's own date, so the staleness limit in deny.toml measures the copy, not this run.
 touch "$db/.git/FETCH_HEAD"
 touch -d "$date" "$db/.git/FETCH_HEAD"
+# cargo-deny reads the metadata of every crate in Cargo.lock, other platforms' too (winapi, …),
+# which a Linux build never downloads: on a fresh machine `--offline` would fail without this.
+cargo fetch --locked --quiet
 KEYLESS_ADVISORY_DB_ROOT="$root" cargo deny --offline --locked check advisories sources
