@@ -158,6 +158,12 @@ pub fn program(
     cmd
 }
 
+/// A loopback TCP port nothing listens on right now (for a listener a child process opens).
+pub fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap().port()
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_keyless")
 }

@@ -5,6 +5,7 @@
 //! what VS Code does next: reads the server's `listeningOn==<port>==` line and connects to that
 //! port on the instance through the SOCKS forward `-D` opened.
 
+use crate::common::free_port;
 use crate::setup::OpenSsh;
 use std::process::Stdio;
 use std::time::Duration;
@@ -82,11 +83,6 @@ async fn vs_code_remote_ssh_reaches_its_server_on_a_saved_profile() {
         .unwrap();
     assert!(status.success(), "{status:?}");
     assert_eq!(o.env.successful_pushes(), 1);
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
 
 /// A SOCKS5 CONNECT (no authentication) to 127.0.0.1:`port` on the far side of `ssh -D`.

@@ -1,7 +1,7 @@
 //! `-L`, `-R` and `-D` against the lab's real sshd: bytes carried exactly, a SOCKS proxy curl
 //! uses, ports that are taken failing clearly, and a profile's saved forwards.
 
-use crate::common::Env;
+use crate::common::{free_port, Env};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -46,11 +46,6 @@ async fn http_server(body: &'static str) -> u16 {
         }
     });
     port
-}
-
-fn free_port() -> u16 {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    probe.local_addr().unwrap().port()
 }
 
 /// Starts `keyless ssh -N ARGS…` and returns it once it says it forwards, with what it said.
