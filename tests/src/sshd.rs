@@ -208,7 +208,10 @@ pub fn log_len(paths: &Paths) -> u64 {
 }
 
 /// One readiness probe, from the probed address itself so `connections_in_log` can skip it.
+/// Ready means sshd sent its banner: a bare TCP connect can land in a listener that is about to
+/// close (a muted port's, an sshd still starting) and be reset a moment later.
 async fn probe(sa: SocketAddr) -> bool {
+    use tokio::io::AsyncReadExt;
     let SocketAddr::V4(v4) = sa else {
         return false;
     };
@@ -218,10 +221,19 @@ async fn probe(sa: SocketAddr) -> bool {
     if socket.bind(SocketAddr::from((*v4.ip(), 0))).is_err() {
         return false;
     }
-    socket.connect(sa).await.is_ok()
+    let banner = async {
+        let mut stream = socket.connect(sa).await.ok()?;
+        let mut head = [0u8; 8];
+        stream.read_exact(&mut head).await.ok()?;
+        Some(head)
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), banner).await,
+        Ok(Some(head)) if head.starts_with(b"SSH-2.0-")
+    )
 }
 
-/// Waits until every address accepts TCP connections. `exited` reports an early death.
+/// Waits until sshd greets on every address. `exited` reports an early death.
 pub async fn wait_ready(
     addrs: &[Ipv4Addr],
     port: u16,
@@ -238,7 +250,7 @@ pub async fn wait_ready(
                 return Err("sshd exited during startup".into());
             }
             if Instant::now() > deadline {
-                return Err(format!("sshd did not listen on {sa} within 10 s"));
+                return Err(format!("sshd did not greet on {sa} within 10 s"));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
