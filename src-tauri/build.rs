@@ -4,6 +4,7 @@ const COMMANDS: &[&str] = &[
     "list_regions",
     "list_instances",
     "open_session",
+    "output_socket",
     "session_input",
     "session_resize",
     "session_host_key",

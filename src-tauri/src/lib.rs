@@ -6,7 +6,7 @@ mod commands;
 mod files;
 mod forwards;
 mod navigation;
-mod output;
+mod output_socket;
 mod sink;
 mod state;
 mod webkit;
@@ -26,8 +26,6 @@ pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
         // The Files panel's native pickers, opened by the backend only: the capability grants the
         // webview none of the dialog plugin's commands (see commands/files.rs).
         .plugin(tauri_plugin_dialog::init())
-        // Terminal output, pulled by the page in batches (docs/ipc.md).
-        .register_asynchronous_uri_scheme_protocol(output::SCHEME, output::handle)
         // Files dropped onto the window stay here; the Files panels hear their names.
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, position }) =
@@ -43,6 +41,7 @@ pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
             inventory::list_regions,
             inventory::list_instances,
             sessions::open_session,
+            sessions::output_socket,
             sessions::session_input,
             sessions::session_resize,
             sessions::session_host_key,
@@ -80,6 +79,26 @@ pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
         ])
 }
 
+/// Serves terminal output to the page (docs/ipc.md, "Output and flow control"). Without it the
+/// `output_socket` command says why and each tab shows its output as stopped.
+pub fn start_output_socket<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    use tauri::Manager;
+    let dev_url = if tauri::is_dev() {
+        app.config().build.dev_url.clone()
+    } else {
+        None
+    };
+    let outputs = state::SessionOutputs(app.clone());
+    match output_socket::OutputSocket::start(outputs, dev_url, |serve| {
+        tauri::async_runtime::spawn(serve);
+    }) {
+        Ok(socket) => {
+            app.manage(socket);
+        }
+        Err(e) => eprintln!("keyless-app: the terminal output socket did not start: {e}"),
+    }
+}
+
 pub fn run() {
     let compositing = webkit::before_start();
     // SSO tokens and MFA credentials live in this process for the whole run.
@@ -91,6 +110,7 @@ pub fn run() {
         if let Some(window) = app.get_webview_window("main") {
             webkit::tune(&window, compositing);
         }
+        start_output_socket(app.handle());
         Ok(())
     });
     if let Err(e) = app.run(tauri::generate_context!()) {

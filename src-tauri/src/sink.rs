@@ -1,5 +1,5 @@
 //! Delivers a live session's events and output to the webview: events as JSON on a channel,
-//! terminal bytes into the queue the page pulls from (`output.rs`).
+//! terminal bytes into the queue the page pulls from (`output_socket.rs`).
 
 use crate::state::SessionEnd;
 use keyless_core::{LiveEvent, LiveSink, OutputQueue, ProfileStore};

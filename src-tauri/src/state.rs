@@ -89,7 +89,7 @@ impl<K: Eq + std::hash::Hash + Clone> Tasks<K> {
 #[derive(Default)]
 struct Sessions {
     by_id: Mutex<HashMap<u32, Arc<LiveSession>>>,
-    /// Kept past a session's end until the page has taken its last bytes (see `output.rs`).
+    /// Kept past a session's end until the page has taken its last bytes (see `output_socket.rs`).
     outputs: Mutex<HashMap<u32, Arc<OutputQueue>>>,
     next_id: AtomicU32,
 }
@@ -242,5 +242,29 @@ impl AppState {
 
     pub fn portal(&self) -> Option<keyless_core::identity::Portal> {
         lock(&self.setup_portal).clone()
+    }
+}
+
+/// The sessions' output as the output socket serves it (`output_socket.rs`).
+pub struct SessionOutputs<R: tauri::Runtime>(pub tauri::AppHandle<R>);
+
+impl<R: tauri::Runtime> crate::output_socket::Outputs for SessionOutputs<R> {
+    fn queue(&self, id: u32) -> Option<Arc<OutputQueue>> {
+        use tauri::Manager;
+        self.0.state::<AppState>().output(id)
+    }
+
+    fn taken(&self, id: u32, n: usize) {
+        use tauri::Manager;
+        // Taken is acknowledged: the page asks only when its terminal has room, so this is the
+        // flow control (the session reads SSH while this stays low).
+        if let Ok(live) = self.0.state::<AppState>().get(id) {
+            live.ack(n);
+        }
+    }
+
+    fn over(&self, id: u32) {
+        use tauri::Manager;
+        self.0.state::<AppState>().drop_output(id);
     }
 }

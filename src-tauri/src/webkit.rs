@@ -60,12 +60,18 @@ pub fn before_start() -> Compositing {
 pub fn tune<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, compositing: Compositing) {
     let result = window.with_webview(move |platform| {
         use webkit2gtk::{
-            CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
+            CacheModel, HardwareAccelerationPolicy, NetworkProxyMode, SettingsExt, WebContextExt,
+            WebViewExt, WebsiteDataManagerExt,
         };
         let view = platform.inner();
         if let Some(context) = view.context() {
             // No back/forward or memory cache of resources: the one page is embedded in the binary.
             context.set_cache_model(CacheModel::DocumentViewer);
+            // The page talks only to the app (its output socket on 127.0.0.1); a system proxy
+            // must never carry that. AWS traffic goes from Rust, which has its own proxy settings.
+            if let Some(data) = context.website_data_manager() {
+                data.set_network_proxy_settings(NetworkProxyMode::NoProxy, None);
+            }
         }
         let Some(settings) = WebViewExt::settings(&view) else {
             return;

@@ -1,4 +1,5 @@
-//! Terminal sessions: open, type, resize, answer the host-key prompt, close (output: `output.rs`);
+//! Terminal sessions: open, type, resize, answer the host-key prompt, close (output:
+//! `output_socket.rs`);
 //! and the SSH connections they share.
 
 use super::Result;
@@ -94,6 +95,20 @@ pub fn session_close(state: State<'_, AppState>, id: u32) -> Result<()> {
 }
 
 /// The pooled SSH connections and how many tabs each carries (the UI asks after session events).
+/// Where the page pulls terminal output from (docs/ipc.md, "Output and flow control").
+#[tauri::command]
+pub fn output_socket<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> Result<String> {
+    use tauri::Manager;
+    match app.try_state::<crate::output_socket::OutputSocket>() {
+        Some(socket) => Ok(socket.url.clone()),
+        None => Err(keyless_core::Error::new(
+            keyless_core::ErrorKind::Io,
+            "the app could not open its terminal output socket on 127.0.0.1",
+        )
+        .with_hint("Restart Keyless; its log says why the socket did not start.")),
+    }
+}
+
 #[tauri::command]
 pub fn connection_status(state: State<'_, AppState>) -> Vec<PoolEntry> {
     state.pool.status()

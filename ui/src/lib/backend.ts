@@ -1,6 +1,6 @@
 // The ONLY module that imports @tauri-apps/*. Everything else talks to the functions below, so
 // the UI also runs in a plain browser (design work, unit tests) against ./mockBackend.
-import { Channel, convertFileSrc, invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   ApiError, AppInfo, AwsProfiles, CallerIdentity, ConnectRequest, Instance, Inventory, LoginPrompt, PoolEntry,
   Profile, SessionEvent, SignOut, TrustDecision,
@@ -9,7 +9,7 @@ import type { ForwardEntry, ForwardStatus } from '../generated/bindings';
 import type { DroppedFiles, RemoteEntry, TransferStarted, TransferUpdate } from '../generated/bindings';
 import type { ConfigWritten, Portal, SetupChoices } from '../generated/bindings';
 import { toApiError } from './errors';
-import { pullOutput } from './outputPull';
+import { pullOutput } from './outputSocket';
 
 /** The AWS profile a call runs as (null: the default chain, AWS_PROFILE or `default`). */
 export type AwsProfileName = string | null;
@@ -101,7 +101,7 @@ export type FilesBackend = Pick<Backend,
   | 'filesUpload' | 'filesUploadDropped' | 'filesDownload' | 'filesCancel'>;
 
 const outputStopped: ApiError = {
-  kind: 'connection_lost', message: 'the terminal output stopped: the window could not fetch it from the app',
+  kind: 'connection_lost', message: 'the terminal output stopped: the window could not read it from the app',
   hint: 'Reconnect to open a new session.', fix: null,
 };
 
@@ -112,6 +112,16 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
   } catch (e) {
     throw toApiError(e);
   }
+}
+
+// The loopback socket terminal output comes from (its URL carries this run's secret); asked once.
+let outputSocketUrl: Promise<string> | null = null;
+function outputSocket(): Promise<string> {
+  outputSocketUrl ??= call<string>('output_socket').catch((e: unknown) => {
+    outputSocketUrl = null;
+    throw e;
+  });
+  return outputSocketUrl;
 }
 
 const tauriBackend: Backend = {
@@ -128,10 +138,13 @@ const tauriBackend: Backend = {
       if (e.type === 'failed' || e.type === 'ended' || e.type === 'lost') void drained.then(() => onEvent(e));
       else onEvent(e);
     };
+    const socket = outputSocket().catch(() => null); // asked beside the connect, not after it
     const id = await call<number>('open_session', {
       awsProfile: origin.awsProfile, profile: origin.profile, request, cols, rows, events,
     });
-    void pullOutput(convertFileSrc(String(id), 'keyless-out'), onOutput).then((over) => {
+    const base = await socket;
+    const pulled = base === null ? Promise.resolve(false) : pullOutput(`${base}/${id}`, onOutput);
+    void pulled.then((over) => {
       // Never seen; if it happens the tab must not just stop updating.
       if (!over) onEvent({ type: 'lost', error: outputStopped });
       drainedNow();
