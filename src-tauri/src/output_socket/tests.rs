@@ -58,6 +58,13 @@ async fn open(url: &str, origin: Option<&str>) -> Result<Client, WsError> {
         .map(|(ws, _)| ws)
 }
 
+/// The app's page opening session `id`'s output.
+async fn page(socket: &OutputSocket, id: u32) -> Client {
+    open(&format!("{}/{id}", socket.url), Some("tauri://localhost"))
+        .await
+        .unwrap()
+}
+
 async fn refused(url: &str, origin: Option<&str>) -> u16 {
     match open(url, origin).await {
         Err(WsError::Http(response)) => response.status().as_u16(),
@@ -115,9 +122,7 @@ async fn each_ask_gets_everything_queued_and_nothing_comes_unasked() {
     let q = queue(&fake, 7);
     q.push(b"hello".to_vec());
     q.push(b" world".to_vec());
-    let mut ws = open(&format!("{}/7", socket.url), Some("tauri://localhost"))
-        .await
-        .unwrap();
+    let mut ws = page(&socket, 7).await;
     ask(&mut ws).await;
     assert_eq!(
         next(&mut ws).await,
@@ -148,9 +153,7 @@ async fn a_flood_comes_in_answers_of_at_most_a_mebibyte() {
     let (fake, socket) = start();
     let q = queue(&fake, 1);
     q.push(vec![b'x'; 2 * ANSWER_MAX + 10]);
-    let mut ws = open(&format!("{}/1", socket.url), Some("tauri://localhost"))
-        .await
-        .unwrap();
+    let mut ws = page(&socket, 1).await;
     let mut sizes = Vec::new();
     for _ in 0..3 {
         ask(&mut ws).await;
@@ -165,9 +168,7 @@ async fn the_end_comes_after_the_last_bytes_as_a_close_that_says_over() {
     let q = queue(&fake, 2);
     q.push(b"logout\r\n".to_vec());
     q.finish();
-    let mut ws = open(&format!("{}/2", socket.url), Some("tauri://localhost"))
-        .await
-        .unwrap();
+    let mut ws = page(&socket, 2).await;
     ask(&mut ws).await;
     assert_eq!(next(&mut ws).await, Message::binary(b"logout\r\n".to_vec()));
     assert!(fake.over.lock().unwrap().is_empty());
@@ -182,9 +183,7 @@ async fn the_end_comes_after_the_last_bytes_as_a_close_that_says_over() {
     assert_eq!(*fake.over.lock().unwrap(), vec![2]);
 
     // A session the backend does not have (closed tab, unknown id) is over at once.
-    let mut ws = open(&format!("{}/99", socket.url), Some("tauri://localhost"))
-        .await
-        .unwrap();
+    let mut ws = page(&socket, 99).await;
     ask(&mut ws).await;
     let Message::Close(Some(frame)) = next(&mut ws).await else {
         panic!("expected a close frame");
@@ -196,9 +195,7 @@ async fn the_end_comes_after_the_last_bytes_as_a_close_that_says_over() {
 async fn a_page_that_goes_away_while_waiting_takes_nothing() {
     let (fake, socket) = start();
     let q = queue(&fake, 5);
-    let mut ws = open(&format!("{}/5", socket.url), Some("tauri://localhost"))
-        .await
-        .unwrap();
+    let mut ws = page(&socket, 5).await;
     ask(&mut ws).await;
     ws.close(None).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -207,9 +204,7 @@ async fn a_page_that_goes_away_while_waiting_takes_nothing() {
     assert_eq!(q.len(), 16, "the bytes stay for the page's next socket");
     assert!(fake.taken.lock().unwrap().is_empty());
 
-    let mut ws = open(&format!("{}/5", socket.url), Some("tauri://localhost"))
-        .await
-        .unwrap();
+    let mut ws = page(&socket, 5).await;
     ask(&mut ws).await;
     assert_eq!(
         next(&mut ws).await,
