@@ -83,12 +83,8 @@ pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
 /// `output_socket` command says why and each tab shows its output as stopped.
 pub fn start_output_socket<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
     use tauri::Manager;
-    let dev_url = if tauri::is_dev() {
-        app.config().build.dev_url.clone()
-    } else {
-        None
-    };
     let outputs = state::SessionOutputs(app.clone());
+    let dev_url = navigation::dev_url(app.config());
     match output_socket::OutputSocket::start(outputs, dev_url, |serve| {
         tauri::async_runtime::spawn(serve);
     }) {

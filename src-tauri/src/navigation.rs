@@ -9,13 +9,7 @@ use tauri::{Manager, Runtime, Url};
 pub fn guard<R: Runtime>() -> TauriPlugin<R> {
     Builder::new("navigation-guard")
         .on_navigation(|webview, url| {
-            // The Vite dev server is the app's origin only in a dev build (no embedded assets).
-            let dev_url = if tauri::is_dev() {
-                webview.config().build.dev_url.clone()
-            } else {
-                None
-            };
-            let allowed = is_own_origin(url, dev_url.as_ref());
+            let allowed = is_own_origin(url, dev_url(webview.config()).as_ref());
             if !allowed {
                 eprintln!(
                     "keyless-app: refused to navigate the window to {}",
@@ -25,6 +19,15 @@ pub fn guard<R: Runtime>() -> TauriPlugin<R> {
             allowed
         })
         .build()
+}
+
+/// The Vite dev server, the app's origin only in a dev build (no embedded assets).
+pub fn dev_url(config: &tauri::Config) -> Option<Url> {
+    if tauri::is_dev() {
+        config.build.dev_url.clone()
+    } else {
+        None
+    }
 }
 
 /// The embedded assets' origin (`tauri://localhost`; `http(s)://tauri.localhost` where a platform

@@ -94,7 +94,6 @@ pub fn session_close(state: State<'_, AppState>, id: u32) -> Result<()> {
     Ok(())
 }
 
-/// The pooled SSH connections and how many tabs each carries (the UI asks after session events).
 /// Where the page pulls terminal output from (docs/ipc.md, "Output and flow control").
 #[tauri::command]
 pub fn output_socket<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> Result<String> {
@@ -109,6 +108,7 @@ pub fn output_socket<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> Result<Stri
     }
 }
 
+/// The pooled SSH connections and how many tabs each carries (the UI asks after session events).
 #[tauri::command]
 pub fn connection_status(state: State<'_, AppState>) -> Vec<PoolEntry> {
     state.pool.status()
