@@ -21,6 +21,8 @@ export type KeylessTestHook = {
    * until xterm has parsed the last. The bench's baseline: no session can reach xterm faster.
    */
   writeLocally(index: number, total: number, chunk?: number): Promise<number>;
+  /** Tab `index`'s terminal size and scrollback (the bench floods xterm.js alone alike). */
+  terminalSize(index: number): { cols: number; rows: number; scrollback: number };
 };
 
 declare global {
@@ -72,6 +74,11 @@ export function installTestHook(app: AppState): void {
       }
       await Promise.all(queued);
       return performance.now() - t0;
+    },
+    terminalSize(index: number) {
+      const term = termOf(index);
+      if (!term) throw new Error(`no terminal in tab ${index}`);
+      return { cols: term.term.cols, rows: term.term.rows, scrollback: term.term.options.scrollback ?? 1000 };
     },
   };
 }
