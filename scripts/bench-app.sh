@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks the Keyless desktop app against the local lab, under Xvfb, beside the floor of any
-# WebKitGTK app measured in the same run (an empty web view, tests/e2e/floor.py): cold start to the
+# WebKitGTK app measured in the same run (tests/e2e/floor.py: an empty web view, its memory and its
+# start launched through the same drivers; xterm.js alone, flooded alike): cold start to the
 # instance list (lab with 1,000 extra instances; a first run, then 4 restarts with the last run's
 # list cached), memory per process (PSS beside RSS) idle, with 5 sessions and after the flood,
 # terminal throughput of a 100 MB flood into xterm, UI responsiveness during it.
@@ -19,7 +20,7 @@ if [ "${1:-}" = "--release" ]; then profile=release; cargo_flags=(--release); fi
 . scripts/lib/build.sh
 . tests/e2e/deps.sh
 need_e2e_deps
-need_apt python3-gi gir1.2-webkit2-4.1 gir1.2-gtk-3.0  # the floor: an empty WebKitGTK web view (floor.py)
+need_apt python3-gi gir1.2-webkit2-4.1 gir1.2-gtk-3.0  # the floor: WebKitGTK web views of floor.py
 echo "==> building the UI and the app ($profile)"
 build_binaries "${cargo_flags[@]}"
 target="$(target_dir)"

@@ -4,15 +4,13 @@
 // a 100 MB flood through SSH → backend → IPC → xterm, the flood's throughput and UI
 // responsiveness during it.
 // Run through scripts/bench-app.sh (builds, then runs this under Xvfb).
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { App } from './lib/app.js';
 import { Lab } from './lib/lab.js';
 import { connect, typeLine } from './lib/session.js';
-import { descendants, killTree, rssBytes, pssBytes } from './lib/procs.js';
+import { drivenFloorStarts, emptyFloor, xtermFloor } from './lib/floor.js';
+import { rssBytes, pssBytes, startedAtMs } from './lib/procs.js';
 import { hookTabs, sel, waitFor, waitForApp } from './lib/ui.js';
 
 const LAUNCHES = Number(process.env.BENCH_LAUNCHES ?? 5);
@@ -39,26 +37,28 @@ function softwareCompositing() {
   try { return !readdirSync('/dev/dri').some((n) => n.startsWith('renderD')); } catch { return true; }
 }
 
-/** The floor: an empty WebKitGTK web view (floor.py, same compositing), once loaded and settled. */
-async function floorMemory() {
-  const env = { ...process.env };
-  if (softwareCompositing()) env.WEBKIT_DISABLE_COMPOSITING_MODE = '1';
-  // The system's Python: PyGObject and WebKit's typelib come from apt.
-  const child = spawn('/usr/bin/python3', [join(dirname(fileURLToPath(import.meta.url)), 'floor.py')],
-    { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  try {
-    await new Promise((resolve, reject) => {
-      child.stdout.on('data', (d) => { if (String(d).includes('ready')) resolve(); });
-      child.on('exit', (code) => reject(new Error(`floor.py exited (${code}) before its page loaded`)));
-      setTimeout(() => reject(new Error('floor.py: no page within 30 s')), 30_000);
-    });
-    await sleep(3000);
-    const procs = [{ pid: child.pid, comm: 'floor:python3' }, ...descendants(child.pid)]
-      .map((p) => ({ comm: p.comm, rss: rssBytes(p.pid), pss: pssBytes(p.pid) }));
-    return { procs, rss: procs.reduce((a, p) => a + p.rss, 0), pss: procs.reduce((a, p) => a + p.pss, 0) };
-  } finally {
-    await killTree(child.pid);
-  }
+/**
+ * Where a start's time went, in ms from WebDriver being asked for a session (which launches the
+ * app): the app's process starting, the page's navigation, its script running, the UI mounted,
+ * the first row in the DOM (User Timing marks, ui/src/lib/startupMarks.ts), and WebDriver seeing it.
+ */
+async function startTimeline(app, seenMs) {
+  const page = await app.browser.execute(() => ({
+    origin: performance.timeOrigin,
+    nav: performance.getEntriesByType('navigation')[0]?.toJSON() ?? {},
+    marks: Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])),
+  }));
+  const launchedEpoch = Date.now() - (performance.now() - app.launchedAt);
+  const at = (pageMs) => page.origin + pageMs - launchedEpoch;
+  return {
+    process: startedAtMs(app.appProcess().pid) - launchedEpoch,
+    navigation: at(0),
+    html: at(page.nav.responseEnd ?? NaN),
+    script: at(page.marks['ui-script'] ?? NaN),
+    mounted: at(page.marks['ui-mounted'] ?? NaN),
+    firstRow: at(page.marks['first-row'] ?? NaN),
+    seen: seenMs,
+  };
 }
 
 async function firstRowVisible(browser) {
@@ -68,7 +68,8 @@ async function firstRowVisible(browser) {
 async function main() {
   const results = {};
   console.error('bench: the floor (an empty WebKitGTK web view)');
-  results.floor = await floorMemory();
+  results.floor = await emptyFloor({ software: softwareCompositing(), launches: LAUNCHES });
+  results.floor.driven = await drivenFloorStarts({ software: softwareCompositing(), launches: LAUNCHES });
   console.error(`bench: lab with ${EXTRA} extra instances`);
   const lab = await Lab.up({ instances: EXTRA });
   let app;
@@ -84,9 +85,10 @@ async function main() {
       home = app.home;
       await waitFor(app.browser, () => firstRowVisible(app.browser), { timeout: 60_000, interval: 10, what: 'first instance row' });
       const ms = performance.now() - app.launchedAt;
+      const timeline = await startTimeline(app, ms);
       await waitFor(app.browser, async () => !(await app.browser.$(sel('status-stale')).isExisting()), { timeout: 60_000, interval: 10, what: "this run's list" });
       const listed = performance.now() - app.launchedAt;
-      (i === 0 ? fresh : starts).push({ ms, listed });
+      (i === 0 ? fresh : starts).push({ ms, listed, timeline });
       console.error(`bench: launch ${i + 1}: first row ${Math.round(ms)} ms, this run's list ${Math.round(listed)} ms (session open after ${Math.round(app.sessionAt - app.launchedAt)} ms)`);
       if (i < LAUNCHES - 1) {
         await sleep(1500); // WebKit writes localStorage to disk shortly after a change
@@ -127,10 +129,14 @@ async function main() {
     const localMs = await browser.execute((i, n) => window.__keyless.writeLocally(i, n), idx, FLOOD_BYTES);
     results.local = { mbps: FLOOD_BYTES / 1e6 / (localMs / 1000) };
     results.tabs = await hookTabs(browser);
+    results.size = await browser.execute((i) => window.__keyless.terminalSize(i), idx);
   } finally {
     await app?.close();
     await lab.down();
   }
+  // 6. What xterm.js alone keeps after the same floods, at the tab's size (its own web view).
+  console.error(`bench: xterm.js alone, ${results.size.cols}×${results.size.rows}, the same floods`);
+  results.xterm = await xtermFloor({ software: softwareCompositing(), bytes: FLOOD_BYTES, ...results.size });
   report(results);
 }
 
@@ -176,6 +182,11 @@ function report(r) {
     row("  → this run's list in, median", `${Math.round(median(r.start.map((s) => s.listed)))} ms`, '', null);
   }
   row('first run ever → first row (nothing cached)', `${Math.round(r.firstRun.ms)} ms`, '—', null);
+  // The same launches as the app's, through the same drivers, minus the app.
+  const driven = r.floor.driven.slice(1);
+  row(`floor: an empty web view, launched alike, median of ${driven.length}`, `${Math.round(median(driven))} ms`, '', null);
+  row('  (all launches)', r.floor.driven.map(Math.round).join('/'), '', null);
+  row('  no driver: its process start → first frame, median', `${Math.round(median(r.floor.starts.slice(1)))} ms`, '', null);
   row('floor: an empty WebKitGTK web view, PSS', mb(r.floor.pss), '', null);
   row('PSS idle (app + WebKit processes)', mb(r.idle.pss), '≤ 150 MB', MB(r.idle.pss) <= 150);
   row('  over the floor', `+${mb(r.idle.pss - r.floor.pss)} (${(r.idle.pss / r.floor.pss).toFixed(2)}×)`, '', null);
@@ -184,6 +195,9 @@ function report(r) {
   row('  RSS with 5 sessions', mb(r.five.rss), '', null);
   const grew = r.fiveAfterFlood.rss - r.five.rss;
   row('RSS growth after the flood (settled 5 s)', `${grew >= 0 ? '+' : ''}${mb(grew)}`, '≤ +30 MB', MB(grew) <= 30);
+  const xtermGrew = r.xterm.after.rss - r.xterm.before.rss;
+  row('  floor: xterm.js alone, same floods, same size', `${xtermGrew >= 0 ? '+' : ''}${mb(xtermGrew)}`, '', null);
+  row('  growth over xterm.js alone', `${grew - xtermGrew >= 0 ? '+' : ''}${mb(grew - xtermGrew)}`, '', null);
   row('  PSS after the flood', `${mb(r.fiveAfterFlood.pss)} (${r.fiveAfterFlood.pss >= r.five.pss ? '+' : ''}${mb(r.fiveAfterFlood.pss - r.five.pss)})`, '', null);
   row(`throughput, ${(FLOOD_BYTES / 1e6).toFixed(0)} MB into xterm${r.flood.timedOut ? ' (TIMED OUT)' : ''}`, `${r.flood.mbps.toFixed(1)} MB/s`, '≥ 40 MB/s', !r.flood.timedOut && r.flood.mbps >= 40);
   row('  flood duration', `${r.flood.secs.toFixed(2)} s`, '', null);
@@ -200,6 +214,14 @@ function report(r) {
   const cell = (m, comm) => { const x = of(m, comm); return `${MB(x.pss).toFixed(0)}/${MB(x.rss).toFixed(0)}`.padStart(13); };
   for (const n of names) console.log(`${n.padEnd(20)} ${cell(r.idle, n)}   ${cell(r.five, n).padStart(18)}   ${cell(r.fiveAfterFlood, n).padStart(19)}`);
   console.log(`tabs at the end: ${JSON.stringify(r.tabs)}`);
+  if (r.start.length) {
+    const steps = ['process', 'navigation', 'html', 'script', 'mounted', 'firstRow', 'seen'];
+    const t = Object.fromEntries(steps.map((k) => [k, Math.round(median(r.start.map((s) => s.timeline[k])))]));
+    console.log(`cold start, median ms from WebDriver's launch: app process ${t.process}, page navigation ${t.navigation}, `
+      + `HTML ${t.html}, UI script runs ${t.script}, UI mounted ${t.mounted}, first row in the DOM ${t.firstRow}, seen by WebDriver ${t.seen}`);
+  }
+  const { cols, rows, scrollback } = r.size;
+  console.log(`xterm.js alone (${cols}×${rows}, scrollback ${scrollback}): RSS ${mb(r.xterm.before.rss)} → ${mb(r.xterm.after.rss)}, floods ${r.xterm.mbps.map((m) => m.toFixed(1)).join(' / ')} MB/s`);
 }
 
 main().catch((e) => { console.error(`bench failed: ${e.stack ?? e}`); process.exitCode = 1; });

@@ -64,6 +64,18 @@ export async function killTree(pid, graceMs = 3000) {
   while (Date.now() < hard && tree.some(alive)) await new Promise((r) => setTimeout(r, 50));
 }
 
+/**
+ * When pid started, in epoch milliseconds (10 ms steps: the kernel counts in clock ticks since
+ * boot; 100 a second on Linux, which is what userspace sees as CLK_TCK).
+ */
+export function startedAtMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  // Boot time from /proc/uptime (10 ms steps), not /proc/stat's btime (whole seconds).
+  const bootedAt = Date.now() - Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
+  return bootedAt + ticks * 10;
+}
+
 /** Pids whose environment has exactly `name=value` (e.g. the private HOME of one app run). */
 export function withEnv(name, value) {
   const want = `${name}=${value}`;
