@@ -5,10 +5,12 @@
 // responsiveness during it.
 // Run through scripts/bench-app.sh (builds, then runs this under Xvfb).
 import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 import { App } from './lib/app.js';
 import { Lab } from './lib/lab.js';
 import { connect, typeLine } from './lib/session.js';
+import { cpuSnapshot, cpuSpent } from './lib/cpu.js';
 import { drivenFloorStarts, emptyFloor, xtermFloor } from './lib/floor.js';
 import { rssBytes, pssBytes, startedAtMs } from './lib/procs.js';
 import { hookTabs, sel, waitFor, waitForApp } from './lib/ui.js';
@@ -122,12 +124,16 @@ async function main() {
     // second is the steady state, compared with xterm.js alone (which runs warm, after it).
     const idx = tabs[0];
     results.firstFlood = await flood(browser, idx);
+    const cpuAt = () => cpuSnapshot(app.appTree(), lab.record.pid);
+    let cpu0 = cpuAt();
     results.flood = await flood(browser, idx);
+    results.flood.cpu = cpuSpent(cpu0, cpuAt());
     await sleep(5000); // what is still held once the flood has settled
     results.fiveAfterFlood = memory(app);
     // 5. The baseline: the same bytes written straight into the same xterm (no SSH, no IPC).
+    cpu0 = cpuAt();
     const localMs = await browser.execute((i, n) => window.__keyless.writeLocally(i, n), idx, FLOOD_BYTES);
-    results.local = { mbps: FLOOD_BYTES / 1e6 / (localMs / 1000) };
+    results.local = { mbps: FLOOD_BYTES / 1e6 / (localMs / 1000), cpu: cpuSpent(cpu0, cpuAt()) };
     results.tabs = await hookTabs(browser);
     results.size = await browser.execute((i) => window.__keyless.terminalSize(i), idx);
   } finally {
@@ -204,6 +210,11 @@ function report(r) {
   row('  first flood on the connection (sshd and xterm cold)', `${r.firstFlood.mbps.toFixed(1)} MB/s`, '', null);
   row('  baseline: xterm.js alone, same bytes, same web view', `${r.local.mbps.toFixed(1)} MB/s`, '', null);
   row('  whole path / xterm.js alone', `${(r.flood.mbps / r.local.mbps).toFixed(2)}×`, '', null);
+  // The web process's main thread is where the bytes end (xterm.js parses, WebKit lays out): its
+  // CPU per flood is the path's own cost, whatever else shares the cores.
+  const pageLimit = (c) => `${(FLOOD_BYTES / 1e6 / c.webMain).toFixed(1)} MB/s`;
+  row('  web main thread busy: the page\'s own limit', `${(r.flood.cpu.webMain / r.flood.cpu.wall * 100).toFixed(0)} %: ${pageLimit(r.flood.cpu)}`, '', null);
+  row('  the same for xterm.js alone', `${(r.local.cpu.webMain / r.local.cpu.wall * 100).toFixed(0)} %: ${pageLimit(r.local.cpu)}`, '', null);
   row(`UI round trip during flood, median (n=${r.flood.rtts.length})`, `${median(r.flood.rtts).toFixed(0)} ms`, '', null);
   const p95 = pct(r.flood.rtts, 0.95);
   row('UI round trip during flood, p95 / max', `${p95.toFixed(0)} / ${Math.max(...r.flood.rtts).toFixed(0)} ms`, 'p95 ≤ 50 ms', p95 <= 50);
@@ -220,6 +231,11 @@ function report(r) {
     console.log(`cold start, median ms from WebDriver's launch: app process ${t.process}, page navigation ${t.navigation}, `
       + `HTML ${t.html}, UI script runs ${t.script}, UI mounted ${t.mounted}, first row in the DOM ${t.firstRow}, seen by WebDriver ${t.seen}`);
   }
+  const cpuLine = (c) => [['web main thread', c.webMain], ['other web threads', c.webOther], ['app + network', c.app],
+    ['lab (sshd, shell, tr)', c.lab], ['the rest (Xvfb, drivers)', c.rest], ['idle', c.idle]]
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+  console.log(`CPU s during the flood (${r.flood.cpu.wall.toFixed(2)} s × ${availableParallelism()} cores): ${cpuLine(r.flood.cpu)}`);
+  console.log(`CPU s writing the same bytes into xterm.js alone (${r.local.cpu.wall.toFixed(2)} s): ${cpuLine(r.local.cpu)}`);
   const { cols, rows, scrollback } = r.size;
   console.log(`xterm.js alone (${cols}×${rows}, scrollback ${scrollback}): RSS ${mb(r.xterm.before.rss)} → ${mb(r.xterm.after.rss)}, floods ${r.xterm.mbps.map((m) => m.toFixed(1)).join(' / ')} MB/s`);
 }
