@@ -40,7 +40,7 @@ export function cpuSnapshot(appTree, labPid) {
     at: performance.now(),
     webMain: sum(web, (p) => ticks(`/proc/${p.pid}/task/${p.pid}/stat`, false)),
     web: sum(web, (p) => ticks(`/proc/${p.pid}/stat`, false)),
-    otherApp: sum(appTree.filter((p) => !isWeb(p)), (p) => ticks(`/proc/${p.pid}/stat`, false)),
+    app: sum(appTree.filter((p) => !isWeb(p)), (p) => ticks(`/proc/${p.pid}/stat`, false)),
     lab: sum(lab, (p) => ticks(`/proc/${p.pid}/stat`, true)),
     idle: idleTicks(),
   };
@@ -52,7 +52,7 @@ export function cpuSpent(before, after) {
   const wall = (after.at - before.at) / 1000;
   const webMain = s('webMain');
   const webOther = s('web') - webMain;
-  const app = s('otherApp');
+  const app = s('app');
   const lab = s('lab');
   const idle = s('idle');
   const rest = Math.max(0, wall * availableParallelism() - webMain - webOther - app - lab - idle);
