@@ -5,16 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
-import { descendants } from './procs.js';
+import { descendants, parseStat } from './procs.js';
 
 const TICK_S = 0.01;
 
 /** utime + stime of one /proc/…/stat (a process or one thread), plus reaped children's when asked. */
 function ticks(statPath, withChildren) {
   try {
-    const stat = readFileSync(statPath, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields after "(comm)": state is 0, so utime is 11, stime 12, cutime 13, cstime 14.
+    const f = parseStat(readFileSync(statPath, 'utf8')).fields;
+    // State is 0, so utime is 11, stime 12, cutime 13, cstime 14.
     const own = Number(f[11]) + Number(f[12]);
     return withChildren ? own + Number(f[13]) + Number(f[14]) : own;
   } catch { return 0; } // gone meanwhile

@@ -2,6 +2,15 @@
 // (by pid, never by name) and resident memory. Linux only, like the app's test target.
 import { readFileSync, readdirSync } from 'node:fs';
 
+/**
+ * A /proc/…/stat line, "pid (comm) state ppid …": comm may hold spaces and parentheses, so it
+ * splits at the last ')'. `fields[0]` is the state (proc(5)'s field 3).
+ */
+export function parseStat(stat) {
+  const close = stat.lastIndexOf(')');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') };
+}
+
 /** {pid, ppid, comm} of every process, or [] when /proc is unreadable. */
 export function allProcs() {
   const out = [];
@@ -10,11 +19,7 @@ export function allProcs() {
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
     try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      // "pid (comm) state ppid …" — comm may hold spaces and parentheses: split at the last ')'.
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const fields = stat.slice(close + 2).split(' ');
+      const { comm, fields } = parseStat(readFileSync(`/proc/${e}/stat`, 'utf8'));
       out.push({ pid: Number(e), ppid: Number(fields[1]), comm, state: fields[0] });
     } catch { /* gone meanwhile */ }
   }
@@ -69,8 +74,7 @@ export async function killTree(pid, graceMs = 3000) {
  * boot; 100 a second on Linux, which is what userspace sees as CLK_TCK).
  */
 export function startedAtMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  const ticks = Number(parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).fields[19]);
   // Boot time from /proc/uptime (10 ms steps), not /proc/stat's btime (whole seconds).
   const bootedAt = Date.now() - Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
   return bootedAt + ticks * 10;
