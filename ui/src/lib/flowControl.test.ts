@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backlog, WRITE_PIECE, writeTracked, type Writable } from './flowControl';
+import { BACKLOG_LOW, Backlog, FLOOD_MARK, WRITE_PIECE, writeTracked, type Writable } from './flowControl';
 
 /** A fake xterm whose write callbacks run only when the test says xterm has parsed. */
 class FakeTerm implements Writable {
@@ -62,12 +62,42 @@ describe('writeTracked', () => {
     expect(term.queue.length).toBe(0);
   });
 
-  it('a released backlog lets the waiting reader go (the terminal is gone)', async () => {
+  it('a closed backlog lets the waiting reader go (the terminal is gone)', async () => {
     const term = new FakeTerm();
     const backlog = new Backlog(0);
     const ready = writeTracked(term, new Uint8Array(10), backlog);
     expect(await settled(ready)).toBe(false);
-    backlog.release();
+    backlog.close();
     expect(await settled(ready)).toBe(true);
+  });
+});
+
+describe('Backlog flood notices', () => {
+  it('says a flood begins at FLOOD_MARK waiting and ends once xterm parses under it', () => {
+    const heard: boolean[] = [];
+    const term = new FakeTerm();
+    const backlog = new Backlog(BACKLOG_LOW, (on) => heard.push(on));
+    void writeTracked(term, new Uint8Array(FLOOD_MARK - 1), backlog);
+    term.parse();
+    expect(heard).toEqual([]); // a prompt or an `ls` is no flood
+    void writeTracked(term, new Uint8Array(3 * WRITE_PIECE), backlog);
+    expect(heard).toEqual([true]);
+    void writeTracked(term, new Uint8Array(WRITE_PIECE), backlog);
+    term.parse(3);
+    expect(heard).toEqual([true]); // still FLOOD_MARK waiting: one notice, not one per piece
+    term.parse();
+    expect(heard).toEqual([true, false]);
+  });
+
+  it('ends a flood when closed mid-flood, and hears nothing of the old pieces after', () => {
+    const heard: boolean[] = [];
+    const term = new FakeTerm();
+    const backlog = new Backlog(BACKLOG_LOW, (on) => heard.push(on));
+    void writeTracked(term, new Uint8Array(4 * WRITE_PIECE), backlog);
+    backlog.close();
+    expect(heard).toEqual([true, false]);
+    term.parse();
+    void writeTracked(term, new Uint8Array(4 * WRITE_PIECE), backlog);
+    expect(heard).toEqual([true, false]);
   });
 });

@@ -20,12 +20,21 @@ export const WRITE_PIECE = 64 * 1024;
 /** Ask for more once no more than this is written to xterm and not yet parsed. */
 export const BACKLOG_LOW = 256 * 1024;
 
+/**
+ * From this many bytes waiting in xterm on, the terminal is flooding (a `cat` of a large file, not
+ * a prompt or an `ls`): the page paces its paints meanwhile (framePacing.ts).
+ */
+export const FLOOD_MARK = WRITE_PIECE;
+
 /** Bytes handed to xterm and not yet parsed (its write callbacks say when). */
 export class Backlog {
   private pending = 0;
   private waiters: Array<() => void> = [];
+  private floodingNow = false;
+  private closed = false;
 
-  constructor(private readonly low = BACKLOG_LOW) {}
+  /** `onFlood` hears when the backlog reaches FLOOD_MARK (true) and when it falls under (false). */
+  constructor(private readonly low = BACKLOG_LOW, private readonly onFlood?: (on: boolean) => void) {}
 
   get bytes(): number {
     return this.pending;
@@ -33,11 +42,29 @@ export class Backlog {
 
   added(n: number): void {
     this.pending += n;
+    this.noteFlood();
   }
 
   parsed(n: number): void {
     this.pending -= n;
+    this.noteFlood();
     if (this.pending <= this.low) this.release();
+  }
+
+  /** The session is over: waiters go on, and a flood in progress ends for `onFlood`. */
+  close(): void {
+    this.release();
+    if (this.floodingNow) this.onFlood?.(false);
+    this.floodingNow = false;
+    this.closed = true;
+  }
+
+  private noteFlood(): void {
+    const now = !this.closed && this.pending >= FLOOD_MARK;
+    if (now !== this.floodingNow) {
+      this.floodingNow = now;
+      this.onFlood?.(now);
+    }
   }
 
   /** Resolves once the backlog is at or under the low mark (at once if it is). */
@@ -46,8 +73,7 @@ export class Backlog {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** The terminal is gone: whoever waits for room goes on (and finds the output over). */
-  release(): void {
+  private release(): void {
     for (const w of this.waiters.splice(0)) w();
   }
 }

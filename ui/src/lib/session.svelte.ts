@@ -7,7 +7,8 @@ export type Exit = Extract<SessionEvent, { type: 'ended' }>['exit'];
 import * as backend from './backend';
 import type { SessionOrigin } from './backend';
 import { toApiError } from './errors';
-import { Backlog } from './flowControl';
+import { BACKLOG_LOW, Backlog } from './flowControl';
+import { framePacer } from './framePacing';
 import { displayName } from './filter';
 import type { TerminalController } from './terminal';
 
@@ -110,8 +111,8 @@ export class SessionTab {
     let resolveId!: (id: number) => void;
     const idPromise = new Promise<number>((r) => { resolveId = r; });
     this.idPromise = idPromise;
-    const backlog = new Backlog();
-    this.backlog?.release();
+    const backlog = new Backlog(BACKLOG_LOW, (on) => framePacer().flooding(on));
+    this.backlog?.close();
     this.backlog = backlog;
     try {
       const id = await backend.openSession(
@@ -219,7 +220,7 @@ export class SessionTab {
   async renew(size: { cols: number; rows: number }): Promise<void> {
     const id = this.sessionId;
     this.generation++;
-    this.backlog?.release();
+    this.backlog?.close();
     this.sessionId = null;
     this.status = 'ended';
     if (id !== null) await backend.sessionClose(id).catch(() => {});
@@ -229,7 +230,7 @@ export class SessionTab {
   /** Disconnects (tab closing). */
   close(): void {
     this.generation++;
-    this.backlog?.release();
+    this.backlog?.close();
     // An id still on its way is closed by connect() (the generation changed).
     const id = this.sessionId;
     if (id !== null) void backend.sessionClose(id).catch(() => {}).then(this.onChange);
