@@ -12,6 +12,7 @@ import { Lab } from './lib/lab.js';
 import { connect, typeLine } from './lib/session.js';
 import { cpuSnapshot, cpuSpent } from './lib/cpu.js';
 import { drivenFloorStarts, emptyFloor, xtermFloor } from './lib/floor.js';
+import { framesCounted, startCountingFrames } from './lib/frames.js';
 import { rssBytes, pssBytes, startedAtMs } from './lib/procs.js';
 import { hookTabs, sel, waitFor, waitForApp } from './lib/ui.js';
 
@@ -129,9 +130,10 @@ async function main() {
     await sleep(5000); // what is still held once the flood has settled
     results.fiveAfterFlood = memory(app);
     // 5. The baseline: the same bytes written straight into the same xterm (no SSH, no IPC).
+    await startCountingFrames(browser);
     const cpu0 = cpuAt();
     const localMs = await browser.execute((i, n) => window.__keyless.writeLocally(i, n), idx, FLOOD_BYTES);
-    results.local = { mbps: FLOOD_BYTES / 1e6 / (localMs / 1000), cpu: cpuSpent(cpu0, cpuAt()) };
+    results.local = { mbps: FLOOD_BYTES / 1e6 / (localMs / 1000), cpu: cpuSpent(cpu0, cpuAt()), frames: await framesCounted(browser) };
     results.tabs = await hookTabs(browser);
     results.size = await browser.execute((i) => window.__keyless.terminalSize(i), idx);
   } finally {
@@ -157,6 +159,7 @@ async function flood(browser, idx, cpuAt) {
   })();
   await ta.addValue(cmd);
   const rtts = [];
+  await startCountingFrames(browser);
   const cpu0 = cpuAt();
   const t0 = performance.now();
   await ta.addValue('\uE007');
@@ -172,7 +175,8 @@ async function flood(browser, idx, cpuAt) {
     if (!done) await sleep(50); // ~20 round trips a second: enough samples for a p95
   }
   const secs = (performance.now() - t0) / 1000;
-  return { secs, mbps: FLOOD_BYTES / 1e6 / secs, timedOut, rtts, cpu: cpuSpent(cpu0, cpuAt()) };
+  const cpu = cpuSpent(cpu0, cpuAt());
+  return { secs, mbps: FLOOD_BYTES / 1e6 / secs, timedOut, rtts, cpu, frames: await framesCounted(browser) };
 }
 
 function report(r) {
@@ -217,6 +221,9 @@ function report(r) {
   const pageLimit = (c) => `${(FLOOD_BYTES / 1e6 / c.webMain).toFixed(1)} MB/s`;
   row('  web main thread busy: the page\'s own limit', `${(r.flood.cpu.webMain / r.flood.cpu.wall * 100).toFixed(0)} %: ${pageLimit(r.flood.cpu)}`, '', null);
   row('  the same for xterm.js alone', `${(r.local.cpu.webMain / r.local.cpu.wall * 100).toFixed(0)} %: ${pageLimit(r.local.cpu)}`, '', null);
+  const perSec = (x) => `${x.frames} (${(x.frames / x.cpu.wall).toFixed(0)}/s)`;
+  row('  frames painted in: the flood (paced while it floods)', perSec(r.flood), '', null);
+  row('  the same for xterm.js alone (not paced)', perSec(r.local), '', null);
   row(`UI round trip during flood, median (n=${r.flood.rtts.length})`, `${median(r.flood.rtts).toFixed(0)} ms`, '', null);
   const p95 = pct(r.flood.rtts, 0.95);
   row('UI round trip during flood, p95 / max', `${p95.toFixed(0)} / ${Math.max(...r.flood.rtts).toFixed(0)} ms`, 'p95 ≤ 50 ms', p95 <= 50);
