@@ -26,7 +26,7 @@ export class FramePacer {
   private readonly request: (cb: FrameRequestCallback) => number;
   private readonly cancel: (id: number) => void;
 
-  constructor(private readonly win: FrameWindow, private readonly gapMs = FLOOD_FRAME_MS) {
+  constructor(win: FrameWindow, private readonly gapMs = FLOOD_FRAME_MS) {
     this.request = win.requestAnimationFrame.bind(win);
     this.cancel = win.cancelAnimationFrame.bind(win);
     win.requestAnimationFrame = (cb) => this.requestFrame(cb);
@@ -38,7 +38,7 @@ export class FramePacer {
     this.floods = Math.max(0, this.floods + (on ? 1 : -1));
   }
 
-  get paced(): boolean {
+  private get paced(): boolean {
     return this.floods > 0;
   }
 
