@@ -327,6 +327,13 @@ test('10. 100 MB through the real window arrive whole (every byte counted as xte
     { timeout: 30_000, interval: 1_000, what: 'the line after the flood' });
   const c = await counted();
   assert.equal(c.matching, N, 'exactly N data bytes: none lost, none doubled');
+  // And the screen shows it: the page paints at most every 33 ms while a terminal floods
+  // (ui/src/lib/framePacing.ts), and must paint the end once the flood is over.
+  const painted = () => browser.execute((s) => [...document.querySelectorAll(s)]
+    .filter((t) => t.getClientRects().length > 0)
+    .map((t) => t.querySelector('.xterm-rows')?.textContent ?? '').join('\n'), sel('terminal'));
+  await waitFor(browser, async () => (await painted()).includes(`flood-${tag + 1}`),
+    { timeout: 10_000, what: `the line after the flood painted on the screen` });
   await screenshot(browser, 'flood-done');
 });
 
