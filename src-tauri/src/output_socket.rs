@@ -1,9 +1,11 @@
 //! Terminal output to the webview over a loopback WebSocket the page pulls from (docs/ipc.md,
 //! "Output and flow control"). The page opens `ws://127.0.0.1:<port>/<secret>/<session id>` and
-//! sends a message whenever its terminal has room; each ask is answered by one binary message
-//! carrying every byte queued for the session (up to `ANSWER_MAX`), as soon as there is any. What
-//! the page takes is what it acknowledges, so the flow control needs no message of its own. Once
-//! the session is over and its last bytes are taken, the socket closes with 1000 "over".
+//! sends `more <bytes received>` whenever its terminal has room; each ask is answered by one binary
+//! message carrying every byte queued for the session (up to `ANSWER_MAX`), as soon as there is
+//! any. What the page takes is what it acknowledges, so the flow control needs no message of its
+//! own; the count lets a new socket get again an answer its dropped one carried but never
+//! delivered. Once the session is over and its last bytes are taken, the socket closes with 1000
+//! "over".
 //!
 //! Why a socket: WebKitGTK reads a custom-scheme answer in 8 KiB pieces, one main-loop turn in the
 //! app per piece, which held delivery to ≈ 45 MB/s; a WebSocket carried ≈ 170 MB/s on the same
@@ -37,7 +39,7 @@ const ANSWER_MAX: usize = 1024 * 1024;
 const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(10);
 /// How long one wait on a queue lasts before it looks again (the queue may have been dropped).
 const QUEUE_WAIT: Duration = Duration::from_secs(25);
-/// The page only ever sends a few bytes ("more").
+/// The page only ever sends a few bytes ("more <count>").
 const ASK_MAX: usize = 64;
 /// The close reason that tells the page the output is over (not a dropped socket).
 pub const OVER: &str = "over";
@@ -174,53 +176,97 @@ where
     O: Outputs,
 {
     let (mut tx, mut rx) = ws.split();
-    while asked(&mut rx).await {
+    loop {
+        let received = match asked(&mut rx).await {
+            Ask::More(received) => received,
+            Ask::Malformed => return refuse(&mut tx, "ask: more <bytes received>").await,
+            Ask::Gone => return,
+        };
         let answer = loop {
             let Some(queue) = outputs.queue(id) else {
-                break None;
+                break Ok(None);
             };
             tokio::select! {
-                // `take` removes bytes only when it returns, so dropping it here loses nothing.
-                taken = queue.take(ANSWER_MAX, QUEUE_WAIT) => match taken {
-                    Taken::Bytes(bytes) => {
+                // `take` hands bytes out only when it returns, so dropping it here loses nothing.
+                taken = queue.take(received, ANSWER_MAX, QUEUE_WAIT) => match taken {
+                    Ok(Taken::Bytes(bytes)) => {
                         outputs.taken(id, bytes.len());
-                        break Some(bytes);
+                        break Ok(Some(bytes));
                     }
-                    Taken::Idle => continue,
-                    Taken::Over => {
+                    Ok(Taken::Again(bytes)) => break Ok(Some(bytes)),
+                    Ok(Taken::Idle) => continue,
+                    Ok(Taken::Over) => {
                         outputs.over(id);
-                        break None;
+                        break Ok(None);
                     }
+                    Err(unknown) => break Err(unknown),
                 },
                 // The page sends nothing while it waits for an answer: it went away.
                 _ = rx.next() => return,
             }
         };
-        let Some(bytes) = answer else {
-            let over = CloseFrame {
-                code: CloseCode::Normal,
-                reason: Utf8Bytes::from_static(OVER),
-            };
-            let _ = tx.send(Message::Close(Some(over))).await;
-            return;
+        let bytes = match answer {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                let over = CloseFrame {
+                    code: CloseCode::Normal,
+                    reason: Utf8Bytes::from_static(OVER),
+                };
+                let _ = tx.send(Message::Close(Some(over))).await;
+                return;
+            }
+            Err(unknown) => {
+                let why = format!("{} bytes received, {} sent", unknown.received, unknown.sent);
+                return refuse(&mut tx, &why).await;
+            }
         };
-        if tx.send(Message::Binary(bytes.into())).await.is_err() {
+        if tx.send(Message::Binary(bytes)).await.is_err() {
             return;
         }
     }
 }
 
-/// Waits for the page's next ask; false once it closed the socket.
-async fn asked<S: AsyncRead + AsyncWrite + Unpin>(
-    rx: &mut SplitStream<WebSocketStream<S>>,
-) -> bool {
+/// What the page sent.
+enum Ask {
+    /// `more <n>`: the page has received `n` bytes of the session in all and has room for more.
+    More(u64),
+    Malformed,
+    /// The page closed the socket.
+    Gone,
+}
+
+/// Waits for the page's next ask.
+async fn asked<S: AsyncRead + AsyncWrite + Unpin>(rx: &mut SplitStream<WebSocketStream<S>>) -> Ask {
     loop {
         match rx.next().await {
-            Some(Ok(Message::Text(_) | Message::Binary(_))) => return true,
+            Some(Ok(Message::Text(text))) => return parse_ask(&text),
+            Some(Ok(Message::Binary(_))) => return Ask::Malformed,
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-            Some(Ok(Message::Close(_)) | Err(_)) | None => return false,
+            Some(Ok(Message::Close(_)) | Err(_)) | None => return Ask::Gone,
         }
     }
+}
+
+fn parse_ask(text: &str) -> Ask {
+    let count = text
+        .strip_prefix("more ")
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    match count.and_then(|n| n.parse().ok()) {
+        Some(n) => Ask::More(n),
+        None => Ask::Malformed,
+    }
+}
+
+/// Ends the socket with a protocol error: the page's pull loop opens another and says again.
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(
+    tx: &mut futures::stream::SplitSink<WebSocketStream<S>, Message>,
+    why: &str,
+) {
+    let frame = CloseFrame {
+        code: CloseCode::Policy,
+        reason: Utf8Bytes::from(why),
+    };
+    let _ = tx.send(Message::Close(Some(frame))).await;
 }
 
 #[cfg(test)]

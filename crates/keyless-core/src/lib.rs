@@ -74,7 +74,7 @@ pub use live::{
     ConnectRequest, ExitInfo, LiveEvent, LiveSession, LiveSink, LiveStart, INPUT_BUDGET,
 };
 pub use onetime_key::OneTimeKey;
-pub use output_queue::{OutputQueue, Taken};
+pub use output_queue::{OutputQueue, Taken, UnknownCount};
 pub use pool::{ConnectionPool, Lease, PoolEntry, PoolKey, DEFAULT_IDLE_TIMEOUT};
 pub use profiles::{Profile, ProfileStore};
 pub use reach::Path;

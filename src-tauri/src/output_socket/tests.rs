@@ -83,8 +83,18 @@ async fn next(ws: &mut Client) -> Message {
         .expect("a message")
 }
 
-async fn ask(ws: &mut Client) {
-    ws.send(Message::text("more")).await.unwrap();
+/// The page's ask, with the bytes it has received of the session in all.
+async fn ask(ws: &mut Client, received: usize) {
+    ws.send(Message::text(format!("more {received}")))
+        .await
+        .unwrap();
+}
+
+async fn close_frame(ws: &mut Client) -> CloseFrame {
+    match next(ws).await {
+        Message::Close(Some(frame)) => frame,
+        other => panic!("expected a close frame, got {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -123,7 +133,7 @@ async fn each_ask_gets_everything_queued_and_nothing_comes_unasked() {
     q.push(b"hello".to_vec());
     q.push(b" world".to_vec());
     let mut ws = page(&socket, 7).await;
-    ask(&mut ws).await;
+    ask(&mut ws, 0).await;
     assert_eq!(
         next(&mut ws).await,
         Message::binary(b"hello world".to_vec())
@@ -137,14 +147,14 @@ async fn each_ask_gets_everything_queued_and_nothing_comes_unasked() {
     assert_eq!(q.len(), 5);
 
     // An ask waits for output that has not come yet.
-    ask(&mut ws).await;
+    ask(&mut ws, 11).await;
     assert_eq!(next(&mut ws).await, Message::binary(b"later".to_vec()));
     let pusher = q.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(100)).await;
         pusher.push(b"$ ".to_vec());
     });
-    ask(&mut ws).await;
+    ask(&mut ws, 16).await;
     assert_eq!(next(&mut ws).await, Message::binary(b"$ ".to_vec()));
 }
 
@@ -156,7 +166,7 @@ async fn a_flood_comes_in_answers_of_at_most_a_mebibyte() {
     let mut ws = page(&socket, 1).await;
     let mut sizes = Vec::new();
     for _ in 0..3 {
-        ask(&mut ws).await;
+        ask(&mut ws, sizes.iter().sum()).await;
         sizes.push(next(&mut ws).await.into_data().len());
     }
     assert_eq!(sizes, vec![ANSWER_MAX, ANSWER_MAX, 10]);
@@ -169,13 +179,11 @@ async fn the_end_comes_after_the_last_bytes_as_a_close_that_says_over() {
     q.push(b"logout\r\n".to_vec());
     q.finish();
     let mut ws = page(&socket, 2).await;
-    ask(&mut ws).await;
+    ask(&mut ws, 0).await;
     assert_eq!(next(&mut ws).await, Message::binary(b"logout\r\n".to_vec()));
     assert!(fake.over.lock().unwrap().is_empty());
-    ask(&mut ws).await;
-    let Message::Close(Some(frame)) = next(&mut ws).await else {
-        panic!("expected a close frame");
-    };
+    ask(&mut ws, 8).await;
+    let frame = close_frame(&mut ws).await;
     assert_eq!(
         (frame.code, frame.reason.as_str()),
         (CloseCode::Normal, OVER)
@@ -184,11 +192,8 @@ async fn the_end_comes_after_the_last_bytes_as_a_close_that_says_over() {
 
     // A session the backend does not have (closed tab, unknown id) is over at once.
     let mut ws = page(&socket, 99).await;
-    ask(&mut ws).await;
-    let Message::Close(Some(frame)) = next(&mut ws).await else {
-        panic!("expected a close frame");
-    };
-    assert_eq!(frame.reason.as_str(), OVER);
+    ask(&mut ws, 0).await;
+    assert_eq!(close_frame(&mut ws).await.reason.as_str(), OVER);
 }
 
 #[tokio::test]
@@ -196,7 +201,7 @@ async fn a_page_that_goes_away_while_waiting_takes_nothing() {
     let (fake, socket) = start();
     let q = queue(&fake, 5);
     let mut ws = page(&socket, 5).await;
-    ask(&mut ws).await;
+    ask(&mut ws, 0).await;
     ws.close(None).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     q.push(b"for a new socket".to_vec());
@@ -205,9 +210,63 @@ async fn a_page_that_goes_away_while_waiting_takes_nothing() {
     assert!(fake.taken.lock().unwrap().is_empty());
 
     let mut ws = page(&socket, 5).await;
-    ask(&mut ws).await;
+    ask(&mut ws, 0).await;
     assert_eq!(
         next(&mut ws).await,
         Message::binary(b"for a new socket".to_vec())
     );
+}
+
+#[tokio::test]
+async fn an_answer_lost_with_its_socket_comes_again_on_the_next() {
+    let (fake, socket) = start();
+    let q = queue(&fake, 6);
+    q.push(b"first screen".to_vec());
+    let mut ws = page(&socket, 6).await;
+    ask(&mut ws, 0).await;
+    // The answer is sent; the socket drops before the page read it, so the page still counts 0.
+    let sent = tokio::time::Instant::now() + Duration::from_secs(5);
+    while fake.taken.lock().unwrap().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < sent,
+            "the answer was not taken"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(ws);
+    q.push(b" then more".to_vec());
+
+    let mut ws = page(&socket, 6).await;
+    ask(&mut ws, 0).await;
+    assert_eq!(
+        next(&mut ws).await,
+        Message::binary(b"first screen".to_vec())
+    );
+    ask(&mut ws, 12).await;
+    assert_eq!(next(&mut ws).await, Message::binary(b" then more".to_vec()));
+    // Counted once for the flow control, though sent twice.
+    assert_eq!(*fake.taken.lock().unwrap(), vec![(6, 12), (6, 10)]);
+}
+
+#[tokio::test]
+async fn an_ask_without_a_count_it_could_have_is_refused_and_takes_nothing() {
+    let (fake, socket) = start();
+    let q = queue(&fake, 4);
+    q.push(b"kept".to_vec());
+    for bad in ["more", "more ", "more -1", "more 1x", "less 0"] {
+        let mut ws = page(&socket, 4).await;
+        ws.send(Message::text(bad)).await.unwrap();
+        assert_eq!(
+            close_frame(&mut ws).await.code,
+            CloseCode::Policy,
+            "{bad:?}"
+        );
+    }
+    let mut ws = page(&socket, 4).await;
+    ask(&mut ws, 99).await; // more than was ever sent
+    let frame = close_frame(&mut ws).await;
+    assert_eq!(frame.code, CloseCode::Policy);
+    assert_eq!(frame.reason.as_str(), "99 bytes received, 0 sent");
+    assert_eq!(q.len(), 4);
+    assert!(fake.taken.lock().unwrap().is_empty());
 }

@@ -1,20 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_FAILURES, OVER, pullOutput, type OpenSocket, type Socket } from './outputSocket';
 
-type Step = string | 'over' | 'drop' | 'refuse';
+type Step = string | 'over' | 'drop' | 'refuse' | { lose: string };
 
 /**
  * A backend that follows the protocol from a script: each ask is answered by the next step (bytes,
- * the end, a dropped socket). A socket opened on 'refuse' closes before it opens.
+ * the end, a dropped socket). A socket opened on 'refuse' closes before it opens. `{ lose }`: that
+ * answer is sent but the socket drops before the page reads it, so the backend sends it again to
+ * the next ask. Every ask must count exactly the bytes the page was handed.
  */
 function scripted(steps: Step[]): { open: OpenSocket; asks: number; opened: number } {
+  let delivered = 0;
   const state = { asks: 0, opened: 0, open: ((): Socket => { throw new Error(); }) as OpenSocket };
   state.open = () => {
     state.opened++;
     const socket: Socket & { closed: boolean } = {
       binaryType: 'blob', onopen: null, onmessage: null, onclose: null, closed: false,
       send(data: string) {
-        expect(data).toBe('more');
+        expect(data).toBe(`more ${delivered}`);
         expect(socket.closed).toBe(false);
         state.asks++;
         const step = steps.shift() ?? 'over';
@@ -28,7 +31,12 @@ function scripted(steps: Step[]): { open: OpenSocket; asks: number; opened: numb
     const answer = (step: Step) => {
       if (step === 'over') close(1000, OVER);
       else if (step === 'drop' || step === 'refuse') close(1006, '');
-      else socket.onmessage?.({ data: new TextEncoder().encode(step).buffer } as MessageEvent);
+      else if (typeof step === 'object') { steps.unshift(step.lose); close(1006, ''); }
+      else {
+        const bytes = new TextEncoder().encode(step);
+        delivered += bytes.byteLength;
+        socket.onmessage?.({ data: bytes.buffer } as MessageEvent);
+      }
     };
     setTimeout(() => {
       if (steps[0] === 'refuse') { steps.shift(); close(1006, ''); } else socket.onopen?.({} as Event);
@@ -60,6 +68,14 @@ describe('pullOutput', () => {
     // The answer between the two drops reset the count.
     expect(waits).toEqual([50, 50]);
     expect(backend.opened).toBe(3);
+  });
+
+  it('counts what it received, so an answer lost with its socket comes again', async () => {
+    const backend = scripted(['before', { lose: 'lost once' }, 'after', 'over']);
+    const got: Uint8Array[] = [];
+    expect(await pullOutput('u', (b) => { got.push(b); }, backend.open, noWait)).toBe(true);
+    expect(decode(got)).toBe('before|lost once|after');
+    expect(backend.opened).toBe(2);
   });
 
   it('gives up after MAX_FAILURES drops in a row', async () => {

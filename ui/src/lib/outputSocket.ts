@@ -2,6 +2,8 @@
  * A session's terminal output, pulled from the backend over a loopback WebSocket (docs/ipc.md,
  * "Output and flow control"): the page sends an ask whenever its terminal has room and gets one
  * binary message with every byte queued for the session, so a flood costs one message per batch.
+ * Each ask carries the bytes received in all (`more <n>`), so an answer lost with a dropped
+ * socket comes again on the next one.
  * The socket closing with 1000 "over" means the output is over (the session ended and its last
  * bytes were taken, or the tab was closed); any other close is a dropped socket, opened again.
  */
@@ -34,8 +36,9 @@ export async function pullOutput(
   url: string, onBytes: (bytes: Uint8Array) => void | Promise<void>, open: OpenSocket = openWebSocket, wait: Sleep = sleep,
 ): Promise<boolean> {
   let failures = 0;
+  const count = { received: 0 };
   for (;;) {
-    const end = await pullUntilClosed(url, onBytes, open, () => { failures = 0; });
+    const end = await pullUntilClosed(url, onBytes, open, count, () => { failures = 0; });
     if (end === 'over') return true;
     failures++;
     if (failures >= MAX_FAILURES) return false;
@@ -45,7 +48,8 @@ export async function pullOutput(
 
 /** One socket's life: asks, hands over answers, and says how it closed. */
 function pullUntilClosed(
-  url: string, onBytes: (bytes: Uint8Array) => void | Promise<void>, open: OpenSocket, answered: () => void,
+  url: string, onBytes: (bytes: Uint8Array) => void | Promise<void>, open: OpenSocket,
+  count: { received: number }, answered: () => void,
 ): Promise<'over' | 'dropped'> {
   return new Promise((resolve) => {
     let closed = false;
@@ -56,13 +60,14 @@ function pullUntilClosed(
       resolve('dropped');
       return;
     }
-    const ask = () => { if (!closed) socket.send('more'); };
+    const ask = () => { if (!closed) socket.send(`more ${count.received}`); };
     socket.binaryType = 'arraybuffer';
     socket.onopen = ask;
     // One answer per ask, so answers never overlap; the next ask waits for the terminal.
     socket.onmessage = (e) => {
       answered();
       const bytes = new Uint8Array(e.data as ArrayBuffer);
+      count.received += bytes.byteLength;
       if (bytes.byteLength === 0) return ask();
       Promise.resolve()
         .then(() => onBytes(bytes))
