@@ -182,42 +182,30 @@ where
             Ask::Malformed => return refuse(&mut tx, "ask: more <bytes received>").await,
             Ask::Gone => return,
         };
-        let answer = loop {
+        let bytes = loop {
             let Some(queue) = outputs.queue(id) else {
-                break Ok(None);
+                return say_over(&mut tx).await;
             };
             tokio::select! {
                 // `take` hands bytes out only when it returns, so dropping it here loses nothing.
                 taken = queue.take(received, ANSWER_MAX, QUEUE_WAIT) => match taken {
                     Ok(Taken::Bytes(bytes)) => {
                         outputs.taken(id, bytes.len());
-                        break Ok(Some(bytes));
+                        break bytes;
                     }
-                    Ok(Taken::Again(bytes)) => break Ok(Some(bytes)),
+                    Ok(Taken::Again(bytes)) => break bytes,
                     Ok(Taken::Idle) => continue,
                     Ok(Taken::Over) => {
                         outputs.over(id);
-                        break Ok(None);
+                        return say_over(&mut tx).await;
                     }
-                    Err(unknown) => break Err(unknown),
+                    Err(unknown) => {
+                        let why = format!("{} bytes received, {} sent", unknown.received, unknown.sent);
+                        return refuse(&mut tx, &why).await;
+                    }
                 },
                 // The page sends nothing while it waits for an answer: it went away.
                 _ = rx.next() => return,
-            }
-        };
-        let bytes = match answer {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => {
-                let over = CloseFrame {
-                    code: CloseCode::Normal,
-                    reason: Utf8Bytes::from_static(OVER),
-                };
-                let _ = tx.send(Message::Close(Some(over))).await;
-                return;
-            }
-            Err(unknown) => {
-                let why = format!("{} bytes received, {} sent", unknown.received, unknown.sent);
-                return refuse(&mut tx, &why).await;
             }
         };
         if tx.send(Message::Binary(bytes)).await.is_err() {
@@ -257,11 +245,19 @@ fn parse_ask(text: &str) -> Ask {
     }
 }
 
+type Sender<S> = futures::stream::SplitSink<WebSocketStream<S>, Message>;
+
+/// Ends the socket with 1000 "over": the output is over.
+async fn say_over<S: AsyncRead + AsyncWrite + Unpin>(tx: &mut Sender<S>) {
+    let over = CloseFrame {
+        code: CloseCode::Normal,
+        reason: Utf8Bytes::from_static(OVER),
+    };
+    let _ = tx.send(Message::Close(Some(over))).await;
+}
+
 /// Ends the socket with a protocol error: the page's pull loop opens another and says again.
-async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(
-    tx: &mut futures::stream::SplitSink<WebSocketStream<S>, Message>,
-    why: &str,
-) {
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(tx: &mut Sender<S>, why: &str) {
     let frame = CloseFrame {
         code: CloseCode::Policy,
         reason: Utf8Bytes::from(why),

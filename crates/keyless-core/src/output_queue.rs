@@ -82,7 +82,6 @@ impl OutputQueue {
             state.over = true;
             state.bytes = Vec::new();
             state.unconfirmed = Bytes::new();
-            state.sent = 0;
         }
         self.wake_all();
     }
